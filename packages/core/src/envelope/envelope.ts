@@ -1,0 +1,176 @@
+import type { z } from 'zod';
+import type { JsonObject, JsonValue } from '../json.js';
+import type { EnvelopeErrorBody } from '../errors/onex-error.js';
+import { EnvelopeValidationError } from '../errors/runtime-errors.js';
+import { CURRENT_ENVELOPE_VERSION, isUuid, wireEnvelopeSchema } from './envelope-schema.js';
+import { defaultProviders, type EnvelopeProviders } from './providers.js';
+
+/**
+ * The unified message of the runtime. Code works with this camelCase, read-only shape;
+ * the snake_case wire form exists only inside `parseEnvelope` / `toWireEnvelope`.
+ */
+export interface OnexEnvelope {
+  readonly envelopeId: string;
+  /** "MAJOR.MINOR.PATCH"; the wire also accepts `{major, minor, patch}`. */
+  readonly envelopeVersion: string;
+  /** Absent only before the host assigned one; never changed once set. */
+  readonly correlationId?: string | undefined;
+  /** The `envelopeId` of the envelope that caused this one. */
+  readonly causationId?: string | undefined;
+  readonly sourceNode?: string | undefined;
+  readonly targetNode?: string | undefined;
+  /** Handler type; when absent it defaults to the operation's prefix (`db.query` → `db`). */
+  readonly handlerType?: string | undefined;
+  readonly operation: string;
+  readonly payload: JsonValue;
+  /** `tenant_id` is reserved; `original_target_node` is set on responses. */
+  readonly metadata: Readonly<JsonObject>;
+  /** ISO-8601 UTC. */
+  readonly timestamp: string;
+  readonly isResponse: boolean;
+  readonly success?: boolean | undefined;
+  readonly error?: EnvelopeErrorBody | undefined;
+  readonly ttlSeconds?: number | undefined;
+}
+
+/** The snake_case JSON object of an envelope, as it travels on a bus or over HTTP. */
+export interface WireEnvelope {
+  envelope_id: string;
+  envelope_version: string;
+  correlation_id?: string;
+  causation_id?: string;
+  source_node?: string;
+  target_node?: string;
+  handler_type?: string;
+  operation: string;
+  payload: JsonValue;
+  metadata: JsonObject;
+  timestamp: string;
+  is_response: boolean;
+  success?: boolean;
+  error?: EnvelopeErrorBody;
+  ttl_seconds?: number;
+}
+
+/** One problem with an incoming envelope: the field and what is wrong with it. */
+export interface EnvelopeIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+function issuesOf(error: z.ZodError): EnvelopeIssue[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.') || '<root>';
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') message = `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    else if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) message = 'is required';
+    return { path, message };
+  });
+}
+
+/**
+ * Reads an envelope from JSON text or an already-decoded value. Accepts full envelopes
+ * and the earlier system's plain request objects (`operation`, `payload`, optionally
+ * `correlation_id`, `handler_type`, `envelope_id`); missing `envelope_id` and
+ * `timestamp` come from the providers. A missing `correlation_id` stays missing: only
+ * the runtime host may assign one.
+ *
+ * @throws EnvelopeValidationError listing every problem (field path and reason).
+ */
+export function parseEnvelope(input: string | unknown, providers: EnvelopeProviders = defaultProviders): OnexEnvelope {
+  let value: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch (cause) {
+      throw new EnvelopeValidationError(`Envelope is not valid JSON: ${(cause as Error).message}`, {
+        hint: 'Send a JSON object with at least "operation" and "payload".',
+        details: { issues: [{ path: '<root>', message: 'malformed JSON' }] },
+      });
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new EnvelopeValidationError('Envelope must be a JSON object', {
+      hint: 'Send a JSON object with at least "operation" and "payload".',
+      details: { issues: [{ path: '<root>', message: `got ${Array.isArray(value) ? 'an array' : typeof value}` }] },
+      ...salvageIdentity(value),
+    });
+  }
+  const parsed = wireEnvelopeSchema.safeParse(value);
+  if (!parsed.success) {
+    const issues = issuesOf(parsed.error);
+    throw new EnvelopeValidationError(
+      `Invalid envelope: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
+      {
+        hint: 'Fix the listed fields; see the envelope reference in docs/envelope.md.',
+        details: { issues: issues.map((i) => ({ path: i.path, message: i.message })) },
+        ...salvageIdentity(value),
+      },
+    );
+  }
+  const w = parsed.data;
+  return {
+    envelopeId: w.envelope_id ?? providers.ids.nextId(),
+    envelopeVersion: w.envelope_version ?? CURRENT_ENVELOPE_VERSION,
+    correlationId: w.correlation_id ?? undefined,
+    causationId: w.causation_id ?? undefined,
+    sourceNode: w.source_node ?? undefined,
+    targetNode: w.target_node ?? undefined,
+    handlerType: w.handler_type ?? undefined,
+    operation: w.operation,
+    payload: w.payload === undefined ? {} : w.payload,
+    metadata: w.metadata ?? {},
+    timestamp: w.timestamp ?? providers.clock.now().toISOString(),
+    isResponse: w.is_response ?? false,
+    success: w.success ?? undefined,
+    error: (w.error ?? undefined) as EnvelopeErrorBody | undefined,
+    ttlSeconds: w.ttl_seconds ?? undefined,
+  };
+}
+
+/**
+ * Best-effort ids from a message that failed validation, so its error response can
+ * still be correlated. Returns only values that are well-formed UUIDs.
+ */
+export function salvageIdentity(value: unknown): { correlationId?: string; envelopeId?: string } {
+  if (typeof value !== 'object' || value === null) return {};
+  const record = value as Record<string, unknown>;
+  const out: { correlationId?: string; envelopeId?: string } = {};
+  if (isUuid(record.correlation_id)) out.correlationId = record.correlation_id.toLowerCase();
+  if (isUuid(record.envelope_id)) out.envelopeId = record.envelope_id.toLowerCase();
+  return out;
+}
+
+/** The wire object of an envelope, keys in a stable order, absent fields omitted. */
+export function toWireEnvelope(envelope: OnexEnvelope): WireEnvelope {
+  const wire: WireEnvelope = {
+    envelope_id: envelope.envelopeId,
+    envelope_version: envelope.envelopeVersion,
+    operation: envelope.operation,
+    payload: envelope.payload,
+    metadata: envelope.metadata as JsonObject,
+    timestamp: envelope.timestamp,
+    is_response: envelope.isResponse,
+  };
+  if (envelope.correlationId !== undefined) wire.correlation_id = envelope.correlationId;
+  if (envelope.causationId !== undefined) wire.causation_id = envelope.causationId;
+  if (envelope.sourceNode !== undefined) wire.source_node = envelope.sourceNode;
+  if (envelope.targetNode !== undefined) wire.target_node = envelope.targetNode;
+  if (envelope.handlerType !== undefined) wire.handler_type = envelope.handlerType;
+  if (envelope.success !== undefined) wire.success = envelope.success;
+  if (envelope.error !== undefined) wire.error = envelope.error;
+  if (envelope.ttlSeconds !== undefined) wire.ttl_seconds = envelope.ttlSeconds;
+  return wire;
+}
+
+/** JSON text of an envelope; `parseEnvelope(serializeEnvelope(e))` equals `e`. */
+export function serializeEnvelope(envelope: OnexEnvelope): string {
+  return JSON.stringify(toWireEnvelope(envelope));
+}
+
+/** The handler type an envelope asks for: explicit `handlerType`, else the operation prefix. */
+export function resolveHandlerType(envelope: Pick<OnexEnvelope, 'handlerType' | 'operation'>): string {
+  if (envelope.handlerType) return envelope.handlerType;
+  const dot = envelope.operation.indexOf('.');
+  return dot === -1 ? envelope.operation : envelope.operation.slice(0, dot);
+}

@@ -1,0 +1,47 @@
+import type { OnexErrorCode } from './codes.js';
+import { OnexError } from './onex-error.js';
+
+/** Base for every error raised by the runtime host and its parts. */
+export class RuntimeHostError extends OnexError {
+  static override readonly defaultCode: OnexErrorCode = 'RUNTIME_HOST_ERROR';
+}
+/** A handler failed while executing an operation. */
+export class HandlerExecutionError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'HANDLER_EXECUTION_ERROR';
+}
+/** The event bus could not publish, subscribe or consume. */
+export class EventBusError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'EVENT_BUS_ERROR';
+}
+/** A handler or node was asked for an operation it does not support or may not call. */
+export class InvalidOperationError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'INVALID_OPERATION';
+}
+/** No handler is registered for the envelope's handler type. */
+export class HandlerNotFoundError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'HANDLER_NOT_FOUND';
+}
+/** No node is registered under the envelope's target node slug. */
+export class NodeNotFoundError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'NODE_NOT_FOUND';
+}
+/** An incoming message is not a valid envelope. */
+export class EnvelopeValidationError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'ENVELOPE_VALIDATION_ERROR';
+}
+/** A handler's configuration is invalid (duplicate type, bad option, ...). */
+export class HandlerConfigurationError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'HANDLER_CONFIGURATION_ERROR';
+}
+/** A secret reference could not be resolved. */
+export class SecretResolutionError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'SECRET_RESOLUTION_ERROR';
+}
+/** Code broke an architectural rule at run time (e.g. a handler tried to publish). */
+export class ArchitectureViolationError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'ARCHITECTURE_VIOLATION';
+}
+/** Installed package versions do not satisfy the ranges the host requires. */
+export class VersionCompatibilityError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'VERSION_INCOMPATIBLE';
+}
