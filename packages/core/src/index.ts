@@ -8,3 +8,4 @@ export * from './enums/index.js';
 export * from './errors/index.js';
 export * from './envelope/index.js';
 export * from './topics/index.js';
+export * from './contracts/index.js';
