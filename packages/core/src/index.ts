@@ -9,3 +9,4 @@ export * from './errors/index.js';
 export * from './envelope/index.js';
 export * from './topics/index.js';
 export * from './contracts/index.js';
+export * from './runtime/index.js';

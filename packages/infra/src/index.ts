@@ -1,1 +1,16 @@
-export {};
+/**
+ * @onex/infra: implementations of the @onex/spi interfaces — protocol handlers, event
+ * buses, and the runtime host process that drives @onex/core's NodeRuntime.
+ */
+export * from './logging/logger.js';
+export * from './handlers/http/index.js';
+export * from './handlers/db/index.js';
+export { InMemoryEventBus, type InMemoryEventBusOptions } from './event-bus/in-memory-event-bus.js';
+export { BoundedQueue } from './event-bus/bounded-queue.js';
+export { ConcurrencyLimiter } from './runtime/concurrency-limiter.js';
+export { guardHandler, assertNotInHandlerScope } from './runtime/handler-scope.js';
+export { HandlerBootstrapSource, wireHandlers, type BootstrapSourceOptions, type HandlerRequest } from './runtime/handler-bootstrap-source.js';
+export * from './runtime/version-check.js';
+export * from './runtime/runtime-host-process.js';
+export * from './runtime/ingress-server.js';
+export * from './runtime/host-from-contract.js';

@@ -1,1 +1,9 @@
-export {};
+/**
+ * @onex/spi: the service provider interfaces of the ONEX runtime host. Interfaces and
+ * types only: @onex/infra implements them, @onex/core supplies the types they use.
+ */
+export type { ProtocolHandler, HandlerHealth, HandlerDescription } from './protocol-handler.js';
+export type { ProtocolEventBus, BusMessage, BusSubscriber, BusSubscription, EventBusHealth } from './protocol-event-bus.js';
+export type { ProtocolHandlerSource, HandlerDescriptor } from './handler-source.js';
+export type { ProtocolSecretResolver, ProtocolHandlerConfigResolver, SecretReference } from './resolvers.js';
+export type { HandlerInvocationContext, EnvelopeHandler } from '@onex/core';

@@ -1,1 +1,61 @@
-export {};
+/**
+ * Contracts: the runtime host contract and node contracts, parsed from YAML text into
+ * frozen, fully-defaulted objects, with every problem reported as a structured issue.
+ */
+export {
+  parseRuntimeHostContract,
+  validateRuntimeHostContract,
+  parseNodeContract,
+  validateNodeContract,
+  type ParseResult,
+  type ValidationResult,
+  type ParseRuntimeHostContractOptions,
+  type ParseNodeContractOptions,
+} from './parse-contract.js';
+export { CONTRACT_RULES, isContractRuleId, type ContractRuleId } from './contract-rule-ids.js';
+export { SUPPORTED_CONTRACT_SCHEMA_MAJOR, CURRENT_CONTRACT_SCHEMA_VERSION } from './schema-version.js';
+export { MAX_YAML_ALIAS_COUNT } from './yaml-source.js';
+export { parseSecretRef, isSecretRef, secretRefSchema, secretValueSchema, type SecretRef, type SecretValue } from './secret-ref.js';
+export {
+  DEFAULT_INPUT_TOPIC,
+  DEFAULT_OUTPUT_TOPIC,
+  RUNTIME_HOST_DEFAULTS,
+  EVENT_BUS_KINDS,
+  BACKOFF_STRATEGIES,
+  HANDLER_CONNECTION_FIELDS,
+  NODE_SLUG_RE,
+  runtimeHostContractSchema,
+  handlerBindingSchema,
+  retryPolicySchema,
+  nodeRefSchema,
+  type RuntimeHostContract,
+  type RuntimeHostContractInput,
+  type RuntimeSettings,
+  type EventBusKind,
+  type EventBusConfig,
+  type EventBusTopics,
+  type HandlerBinding,
+  type HandlerConfig,
+  type RetryPolicy,
+  type BackoffStrategy,
+  type RateLimit,
+  type NodeRef,
+  type IngressConfig,
+  type HandlerConnectionField,
+} from './runtime-host-contract-schema.js';
+export {
+  NODE_NAME_RE,
+  ROUTING_STRATEGIES,
+  normalizeNodeType,
+  nodeContractSchema,
+  type NodeContract,
+  type NodeContractInput,
+  type ModelSpec,
+  type ModelField,
+  type IoOperation,
+  type ClassRef,
+  type HandlerRoute,
+  type HandlerRouting,
+  type RoutingStrategy,
+  type NodeDependency,
+} from './node-contract-schema.js';

@@ -45,7 +45,8 @@ const slugSchema = z.string().min(1).max(200);
 const timestampSchema = z
   .string()
   .refine((s) => !Number.isNaN(Date.parse(s)) && /^\d{4}-\d{2}-\d{2}T/.test(s), 'must be an ISO-8601 date-time')
-  .transform((s) => new Date(s).toISOString());
+  // A date-time without an offset is UTC (the earlier system wrote naive UTC); never the host's local zone.
+  .transform((s) => new Date(/(?:z|[+-]\d{2}:?\d{2})$/i.test(s) ? s : `${s}Z`).toISOString());
 
 export const envelopeErrorSchema = z.looseObject({
   code: z.string().min(1),

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { JsonObject, JsonValue } from '../json.js';
 import type { EnvelopeErrorBody } from '../errors/onex-error.js';
 import { EnvelopeValidationError } from '../errors/runtime-errors.js';
-import { CURRENT_ENVELOPE_VERSION, isUuid, wireEnvelopeSchema } from './envelope-schema.js';
+import { CURRENT_ENVELOPE_VERSION, OPERATION_RE, isUuid, wireEnvelopeSchema } from './envelope-schema.js';
 import { defaultProviders, type EnvelopeProviders } from './providers.js';
 
 /**
@@ -129,15 +129,16 @@ export function parseEnvelope(input: string | unknown, providers: EnvelopeProvid
 }
 
 /**
- * Best-effort ids from a message that failed validation, so its error response can
- * still be correlated. Returns only values that are well-formed UUIDs.
+ * Best-effort identity of a message that failed validation, so its error response can
+ * still be correlated. Returns only well-formed values (UUIDs, a valid operation).
  */
-export function salvageIdentity(value: unknown): { correlationId?: string; envelopeId?: string } {
+export function salvageIdentity(value: unknown): { correlationId?: string; envelopeId?: string; operation?: string } {
   if (typeof value !== 'object' || value === null) return {};
   const record = value as Record<string, unknown>;
-  const out: { correlationId?: string; envelopeId?: string } = {};
+  const out: { correlationId?: string; envelopeId?: string; operation?: string } = {};
   if (isUuid(record.correlation_id)) out.correlationId = record.correlation_id.toLowerCase();
   if (isUuid(record.envelope_id)) out.envelopeId = record.envelope_id.toLowerCase();
+  if (typeof record.operation === 'string' && OPERATION_RE.test(record.operation)) out.operation = record.operation;
   return out;
 }
 

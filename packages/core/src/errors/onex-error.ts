@@ -56,8 +56,9 @@ export class OnexError extends Error {
     this.correlationId = options.correlationId;
     this.handlerType = options.handlerType;
     this.operation = options.operation;
-    this.details = Object.freeze({ ...(options.details ?? {}) });
-    this.hint = options.hint;
+    // Details and hints leave the process too, so they get the same scrubbing as the message.
+    this.details = Object.freeze(sanitizeJson(options.details ?? {}) as JsonObject);
+    this.hint = options.hint === undefined ? undefined : sanitizeMessage(options.hint);
   }
 
   /** A copy of this error with missing context filled in (never overwrites what is set). */
@@ -95,6 +96,17 @@ export class OnexError extends Error {
       ...this.details,
     };
   }
+}
+
+function sanitizeJson(value: JsonValue): JsonValue {
+  if (typeof value === 'string') return sanitizeMessage(value);
+  if (Array.isArray(value)) return value.map(sanitizeJson);
+  if (value !== null && typeof value === 'object') {
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(value)) out[k] = sanitizeJson(v);
+    return out;
+  }
+  return value;
 }
 
 export function isOnexError(value: unknown): value is OnexError {

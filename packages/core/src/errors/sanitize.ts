@@ -11,8 +11,8 @@ const RULES: ReadonlyArray<readonly [RegExp, string]> = [
   [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]*:[^\s/@]*@/gi, `$1${REDACTED}@`],
   // scheme://token@host (user part alone can be a token, e.g. https://ghp_x@host)
   [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]{16,}@/gi, `$1${REDACTED}@`],
-  // Authorization headers and bearer tokens.
-  [/\b(authorization\s*[:=]\s*)(?:bearer|basic|token)?\s*[^\s,;"'}]+/gi, `$1${REDACTED}`],
+  // Authorization headers and bearer tokens, also as quoted JSON/dict keys.
+  [/\b(authorization["']?\s*[:=]\s*["']?)(?:bearer|basic|token)?\s*[^\s,;"'}]+/gi, `$1${REDACTED}`],
   [/\bbearer\s+[a-z0-9._~+/-]+=*/gi, `Bearer ${REDACTED}`],
   // key=value / key: value / "key":"value" for secret-looking keys.
   [

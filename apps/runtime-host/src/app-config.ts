@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/**
+ * Everything the app reads from the environment, parsed once into a frozen object.
+ * Nothing else in the app or the libraries reads `process.env`.
+ */
+const envSchema = z.object({
+  ENVIRONMENT: z.string().default('dev'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Overrides the contract's ingress port (handy for several hosts on one machine). */
+  ONEX_INGRESS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+});
+
+export interface AppConfig {
+  readonly environment: string;
+  readonly isProduction: boolean;
+  readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  readonly ingressPort: number | undefined;
+  /** The whole environment, for `${NAME}` placeholders and `env://` secret references. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid environment: ${problems}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    environment: e.ENVIRONMENT,
+    isProduction: ['prod', 'production'].includes(e.ENVIRONMENT.toLowerCase()),
+    logLevel: e.LOG_LEVEL,
+    ingressPort: e.ONEX_INGRESS_PORT,
+    env: Object.freeze({ ...env }),
+  });
+}

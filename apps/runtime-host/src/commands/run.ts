@@ -1,0 +1,100 @@
+import { formatIssue, toOnexError } from '@onex/core';
+import { createLogger, createRuntimeHostFromContract, startIngressServer, type IngressServer, type Logger } from '@onex/infra';
+import type { AppConfig } from '../app-config.js';
+import { BUILTIN_IMPLEMENTATIONS } from '../builtin-nodes.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { buildNodes, loadRuntime } from '../load-runtime.js';
+import type { Output } from './validate.js';
+
+export interface RunOptions {
+  /** Validate and wire, then exit without consuming. */
+  readonly dryRun: boolean;
+  /** `dev` command: allows the local handler; refused when ENVIRONMENT=prod. */
+  readonly dev: boolean;
+}
+
+/**
+ * `run CONTRACT` / `dev CONTRACT`: starts the host and its HTTP ingress, logs a ready
+ * line, runs until SIGINT/SIGTERM, then drains and exits.
+ */
+export async function runCommand(file: string, options: RunOptions, config: AppConfig, io: Output, signals: NodeJS.EventEmitter = process): Promise<ExitCode> {
+  const logger: Logger = createLogger({ level: config.logLevel, base: { service: 'onex-runtime-host' } });
+  if (options.dev) {
+    if (config.isProduction) {
+      io.err(`Refusing to start: "dev" allows the dev/test-only local handler and ENVIRONMENT=${config.environment}. Use "onex-runtime-host run" in production.`);
+      return EXIT.REFUSED;
+    }
+    logger.warn({ environment: config.environment }, 'dev mode: the local handler is allowed; never use this in production');
+  }
+  const loaded = await loadRuntime(file, { allowDevHandlers: options.dev });
+  if (!loaded.ok) {
+    for (const issue of loaded.issues) io.err(formatIssue(issue));
+    io.err(`✗ ${file}: contract invalid; nothing started`);
+    return EXIT.CONTRACT_INVALID;
+  }
+  for (const w of loaded.warnings) logger.warn({ rule_id: w.ruleId, file: w.file, line: w.line }, w.message);
+  const built = buildNodes(loaded.nodes, BUILTIN_IMPLEMENTATIONS);
+  if (built.issues.length > 0) {
+    for (const issue of built.issues) io.err(formatIssue(issue));
+    return EXIT.CONTRACT_INVALID;
+  }
+  const r = loaded.contract.runtime;
+  logger.info({ contract: file, runtime: r.name, version: r.version, event_bus: r.eventBus.kind, nodes: built.nodes.map((n) => n.slug) }, 'contract loaded');
+
+  let host;
+  try {
+    host = await createRuntimeHostFromContract({ contract: loaded.contract, nodes: built.nodes, env: config.env, allowDevHandlers: options.dev, logger });
+  } catch (error) {
+    const e = toOnexError(error);
+    logger.error(e.toLogFields(), 'wiring failed');
+    io.err(`✗ ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
+    return EXIT.STARTUP_FAILED;
+  }
+  if (options.dryRun) {
+    io.out(`✓ ${file}: valid and wired (${host.settings.handlers.length} handler(s), ${built.nodes.length} node(s)); --dry-run, not starting`);
+    return EXIT.OK;
+  }
+
+  let ingress: IngressServer | undefined;
+  try {
+    await host.start();
+    if (r.ingress.enabled) {
+      ingress = await startIngressServer(host, { host: r.ingress.host, port: config.ingressPort ?? r.ingress.port, requestTimeoutMs: r.ingress.requestTimeoutMs, logger });
+    }
+  } catch (error) {
+    const e = toOnexError(error);
+    logger.error(e.toLogFields(), 'start failed');
+    io.err(`✗ ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
+    await host.stop();
+    return EXIT.STARTUP_FAILED;
+  }
+
+  const example = exampleEnvelope(built.nodes.map((n) => n.describe()));
+  logger.info({ runtime: r.name, input_topic: r.eventBus.topics.input, output_topic: r.eventBus.topics.output, ingress: ingress?.url ?? null }, 'runtime host ready');
+  if (ingress) {
+    io.out(`ready: ${r.name} listening on ${ingress.url} — try:\n  curl -s -X POST ${ingress.url}/v1/envelopes -H 'content-type: application/json' -d '${JSON.stringify(example)}'`);
+  }
+
+  const signal = await new Promise<string>((resolve) => {
+    signals.once('SIGINT', () => resolve('SIGINT'));
+    signals.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  logger.info({ signal, in_flight: host.health().in_flight }, 'signal received; draining');
+  await host.stop();
+  await ingress?.close();
+  const health = host.health();
+  logger.info({ state: health.state, processed: health.processed, failed: health.failed }, 'runtime host stopped');
+  return health.in_flight > 0 ? EXIT.DRAIN_INCOMPLETE : EXIT.OK;
+}
+
+/** A request the ready line can show that works against this contract as is. */
+function exampleEnvelope(nodes: readonly { slug: string; allowedOperations: readonly string[] }[]): object {
+  for (const n of nodes) {
+    if (n.allowedOperations.includes('db.query')) return { target_node: n.slug, operation: 'db.query', payload: { sql: 'select $1::text as hello', parameters: ['world'] } };
+  }
+  for (const n of nodes) {
+    const op = n.allowedOperations[0];
+    if (op) return { target_node: n.slug, operation: op, payload: {} };
+  }
+  return { operation: 'db.query', payload: { sql: 'select 1 as one' } };
+}

@@ -1,0 +1,192 @@
+/**
+ * Drives the real `onex-runtime-host` binary as a child process: exit codes, printed
+ * errors, and a SIGTERM while envelopes are in flight.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const BIN = path.resolve(here, '../dist/cli.js');
+const QUICKSTART = path.resolve(here, '../../../examples/quickstart/runtime-host.yaml');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runBin(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'onex-bin-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function contractFile(name: string, text: string): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+describe('onex-runtime-host validate', () => {
+  it('accepts the quick start contract and its node contracts', async () => {
+    const r = await runBin(['validate', QUICKSTART]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('valid');
+    expect(r.code).toBe(0);
+  });
+
+  it('prints every problem with file:line, rule id and hint, and exits 1', async () => {
+    const file = await contractFile('bad.yaml', [
+      'runtime:',
+      '  name: "bad"',
+      '  version: "1.0.0"',
+      '  colour: "blue"',
+      '  event_bus:',
+      '    kind: "inmemory"',
+      '  handlers:',
+      '    - type: "kafka"',
+      '  nodes: []',
+      '',
+    ].join('\n'));
+    const r = await runBin(['validate', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:\\d+ error CONTRACT_UNKNOWN_FIELD`));
+    expect(r.stderr).toMatch(/:8:\d+ error CONTRACT_UNKNOWN_HANDLER_TYPE/);
+    expect(r.stderr).toContain('hint:');
+  });
+
+  it('reports a missing file as an error, not a crash', async () => {
+    const r = await runBin(['validate', path.join(dir, 'nope.yaml')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('CONTRACT_FILE_NOT_FOUND');
+  });
+});
+
+describe('onex-runtime-host describe', () => {
+  it('prints the bus, handlers with operations and nodes', async () => {
+    const r = await runBin(['describe', QUICKSTART, '--json']);
+    expect(r.code).toBe(0);
+    const wiring = JSON.parse(r.stdout) as { event_bus: { kind: string }; handlers: { type: string; operations: string[] }[]; nodes: { slug: string; kind: string }[] };
+    expect(wiring.event_bus.kind).toBe('inmemory');
+    expect(wiring.handlers.map((h) => h.type)).toEqual(['http', 'db']);
+    expect(wiring.handlers.find((h) => h.type === 'db')?.operations).toContain('db.transaction');
+    expect(wiring.nodes).toEqual([
+      expect.objectContaining({ slug: 'store_effect', kind: 'effect' }),
+      expect.objectContaining({ slug: 'order_calculator', kind: 'compute' }),
+    ]);
+  });
+});
+
+const LOCAL_CONTRACT = ['runtime:', '  name: "devbox"', '  version: "1.0.0"', '  event_bus:', '    kind: "inmemory"', '  handlers:', '    - type: "local"', '  nodes: []', '  ingress:', '    port: 0', ''].join('\n');
+
+describe('production safety', () => {
+  it('run refuses a contract that enables the local handler', async () => {
+    const file = await contractFile('local.yaml', LOCAL_CONTRACT);
+    const r = await runBin(['run', file, '--dry-run']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('CONTRACT_DEV_HANDLER_FORBIDDEN');
+  });
+
+  it('dev accepts it, but refuses to start when ENVIRONMENT=prod', async () => {
+    const file = await contractFile('local2.yaml', LOCAL_CONTRACT);
+    expect((await runBin(['dev', file, '--dry-run'], { ENVIRONMENT: 'dev' })).code).toBe(0);
+    const refused = await runBin(['dev', file, '--dry-run'], { ENVIRONMENT: 'prod' });
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain('ENVIRONMENT=prod');
+  });
+
+  it('--dry-run validates and wires without starting', async () => {
+    const r = await runBin(['run', QUICKSTART, '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('valid and wired');
+  });
+
+  it('bad usage exits 2 with the usage text', async () => {
+    const r = await runBin(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Usage:');
+  });
+});
+
+describe('SIGTERM while envelopes are in flight', () => {
+  it('answers every accepted envelope, then exits 0', async () => {
+    const total = 12;
+    let received = 0;
+    const releases: Array<() => void> = [];
+    let everyoneArrived!: () => void;
+    const allArrived = new Promise<void>((resolve) => (everyoneArrived = resolve));
+    // A slow API: every request waits until the test has sent SIGTERM.
+    const server = http.createServer((_req, res) => {
+      releases.push(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"slow":true}');
+      });
+      received += 1;
+      if (received === total) everyoneArrived();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const file = await contractFile('slow.yaml', [
+      'runtime:', '  name: "slow"', '  version: "1.0.0"', '  event_bus:', '    kind: "inmemory"',
+      '  handlers:', '    - type: "http"', '  nodes:', '    - slug: "caller"', '      contract: "caller.yaml"',
+      '  max_in_flight: 32', '  drain_timeout_ms: 20000', '  ingress:', '    port: 0', '',
+    ].join('\n'));
+    await contractFile('caller.yaml', [
+      'node_version: "1.0.0"', 'name: "caller"', 'node_type: "EFFECT"', 'description: "calls the slow API"',
+      'input_model:', '  name: "In"', 'output_model:', '  name: "Out"',
+      'io_operations:', '  - type: "http"', '    operations: ["http.get"]', '',
+    ].join('\n'));
+
+    const child: ChildProcess = spawn(process.execPath, [BIN, 'run', file], { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout?.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /listening on (http:\/\/[0-9.]+:\d+)/.exec(out);
+        if (m?.[1]) resolve(m[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+    const responses = Array.from({ length: total }, (_, i) =>
+      fetch(`${url}/v1/envelopes`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ target_node: 'caller', operation: 'http.get', payload: { url: `${apiUrl}/item/${i}` } }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { success: boolean; payload: { body: unknown } } })),
+    );
+    await allArrived; // all envelopes are inside the handler now
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200)); // the host is draining, envelopes still in flight
+    for (const release of releases.splice(0)) release();
+
+    const results = await Promise.all(responses);
+    expect(results.map((r) => r.status)).toEqual(Array(total).fill(200));
+    expect(results.every((r) => r.body.success && (r.body.payload.body as { slow: boolean }).slow)).toBe(true);
+    expect(await exited).toBe(0);
+    server.close();
+  }, 30_000);
+});

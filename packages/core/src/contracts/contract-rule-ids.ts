@@ -1,0 +1,30 @@
+/**
+ * The stable rule ids a contract check can report. Tools (the CLI, CI annotations, docs)
+ * key on these strings, so an id is never renamed once released; the text says what each
+ * rule guards.
+ */
+export const CONTRACT_RULES = {
+  CONTRACT_YAML_SYNTAX: 'The text is not valid YAML (or uses YAML the loader refuses).',
+  CONTRACT_NOT_A_MAPPING: 'The contract is empty or its top level is not a mapping.',
+  CONTRACT_UNKNOWN_FIELD: 'A field the schema does not know (contracts are strict).',
+  CONTRACT_MISSING_FIELD: 'A required field is absent.',
+  CONTRACT_INVALID_VALUE: 'A field has the wrong type or a value outside its allowed range or format.',
+  CONTRACT_UNKNOWN_HANDLER_TYPE: 'A handler type that does not exist or has no implementation yet.',
+  CONTRACT_DUPLICATE_HANDLER: 'Two handlers share a type (one handler per type) or a name.',
+  CONTRACT_DUPLICATE_NODE: 'Two node references share a slug.',
+  CONTRACT_SCHEMA_VERSION_MISMATCH: 'The contract was written for a schema major version this runtime cannot read.',
+  CONTRACT_SCHEMA_VERSION_NEWER: 'The contract declares a newer minor schema version than this runtime knows (warning).',
+  CONTRACT_DEV_HANDLER_FORBIDDEN: 'A development-only handler (local) in a contract loaded for production.',
+  CONTRACT_EMPTY_HANDLERS: 'The handler list is empty; the runtime starts but can serve no I/O (warning).',
+  CONTRACT_INVALID_TOPIC: 'A topic name breaks the onex.<tenant>.<domain>.<cmd|evt>.v<N> schema or points the wrong way.',
+  CONTRACT_INLINE_SECRET: 'A credential is written into the contract instead of a secret_ref (warning).',
+  CONTRACT_COMPUTE_HAS_IO: 'A COMPUTE node declares io_operations; compute nodes are pure.',
+  CONTRACT_IO_OPERATION_MISMATCH: 'An io operation does not start with the prefix of its handler type.',
+  CONTRACT_DUPLICATE_ROUTE: 'Two handler_routing entries claim the same operation or payload type.',
+} as const satisfies Record<string, string>;
+
+export type ContractRuleId = keyof typeof CONTRACT_RULES;
+
+export function isContractRuleId(value: unknown): value is ContractRuleId {
+  return typeof value === 'string' && Object.hasOwn(CONTRACT_RULES, value);
+}

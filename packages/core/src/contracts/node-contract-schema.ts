@@ -1,0 +1,209 @@
+/**
+ * Node contracts: what one node is (its kind, models and the I/O it performs) and how
+ * envelopes are routed to its handlers. Declarative nodes carry no logic of their own, so
+ * everything the runtime needs to host one is in this contract.
+ */
+import { z } from 'zod';
+import { HANDLER_TYPES, type HandlerType } from '../enums/handler-type.js';
+import { NODE_TYPES, type NodeType } from '../enums/node-kind.js';
+import { OPERATION_RE } from '../envelope/envelope-schema.js';
+import { CURRENT_CONTRACT_SCHEMA_VERSION } from './schema-version.js';
+import { addRuleIssue, handlerTypeSchema, matching, nonEmptyString, versionSchema, versionTriple } from './schema-helpers.js';
+
+/** Node names become module and log identifiers, so they are lower-case snake_case. */
+export const NODE_NAME_RE = /^[a-z][a-z0-9_]*$/;
+
+export const ROUTING_STRATEGIES = ['operation_match', 'payload_type_match'] as const;
+export type RoutingStrategy = (typeof ROUTING_STRATEGIES)[number];
+
+/**
+ * Maps a wire `node_type` to a {@link NodeType}. The earlier infrastructure wrote the
+ * contract types with a `_GENERIC` suffix (`EFFECT_GENERIC`); both spellings mean the same.
+ */
+export function normalizeNodeType(value: string): NodeType | undefined {
+  const bare = value.endsWith('_GENERIC') ? value.slice(0, -'_GENERIC'.length) : value;
+  return NODE_TYPES.find((t) => t === bare);
+}
+
+/** One field of an input or output model. */
+export interface ModelField {
+  readonly name: string;
+  readonly type: string;
+  /** @default true */
+  readonly required: boolean;
+  readonly description?: string | undefined;
+}
+
+/** A named model a node reads or writes. */
+export interface ModelSpec {
+  readonly name: string;
+  readonly module?: string | undefined;
+  readonly description?: string | undefined;
+  /** @default [] */
+  readonly fields: readonly ModelField[];
+}
+
+/** I/O a node performs through one handler type. */
+export interface IoOperation {
+  readonly type: HandlerType;
+  /** Dotted operations, each starting with the handler type (`http.get`). */
+  readonly operations: readonly string[];
+  readonly target?: string | undefined;
+}
+
+/** A class (handler or event model) named by the contract and loaded by the host. */
+export interface ClassRef {
+  readonly name: string;
+  readonly module?: string | undefined;
+}
+
+/** One entry of `handler_routing.handlers`. */
+export interface HandlerRoute {
+  /** Set for `operation_match` routing. */
+  readonly operation?: string | undefined;
+  /** Set (or `payloadType`) for `payload_type_match` routing. */
+  readonly eventModel?: ClassRef | undefined;
+  readonly payloadType?: string | undefined;
+  readonly handler: ClassRef;
+}
+
+export interface HandlerRouting {
+  readonly routingStrategy: RoutingStrategy;
+  readonly handlers: readonly HandlerRoute[];
+}
+
+export interface NodeDependency {
+  readonly name: string;
+  readonly type?: string | undefined;
+  readonly module?: string | undefined;
+  readonly version?: string | undefined;
+  readonly description?: string | undefined;
+}
+
+/** A parsed node contract: frozen, every default filled in. */
+export interface NodeContract {
+  /** @default '1.0.0' */
+  readonly schemaVersion: string;
+  readonly nodeVersion: string;
+  readonly contractVersion?: string | undefined;
+  readonly name: string;
+  readonly nodeType: NodeType;
+  readonly description: string;
+  readonly inputModel: ModelSpec;
+  readonly outputModel: ModelSpec;
+  /** @default [] */
+  readonly ioOperations: readonly IoOperation[];
+  readonly handlerRouting?: HandlerRouting | undefined;
+  /** @default [] */
+  readonly dependencies: readonly NodeDependency[];
+}
+
+const nodeTypeSchema = z.string().transform((value, ctx): NodeType => {
+  const nodeType = normalizeNodeType(value);
+  if (nodeType !== undefined) return nodeType;
+  addRuleIssue(ctx, `must be one of ${NODE_TYPES.join(', ')} (got "${value}")`, {
+    hint: `Use one of ${NODE_TYPES.join(', ')}; the _GENERIC forms (e.g. EFFECT_GENERIC) are accepted too. Node types are upper-case.`,
+  });
+  return z.NEVER;
+});
+
+const operationString = matching(
+  OPERATION_RE,
+  (v) => `must be lower-case dotted words like "http.get" (got "${v}")`,
+  'Write operations as lower-case words joined by dots, e.g. "db.query".',
+);
+
+const classRefSchema = z.strictObject({ name: nonEmptyString, module: nonEmptyString.optional() }).transform((w): ClassRef => ({ name: w.name, module: w.module }));
+
+/** `event_model` may name just the class, as the handler plugin loader's short form does. */
+const eventModelSchema = z.union([nonEmptyString.transform((name): ClassRef => ({ name })), classRefSchema], {
+  error: 'must be a model name or a mapping { name, module }',
+});
+
+const modelFieldSchema = z
+  .strictObject({ name: nonEmptyString, type: nonEmptyString, required: z.boolean().default(true), description: z.string().optional() })
+  .transform((w): ModelField => ({ name: w.name, type: w.type, required: w.required, description: w.description }));
+
+const modelSpecSchema = z
+  .strictObject({
+    name: nonEmptyString,
+    module: nonEmptyString.optional(),
+    description: z.string().optional(),
+    fields: z.array(modelFieldSchema).default([]),
+  })
+  .transform((w): ModelSpec => ({ name: w.name, module: w.module, description: w.description, fields: w.fields }));
+
+const ioOperationSchema = z
+  .strictObject({
+    type: handlerTypeSchema(HANDLER_TYPES),
+    operations: z.array(operationString).min(1),
+    target: nonEmptyString.optional(),
+  })
+  .transform((w): IoOperation => ({ type: w.type, operations: w.operations, target: w.target }));
+
+const handlerRouteSchema = z
+  .strictObject({
+    operation: operationString.optional(),
+    event_model: eventModelSchema.optional(),
+    payload_type: nonEmptyString.optional(),
+    handler: classRefSchema,
+  })
+  .transform((w): HandlerRoute => ({ operation: w.operation, eventModel: w.event_model, payloadType: w.payload_type, handler: w.handler }));
+
+const handlerRoutingSchema = z
+  .strictObject({ routing_strategy: z.enum(ROUTING_STRATEGIES), handlers: z.array(handlerRouteSchema).min(1) })
+  .transform((w): HandlerRouting => ({ routingStrategy: w.routing_strategy, handlers: w.handlers }));
+
+const dependencySchema = z.union(
+  [
+    nonEmptyString.transform((name): NodeDependency => ({ name })),
+    z
+      .strictObject({
+        name: nonEmptyString,
+        type: nonEmptyString.optional(),
+        module: nonEmptyString.optional(),
+        version: nonEmptyString.optional(),
+        description: z.string().optional(),
+      })
+      .transform((w): NodeDependency => ({ name: w.name, type: w.type, module: w.module, version: w.version, description: w.description })),
+  ],
+  { error: 'must be a name or a mapping { name, type?, module?, version?, description? }' },
+);
+
+/**
+ * The node contract, wire form in, {@link NodeContract} out. It checks structure and single
+ * fields; `parseNodeContract` adds the rules that span fields (compute purity, operation
+ * prefixes, routing entries) and the schema version gate.
+ */
+export const nodeContractSchema = z
+  .strictObject({
+    schema_version: versionTriple.default(CURRENT_CONTRACT_SCHEMA_VERSION),
+    node_version: versionSchema,
+    contract_version: versionSchema.optional(),
+    name: matching(NODE_NAME_RE, (v) => `must be lower-case snake_case like "user_service_effect" (got "${v}")`, 'Rename the node using lower-case letters, digits and "_", starting with a letter.'),
+    node_type: nodeTypeSchema,
+    description: nonEmptyString,
+    input_model: modelSpecSchema,
+    output_model: modelSpecSchema,
+    io_operations: z.array(ioOperationSchema).default([]),
+    handler_routing: handlerRoutingSchema.optional(),
+    dependencies: z.array(dependencySchema).default([]),
+  })
+  .transform(
+    (w): NodeContract => ({
+      schemaVersion: w.schema_version,
+      nodeVersion: w.node_version,
+      contractVersion: w.contract_version,
+      name: w.name,
+      nodeType: w.node_type,
+      description: w.description,
+      inputModel: w.input_model,
+      outputModel: w.output_model,
+      ioOperations: w.io_operations,
+      handlerRouting: w.handler_routing,
+      dependencies: w.dependencies,
+    }),
+  );
+
+/** The YAML/JSON shape a node contract is written in. */
+export type NodeContractInput = z.input<typeof nodeContractSchema>;

@@ -1,0 +1,424 @@
+/**
+ * The runtime host contract: which event bus, which protocol handlers, which nodes. The
+ * zod schemas read the snake_case wire form and produce the camelCase, fully-defaulted
+ * shape the host is wired from; this file is the one place the two spellings meet.
+ */
+import { z } from 'zod';
+import { IMPLEMENTED_HANDLER_TYPES, type HandlerType } from '../enums/handler-type.js';
+import { validateTopic, type TopicDirection } from '../topics/validate-topic.js';
+import { addRuleIssue, handlerTypeSchema, matching, nonEmptyString, nonNegativeInt, positiveInt, semverString, versionTriple } from './schema-helpers.js';
+import { CURRENT_CONTRACT_SCHEMA_VERSION } from './schema-version.js';
+import { secretValueSchema, type SecretValue } from './secret-ref.js';
+
+/** Topic the runtime consumes when `event_bus.config.topics.input` is not set. */
+export const DEFAULT_INPUT_TOPIC = 'onex.local.runtime.cmd.v1';
+/** Topic the runtime publishes to when `event_bus.config.topics.output` is not set. */
+export const DEFAULT_OUTPUT_TOPIC = 'onex.local.runtime.evt.v1';
+
+/** Every default the contract fills in, in one place so docs and tests can quote them. */
+export const RUNTIME_HOST_DEFAULTS = {
+  schemaVersion: CURRENT_CONTRACT_SCHEMA_VERSION,
+  maxInFlight: 16,
+  drainTimeoutMs: 30_000,
+  maxQueueSize: 1000,
+  handlerTimeoutMs: 30_000,
+  handlerPriority: 0,
+  retryPolicy: { maxRetries: 3, backoffStrategy: 'exponential', baseDelayMs: 100, maxDelayMs: 5000 },
+  ingress: { host: '127.0.0.1', port: 8085, requestTimeoutMs: 30_000, enabled: true },
+} as const;
+
+export const EVENT_BUS_KINDS = ['inmemory', 'kafka'] as const;
+export type EventBusKind = (typeof EVENT_BUS_KINDS)[number];
+
+export const BACKOFF_STRATEGIES = ['fixed', 'exponential'] as const;
+export type BackoffStrategy = (typeof BACKOFF_STRATEGIES)[number];
+
+/** How a failed handler call is retried. */
+export interface RetryPolicy {
+  /** Retries after the first attempt; 0 disables retrying. @default 3 */
+  readonly maxRetries: number;
+  /** @default 'exponential' */
+  readonly backoffStrategy: BackoffStrategy;
+  /** Delay before the first retry. @default 100 */
+  readonly baseDelayMs: number;
+  /** Cap on any single delay. @default 5000 */
+  readonly maxDelayMs: number;
+}
+
+/** Token-bucket limit on calls into one handler. */
+export interface RateLimit {
+  readonly perSecond: number;
+  /** Calls allowed in a burst. @default Math.max(1, Math.ceil(perSecond)) */
+  readonly burst: number;
+}
+
+/** Settings of one handler binding; connection fields apply only to some handler types. */
+export interface HandlerConfig {
+  /** @default 30000 */
+  readonly timeoutMs: number;
+  /** Absent means calls are not retried. */
+  readonly retryPolicy?: RetryPolicy | undefined;
+  readonly rateLimit?: RateLimit | undefined;
+  readonly poolSize?: number | undefined;
+  readonly maxResponseBytes?: number | undefined;
+  /** db: `postgres://…`, `pglite://memory` or `pglite://<dir>`; http: base URL. */
+  readonly url?: SecretValue | undefined;
+  /** vault / consul: server address. */
+  readonly address?: string | undefined;
+  readonly token?: SecretValue | undefined;
+  readonly password?: SecretValue | undefined;
+  /** vault: enterprise namespace. */
+  readonly namespace?: string | undefined;
+  /** consul: datacenter. */
+  readonly datacenter?: string | undefined;
+}
+
+/** One protocol handler the runtime registers (one per type). */
+export interface HandlerBinding {
+  readonly type: HandlerType;
+  /** @default the handler type */
+  readonly name: string;
+  /** @default true */
+  readonly enabled: boolean;
+  /** @default 0 */
+  readonly priority: number;
+  /** Reference to configuration kept outside the contract, resolved by the host. */
+  readonly configRef?: string | undefined;
+  readonly config: HandlerConfig;
+}
+
+export interface EventBusTopics {
+  /** A `cmd` topic. @default DEFAULT_INPUT_TOPIC */
+  readonly input: string;
+  /** An `evt` topic. @default DEFAULT_OUTPUT_TOPIC */
+  readonly output: string;
+}
+
+export interface EventBusConfig {
+  readonly kind: EventBusKind;
+  /**
+   * Kafka brokers as written; entries may be `${NAME}` placeholders or comma-separated
+   * lists, which the composition root expands. Empty for `inmemory`.
+   * @default []
+   */
+  readonly bootstrapServers: readonly string[];
+  /** @default the runtime name */
+  readonly consumerGroup: string;
+  /** @default the runtime name */
+  readonly clientId: string;
+  readonly topics: EventBusTopics;
+  /** Envelopes buffered before consumption pauses. @default 1000 */
+  readonly maxQueueSize: number;
+}
+
+/** A node the runtime hosts. */
+export interface NodeRef {
+  readonly slug: string;
+  /** Path of the node contract, relative to the runtime contract's directory; kept as text. */
+  readonly contract?: string | undefined;
+}
+
+/** The local HTTP ingress that accepts envelopes. */
+export interface IngressConfig {
+  /** @default '127.0.0.1' */
+  readonly host: string;
+  /** 0 lets the OS pick a free port. @default 8085 */
+  readonly port: number;
+  /** @default 30000 */
+  readonly requestTimeoutMs: number;
+  /** @default true */
+  readonly enabled: boolean;
+}
+
+export interface RuntimeSettings {
+  readonly name: string;
+  readonly version: string;
+  readonly description?: string | undefined;
+  readonly eventBus: EventBusConfig;
+  readonly handlers: readonly HandlerBinding[];
+  readonly nodes: readonly NodeRef[];
+  /** Envelopes processed concurrently. @default 16 */
+  readonly maxInFlight: number;
+  /** Time allowed for in-flight work on shutdown. @default 30000 */
+  readonly drainTimeoutMs: number;
+  readonly ingress: IngressConfig;
+}
+
+/** A parsed runtime host contract: frozen, every default filled in. */
+export interface RuntimeHostContract {
+  /** @default '1.0.0' */
+  readonly schemaVersion: string;
+  readonly runtime: RuntimeSettings;
+}
+
+const TOPIC_HINTS: Partial<Record<string, string>> = {
+  RESERVED_NAMESPACE: 'Use your own tenant segment, e.g. "onex.acme.orders.cmd.v1"; internal, debug, metrics, health and admin are reserved.',
+};
+
+function topicSchema(direction: TopicDirection, field: 'input' | 'output'): z.ZodString {
+  return z.string().superRefine((value, ctx) => {
+    const result = validateTopic(value);
+    if (!result.valid) {
+      addRuleIssue(ctx, `Invalid ${field} topic "${value}": ${result.reason}`, {
+        ruleId: 'CONTRACT_INVALID_TOPIC',
+        hint: TOPIC_HINTS[result.code] ?? 'Name topics onex.<tenant>.<domain>.<cmd|evt>.v<N> with lower-case segments, e.g. "onex.acme.orders.cmd.v1".',
+      });
+    } else if (result.direction !== direction) {
+      // Input carries requests into the runtime (cmd), output carries its events (evt).
+      addRuleIssue(ctx, `The ${field} topic "${value}" has direction "${result.direction}"; ${field} must be a "${direction}" topic`, {
+        ruleId: 'CONTRACT_INVALID_TOPIC',
+        hint: `Use "onex.${result.tenant}.${result.domain}.${direction}.v${result.version}" for ${field}.`,
+      });
+    }
+  });
+}
+
+const topicsSchema = z.strictObject({
+  input: topicSchema('cmd', 'input').default(DEFAULT_INPUT_TOPIC),
+  output: topicSchema('evt', 'output').default(DEFAULT_OUTPUT_TOPIC),
+});
+
+const eventBusWireSchema = z
+  .strictObject({
+    kind: z.enum(EVENT_BUS_KINDS),
+    config: z
+      .strictObject({
+        bootstrap_servers: z
+          .union([nonEmptyString, z.array(nonEmptyString).min(1)], { error: 'must be a string or a list of strings' })
+          .optional(),
+        consumer_group: nonEmptyString.optional(),
+        client_id: nonEmptyString.optional(),
+        topics: topicsSchema.prefault({}),
+        max_queue_size: positiveInt.default(RUNTIME_HOST_DEFAULTS.maxQueueSize),
+      })
+      .prefault({}),
+  })
+  .superRefine((bus, ctx) => {
+    if (bus.kind === 'kafka' && bus.config.bootstrap_servers === undefined) {
+      addRuleIssue(
+        ctx,
+        'Missing required field "bootstrap_servers" in runtime.event_bus.config (required for kind: kafka)',
+        { ruleId: 'CONTRACT_MISSING_FIELD', hint: 'Add config.bootstrap_servers, e.g. bootstrap_servers: "${KAFKA_BOOTSTRAP_SERVERS}".', target: 'key' },
+        ['config', 'bootstrap_servers'],
+      );
+    }
+  });
+
+/** Wire `retry_policy` → {@link RetryPolicy}. */
+export const retryPolicySchema = z
+  .strictObject({
+    max_retries: nonNegativeInt.default(RUNTIME_HOST_DEFAULTS.retryPolicy.maxRetries),
+    backoff_strategy: z.enum(BACKOFF_STRATEGIES).default(RUNTIME_HOST_DEFAULTS.retryPolicy.backoffStrategy),
+    base_delay_ms: positiveInt.default(RUNTIME_HOST_DEFAULTS.retryPolicy.baseDelayMs),
+    max_delay_ms: positiveInt.default(RUNTIME_HOST_DEFAULTS.retryPolicy.maxDelayMs),
+  })
+  .superRefine((policy, ctx) => {
+    if (policy.base_delay_ms > policy.max_delay_ms) {
+      addRuleIssue(
+        ctx,
+        `must be at least base_delay_ms (${policy.base_delay_ms}), got ${policy.max_delay_ms}`,
+        { hint: 'Raise max_delay_ms or lower base_delay_ms; the cap cannot be below the first delay.' },
+        ['max_delay_ms'],
+      );
+    }
+  })
+  .transform(
+    (w): RetryPolicy => ({
+      maxRetries: w.max_retries,
+      backoffStrategy: w.backoff_strategy,
+      baseDelayMs: w.base_delay_ms,
+      maxDelayMs: w.max_delay_ms,
+    }),
+  );
+
+const rateLimitSchema = z
+  .strictObject({ per_second: z.number().positive(), burst: positiveInt.optional() })
+  .transform((w): RateLimit => ({ perSecond: w.per_second, burst: w.burst ?? Math.max(1, Math.ceil(w.per_second)) }));
+
+const handlerConfigSchema = z
+  .strictObject({
+    timeout_ms: positiveInt.default(RUNTIME_HOST_DEFAULTS.handlerTimeoutMs),
+    retry_policy: retryPolicySchema.optional(),
+    rate_limit: rateLimitSchema.optional(),
+    pool_size: positiveInt.optional(),
+    max_response_bytes: positiveInt.optional(),
+    url: secretValueSchema.optional(),
+    address: nonEmptyString.optional(),
+    token: secretValueSchema.optional(),
+    password: secretValueSchema.optional(),
+    namespace: nonEmptyString.optional(),
+    datacenter: nonEmptyString.optional(),
+  })
+  .prefault({});
+
+/** Handler config fields that say how to reach a server. */
+export type HandlerConnectionField = 'url' | 'address' | 'token' | 'password' | 'namespace' | 'datacenter';
+
+/** The connection fields each handler type reads; any other connection field is a mistake. */
+export const HANDLER_CONNECTION_FIELDS: Readonly<Partial<Record<HandlerType, readonly HandlerConnectionField[]>>> = {
+  local: [],
+  http: ['url', 'token'],
+  db: ['url', 'password'],
+  vault: ['address', 'token', 'namespace'],
+  consul: ['address', 'token', 'datacenter'],
+};
+const CONNECTION_FIELDS: readonly HandlerConnectionField[] = ['url', 'address', 'token', 'password', 'namespace', 'datacenter'];
+
+const URL_FORMATS: Partial<Record<HandlerType, { readonly re: RegExp; readonly expected: string; readonly example: string }>> = {
+  db: {
+    re: /^(?:postgres(?:ql)?:\/\/\S+|pglite:\/\/\S+)$/,
+    expected: 'a "postgres://…" URL, "pglite://memory" or "pglite://<directory>"',
+    example: 'url: { secret_ref: "vault://secret/data/db#url" } or url: "pglite://memory"',
+  },
+  http: { re: /^https?:\/\/[^\s/?#]+\S*$/, expected: 'an http:// or https:// base URL', example: 'url: "https://api.example.com"' },
+};
+const ADDRESS_RE = /^(?:https?:\/\/)?[^\s/?#:]+(?::\d{1,5})?(?:\/\S*)?$/;
+
+/**
+ * A value that starts with `${NAME}` gets its scheme from the environment, which the
+ * composition root reads; its shape can only be checked after that.
+ */
+const isTemplated = (value: string): boolean => value.startsWith('${');
+
+/** Wire handler entry → {@link HandlerBinding}. */
+export const handlerBindingSchema = z
+  .strictObject({
+    type: handlerTypeSchema(IMPLEMENTED_HANDLER_TYPES),
+    name: nonEmptyString.optional(),
+    enabled: z.boolean().default(true),
+    priority: z.number().int().default(RUNTIME_HOST_DEFAULTS.handlerPriority),
+    config_ref: nonEmptyString.optional(),
+    config: handlerConfigSchema,
+  })
+  .superRefine((binding, ctx) => {
+    const allowed = HANDLER_CONNECTION_FIELDS[binding.type];
+    if (allowed !== undefined) {
+      for (const field of CONNECTION_FIELDS) {
+        if (binding.config[field] !== undefined && !allowed.includes(field)) {
+          const uses = allowed.length > 0 ? `it reads ${allowed.join(', ')}` : 'it takes no connection settings';
+          addRuleIssue(
+            ctx,
+            `Field "${field}" does not apply to the ${binding.type} handler`,
+            { ruleId: 'CONTRACT_UNKNOWN_FIELD', hint: `Remove "${field}" from this handler's config; ${uses}.`, target: 'key' },
+            ['config', field],
+          );
+        }
+      }
+    }
+    const url = binding.config.url;
+    const format = URL_FORMATS[binding.type];
+    // The URL is not echoed: it may carry a password.
+    if (typeof url === 'string' && format && !isTemplated(url) && !format.re.test(url)) {
+      addRuleIssue(ctx, `must be ${format.expected}`, { hint: `Write e.g. ${format.example}.` }, ['config', 'url']);
+    }
+    const address = binding.config.address;
+    if (address !== undefined && !isTemplated(address) && !ADDRESS_RE.test(address)) {
+      addRuleIssue(
+        ctx,
+        `must be a server address like "http://127.0.0.1:8200" or "127.0.0.1:8500" (got "${address}")`,
+        { hint: 'Give the scheme, host and port of the server, or a ${NAME} placeholder.' },
+        ['config', 'address'],
+      );
+    }
+  })
+  .transform(
+    (w): HandlerBinding => ({
+      type: w.type,
+      name: w.name ?? w.type,
+      enabled: w.enabled,
+      priority: w.priority,
+      configRef: w.config_ref,
+      config: {
+        timeoutMs: w.config.timeout_ms,
+        retryPolicy: w.config.retry_policy,
+        rateLimit: w.config.rate_limit,
+        poolSize: w.config.pool_size,
+        maxResponseBytes: w.config.max_response_bytes,
+        url: w.config.url,
+        address: w.config.address,
+        token: w.config.token,
+        password: w.config.password,
+        namespace: w.config.namespace,
+        datacenter: w.config.datacenter,
+      },
+    }),
+  );
+
+/** Node slugs are used in envelopes (`target_node`) and logs, so they stay plain. */
+export const NODE_SLUG_RE = /^[a-z0-9_-]+$/;
+
+/** Wire node entry → {@link NodeRef}. */
+export const nodeRefSchema = z
+  .strictObject({
+    slug: matching(NODE_SLUG_RE, (v) => `must use only lower-case letters, digits, "_" and "-" (got "${v}")`, 'Rename the node slug, e.g. "user_service_effect".'),
+    contract: nonEmptyString
+      .superRefine((value, ctx) => {
+        if (value.startsWith('~')) {
+          addRuleIssue(ctx, 'must not start with "~": home-directory expansion is not supported', {
+            hint: 'Write the path relative to this contract file, or as an absolute path.',
+          });
+        }
+      })
+      .optional(),
+  })
+  .transform((w): NodeRef => ({ slug: w.slug, contract: w.contract }));
+
+const ingressSchema = z
+  .strictObject({
+    host: nonEmptyString.default(RUNTIME_HOST_DEFAULTS.ingress.host),
+    port: z.number().int().min(0).max(65535).default(RUNTIME_HOST_DEFAULTS.ingress.port),
+    request_timeout_ms: positiveInt.default(RUNTIME_HOST_DEFAULTS.ingress.requestTimeoutMs),
+    enabled: z.boolean().default(RUNTIME_HOST_DEFAULTS.ingress.enabled),
+  })
+  .transform((w): IngressConfig => ({ host: w.host, port: w.port, requestTimeoutMs: w.request_timeout_ms, enabled: w.enabled }));
+
+const runtimeSchema = z
+  .strictObject({
+    name: nonEmptyString,
+    version: semverString,
+    description: z.string().optional(),
+    event_bus: eventBusWireSchema,
+    handlers: z.array(handlerBindingSchema),
+    nodes: z.array(nodeRefSchema),
+    max_in_flight: positiveInt.default(RUNTIME_HOST_DEFAULTS.maxInFlight),
+    drain_timeout_ms: nonNegativeInt.default(RUNTIME_HOST_DEFAULTS.drainTimeoutMs),
+    ingress: ingressSchema.prefault({}),
+  })
+  .transform((w): RuntimeSettings => {
+    const bus = w.event_bus.config;
+    const servers = bus.bootstrap_servers;
+    return {
+      name: w.name,
+      version: w.version,
+      description: w.description,
+      eventBus: {
+        kind: w.event_bus.kind,
+        bootstrapServers: servers === undefined ? [] : typeof servers === 'string' ? [servers] : servers,
+        // Kafka needs a group and client id; the runtime's own name identifies it best.
+        consumerGroup: bus.consumer_group ?? w.name,
+        clientId: bus.client_id ?? w.name,
+        topics: { input: bus.topics.input, output: bus.topics.output },
+        maxQueueSize: bus.max_queue_size,
+      },
+      handlers: w.handlers,
+      nodes: w.nodes,
+      maxInFlight: w.max_in_flight,
+      drainTimeoutMs: w.drain_timeout_ms,
+      ingress: w.ingress,
+    };
+  });
+
+/**
+ * The whole runtime host contract, wire form in, {@link RuntimeHostContract} out. It checks
+ * structure and single fields; `parseRuntimeHostContract` adds the rules that span entries
+ * (duplicates, dev-only handlers, empty lists, inline secrets) and the schema version gate.
+ */
+export const runtimeHostContractSchema = z
+  .strictObject({
+    schema_version: versionTriple.default(RUNTIME_HOST_DEFAULTS.schemaVersion),
+    runtime: runtimeSchema,
+  })
+  .transform((w): RuntimeHostContract => ({ schemaVersion: w.schema_version, runtime: w.runtime }));
+
+/** The YAML/JSON shape a runtime host contract is written in. */
+export type RuntimeHostContractInput = z.input<typeof runtimeHostContractSchema>;

@@ -1,0 +1,92 @@
+import type { OnexEnvelope } from '../envelope/envelope.js';
+import { HandlerExecutionError, InvalidOperationError } from '../errors/runtime-errors.js';
+import { isOnexErrorCode } from '../errors/codes.js';
+import type { JsonObject, JsonValue } from '../json.js';
+import type { EnvelopeHandler, HandlerInvocationContext } from '../runtime/handler-port.js';
+
+/** Operations of the LocalHandler. The `local.` prefixed forms are accepted too. */
+export const LOCAL_OPERATIONS = ['echo', 'transform', 'error'] as const;
+
+export interface LocalHandlerOptions {
+  /** Called once on `initialize()` with the dev-only warning. @default no-op */
+  readonly warn?: (message: string) => void;
+}
+
+function upperStrings(value: JsonValue): JsonValue {
+  if (typeof value === 'string') return value.toUpperCase();
+  if (Array.isArray(value)) return value.map(upperStrings);
+  if (value !== null && typeof value === 'object') {
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(value)) out[k] = upperStrings(v);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * WARNING: development and tests only. Production contracts refuse the `local`
+ * handler, and this class is exported only from `@onex/core/testing`.
+ *
+ * Operations: `echo` returns the payload as is; `transform` returns it with every
+ * string upper-cased; `error` fails with a HandlerExecutionError (payload `message`
+ * and an optional `code` from the error code map).
+ */
+export class LocalHandler implements EnvelopeHandler {
+  readonly handlerType = 'local' as const;
+  readonly #warn: (message: string) => void;
+  initializeCount = 0;
+  shutdownCount = 0;
+
+  constructor(options: LocalHandlerOptions = {}) {
+    this.#warn = options.warn ?? (() => undefined);
+  }
+
+  async initialize(_config?: unknown): Promise<void> {
+    this.initializeCount += 1;
+    this.#warn('LocalHandler is for development and tests only; never enable it in production.');
+  }
+
+  async shutdown(): Promise<void> {
+    this.shutdownCount += 1;
+  }
+
+  async healthCheck(): Promise<JsonObject> {
+    return { healthy: true, handler_type: 'local', dev_test_only: true };
+  }
+
+  describe() {
+    return {
+      handlerType: this.handlerType,
+      supportedOperations: [...LOCAL_OPERATIONS],
+      requiredPayloadFields: { echo: [], transform: [], error: [] },
+      responseShape: 'echo/transform: the (transformed) payload; error: always fails',
+      version: '1.0.0',
+    };
+  }
+
+  async execute(envelope: OnexEnvelope, _context: HandlerInvocationContext): Promise<JsonValue> {
+    const op = envelope.operation.startsWith('local.') ? envelope.operation.slice('local.'.length) : envelope.operation;
+    switch (op) {
+      case 'echo':
+        return envelope.payload;
+      case 'transform':
+        return upperStrings(envelope.payload);
+      case 'error': {
+        const p = (envelope.payload ?? {}) as JsonObject;
+        const message = typeof p.message === 'string' ? p.message : 'LocalHandler error operation';
+        throw new HandlerExecutionError(message, {
+          handlerType: 'local',
+          operation: envelope.operation,
+          ...(isOnexErrorCode(p.code) ? { code: p.code } : {}),
+        });
+      }
+      default:
+        throw new InvalidOperationError(`Operation '${envelope.operation}' is not supported by the local handler. Available: ${LOCAL_OPERATIONS.join(', ')}`, {
+          handlerType: 'local',
+          operation: envelope.operation,
+          details: { supported_operations: [...LOCAL_OPERATIONS] },
+          hint: `Use one of: ${LOCAL_OPERATIONS.join(', ')}.`,
+        });
+    }
+  }
+}

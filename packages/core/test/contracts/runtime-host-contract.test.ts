@@ -1,0 +1,301 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_INPUT_TOPIC,
+  DEFAULT_OUTPUT_TOPIC,
+  parseRuntimeHostContract,
+  RUNTIME_HOST_DEFAULTS,
+  validateRuntimeHostContract,
+  type HandlerBinding,
+} from '../../src/contracts/index.js';
+import { BETA_RUNTIME_HOST, lines, MINIMUM_RUNTIME_HOST } from './spec-contracts.js';
+
+const header = ['runtime:', '  name: "rt"', '  version: "1.0.0"', '  event_bus:', '    kind: "inmemory"'];
+
+function handler(contract: { runtime: { handlers: readonly HandlerBinding[] } }, type: string): HandlerBinding {
+  const found = contract.runtime.handlers.find((h) => h.type === type);
+  if (!found) throw new Error(`no ${type} handler`);
+  return found;
+}
+
+describe('parseRuntimeHostContract', () => {
+  it('parses the minimum reference contract and fills every default', () => {
+    const { contract, warnings } = parseRuntimeHostContract(MINIMUM_RUNTIME_HOST, { source: 'minimum_runtime_host.yaml' });
+    expect(warnings).toEqual([]);
+    expect(contract).toEqual({
+      schemaVersion: '1.0.0',
+      runtime: {
+        name: 'minimum_runtime_host',
+        version: '1.0.0',
+        eventBus: {
+          kind: 'inmemory',
+          bootstrapServers: [],
+          consumerGroup: 'minimum_runtime_host',
+          clientId: 'minimum_runtime_host',
+          topics: { input: DEFAULT_INPUT_TOPIC, output: DEFAULT_OUTPUT_TOPIC },
+          maxQueueSize: 1000,
+        },
+        handlers: [
+          { type: 'http', name: 'http', enabled: true, priority: 0, config: { timeoutMs: 30_000 } },
+          { type: 'db', name: 'db', enabled: true, priority: 0, config: { timeoutMs: 30_000 } },
+        ],
+        nodes: [{ slug: 'example_node' }],
+        maxInFlight: 16,
+        drainTimeoutMs: 30_000,
+        ingress: { host: '127.0.0.1', port: 8085, requestTimeoutMs: 30_000, enabled: true },
+      },
+    });
+    expect(DEFAULT_INPUT_TOPIC).toBe('onex.local.runtime.cmd.v1');
+    expect(DEFAULT_OUTPUT_TOPIC).toBe('onex.local.runtime.evt.v1');
+  });
+
+  it('returns a deeply frozen contract', () => {
+    const { contract } = parseRuntimeHostContract(MINIMUM_RUNTIME_HOST);
+    expect(Object.isFrozen(contract)).toBe(true);
+    expect(Object.isFrozen(contract.runtime.handlers)).toBe(true);
+    expect(Object.isFrozen(handler(contract, 'http').config)).toBe(true);
+  });
+
+  it('defaults schema_version to 1.0.0 when absent', () => {
+    const { contract } = parseRuntimeHostContract(lines(...header, '  handlers: [{ type: "http" }]', '  nodes: []'));
+    expect(contract.schemaVersion).toBe(RUNTIME_HOST_DEFAULTS.schemaVersion);
+  });
+
+  it('parses the beta contract: kafka bus, retry policy, vault and consul handlers', () => {
+    const { contract, warnings } = parseRuntimeHostContract(BETA_RUNTIME_HOST);
+    expect(warnings).toEqual([]);
+    expect(contract.runtime.eventBus).toEqual({
+      kind: 'kafka',
+      // Placeholders stay text: the composition root reads the environment, core does not.
+      bootstrapServers: ['${KAFKA_BOOTSTRAP_SERVERS}'],
+      consumerGroup: 'runtime-host-group',
+      clientId: 'my_runtime_host',
+      topics: { input: 'onex.tenant.domain.cmd.v1', output: 'onex.tenant.domain.evt.v1' },
+      maxQueueSize: 1000,
+    });
+    expect(handler(contract, 'http').config.retryPolicy).toEqual({ maxRetries: 3, backoffStrategy: 'exponential', baseDelayMs: 100, maxDelayMs: 5000 });
+    expect(handler(contract, 'db').config.poolSize).toBe(10);
+    expect(handler(contract, 'vault').config.address).toBe('${VAULT_ADDR}');
+    expect(handler(contract, 'consul').config.address).toBe('${CONSUL_ADDR}');
+    expect(contract.runtime.nodes.map((n) => n.slug)).toEqual(['node_a', 'node_b']);
+  });
+
+  it('reads handler binding settings: name, enabled, priority, rate limit, config_ref', () => {
+    const { contract } = parseRuntimeHostContract(
+      lines(
+        ...header,
+        '  handlers:',
+        '    - type: "http"',
+        '      name: "public_api"',
+        '      enabled: false',
+        '      priority: 5',
+        '      config_ref: "handlers/http.yaml"',
+        '      config:',
+        '        rate_limit: { per_second: 2.5 }',
+        '        retry_policy: { backoff_strategy: "fixed", max_retries: 0 }',
+        '        max_response_bytes: 1048576',
+        '  nodes:',
+        '    - slug: "node-a"',
+        '      contract: "nodes/node_a.yaml"',
+      ),
+    );
+    expect(contract.runtime.handlers[0]).toEqual({
+      type: 'http',
+      name: 'public_api',
+      enabled: false,
+      priority: 5,
+      configRef: 'handlers/http.yaml',
+      config: {
+        timeoutMs: 30_000,
+        rateLimit: { perSecond: 2.5, burst: 3 },
+        retryPolicy: { maxRetries: 0, backoffStrategy: 'fixed', baseDelayMs: 100, maxDelayMs: 5000 },
+        maxResponseBytes: 1_048_576,
+      },
+    });
+    expect(contract.runtime.nodes).toEqual([{ slug: 'node-a', contract: 'nodes/node_a.yaml' }]);
+  });
+
+  it('accepts bootstrap_servers as a list and custom ingress settings', () => {
+    const { contract } = parseRuntimeHostContract(
+      lines(
+        'runtime:',
+        '  name: "rt"',
+        '  version: "2.3.4-rc.1"',
+        '  event_bus:',
+        '    kind: "kafka"',
+        '    config:',
+        '      bootstrap_servers: ["kafka-1:9092", "kafka-2:9092"]',
+        '      max_queue_size: 50',
+        '  handlers: [{ type: "http" }]',
+        '  nodes: []',
+        '  max_in_flight: 4',
+        '  drain_timeout_ms: 0',
+        '  ingress: { port: 0, enabled: false }',
+      ),
+    );
+    expect(contract.runtime.version).toBe('2.3.4-rc.1');
+    expect(contract.runtime.eventBus.bootstrapServers).toEqual(['kafka-1:9092', 'kafka-2:9092']);
+    expect(contract.runtime.eventBus.maxQueueSize).toBe(50);
+    expect(contract.runtime.maxInFlight).toBe(4);
+    expect(contract.runtime.drainTimeoutMs).toBe(0);
+    expect(contract.runtime.ingress).toEqual({ host: '127.0.0.1', port: 0, requestTimeoutMs: 30_000, enabled: false });
+  });
+
+  it('accepts YAML anchors, aliases and merge keys', () => {
+    const { contract } = parseRuntimeHostContract(
+      lines(
+        ...header,
+        '  handlers:',
+        '    - type: "http"',
+        '      config: &shared',
+        '        timeout_ms: 5000',
+        '        retry_policy: &retry { max_retries: 5 }',
+        '    - type: "db"',
+        '      config:',
+        '        <<: *shared',
+        '        pool_size: 4',
+        '    - type: "vault"',
+        '      config:',
+        '        retry_policy: *retry',
+        '  nodes: []',
+      ),
+    );
+    expect(handler(contract, 'db').config).toMatchObject({ timeoutMs: 5000, poolSize: 4, retryPolicy: { maxRetries: 5 } });
+    expect(handler(contract, 'vault').config.retryPolicy?.maxRetries).toBe(5);
+  });
+
+  it('locates an unknown field that arrives through a merge key at its definition', () => {
+    const result = validateRuntimeHostContract(
+      lines(...header, '  handlers:', '    - type: "http"', '      config: &shared', '        bogus: 1', '    - type: "db"', '      config:', '        <<: *shared', '        pool_size: 2', '  nodes: []'),
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues.map((i) => [i.ruleId, i.path, i.line])).toEqual([
+      ['CONTRACT_UNKNOWN_FIELD', 'runtime.handlers[0].config.bogus', 9],
+      ['CONTRACT_UNKNOWN_FIELD', 'runtime.handlers[1].config.bogus', 9],
+    ]);
+  });
+
+  it('refuses runaway alias expansion', () => {
+    const bomb = lines(
+      'a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]',
+      'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]',
+      'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]',
+    );
+    const result = validateRuntimeHostContract(bomb);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues.map((i) => i.ruleId)).toEqual(['CONTRACT_YAML_SYNTAX']);
+  });
+});
+
+describe('secrets in handler config', () => {
+  it('parses secret references for credential fields', () => {
+    const { contract, warnings } = parseRuntimeHostContract(
+      lines(
+        ...header,
+        '  handlers:',
+        '    - type: "db"',
+        '      config:',
+        '        url: { secret_ref: "vault://secret/data/db#url" }',
+        '    - type: "vault"',
+        '      config:',
+        '        address: "http://127.0.0.1:8200"',
+        '        token: { secret_ref: "env://VAULT_TOKEN" }',
+        '  nodes: []',
+      ),
+    );
+    expect(warnings).toEqual([]);
+    expect(handler(contract, 'db').config.url).toEqual({ secretRef: 'vault://secret/data/db#url', scheme: 'vault', path: 'secret/data/db', key: 'url' });
+    expect(handler(contract, 'vault').config.token).toEqual({ secretRef: 'env://VAULT_TOKEN', scheme: 'env', path: 'VAULT_TOKEN' });
+  });
+
+  it('warns about literal credentials without repeating them (CONTRACT_INLINE_SECRET)', () => {
+    const result = validateRuntimeHostContract(
+      lines(
+        ...header,
+        '  handlers:',
+        '    - type: "db"',
+        '      config:',
+        '        url: "postgres://app:hunter2@db.internal/app"',
+        '        password: "hunter2"',
+        '    - type: "consul"',
+        '      config:',
+        '        token: "s3cr3t-t0ken"',
+        '  nodes: []',
+      ),
+      { source: 'runtime.yaml' },
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.warnings.map((w) => [w.ruleId, w.severity, w.path, w.line])).toEqual([
+      ['CONTRACT_INLINE_SECRET', 'warning', 'runtime.handlers[0].config.url', 9],
+      ['CONTRACT_INLINE_SECRET', 'warning', 'runtime.handlers[0].config.password', 10],
+      ['CONTRACT_INLINE_SECRET', 'warning', 'runtime.handlers[1].config.token', 13],
+    ]);
+    for (const warning of result.warnings) {
+      expect(warning.hint).toContain('secret_ref');
+      expect(JSON.stringify(warning)).not.toMatch(/hunter2|s3cr3t/);
+    }
+  });
+
+  it('does not warn about placeholders, secret refs or password-free URLs', () => {
+    const result = validateRuntimeHostContract(
+      lines(
+        ...header,
+        '  handlers:',
+        '    - type: "db"',
+        '      config:',
+        '        url: "postgres://app:${DB_PASSWORD}@db.internal/app"',
+        '        password: { secret_ref: "env://DB_PASSWORD" }',
+        '    - type: "vault"',
+        '      config:',
+        '        token: "${VAULT_TOKEN}"',
+        '  nodes: []',
+      ),
+    );
+    expect(result.ok && result.warnings).toEqual([]);
+  });
+
+  it('rejects a malformed secret reference without echoing it', () => {
+    const result = validateRuntimeHostContract(lines(...header, '  handlers:', '    - type: "db"', '      config:', '        password: { secret_ref: "hunter2" }', '  nodes: []'));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues).toHaveLength(1);
+    expect(result.issues[0]).toMatchObject({ ruleId: 'CONTRACT_INVALID_VALUE', path: 'runtime.handlers[0].config.password.secret_ref', line: 9 });
+    expect(JSON.stringify(result.issues)).not.toContain('hunter2');
+  });
+});
+
+describe('handler connection settings', () => {
+  it.each([
+    ['pglite://memory'],
+    ['pglite://./data/pg'],
+    ['postgres://db.internal:5432/app'],
+    ['postgresql://db.internal/app'],
+  ])('accepts db url %s', (url) => {
+    const { contract } = parseRuntimeHostContract(lines(...header, '  handlers:', '    - type: "db"', '      config:', `        url: "${url}"`, '  nodes: []'));
+    expect(handler(contract, 'db').config.url).toBe(url);
+  });
+
+  it('rejects a db url with the wrong scheme', () => {
+    const result = validateRuntimeHostContract(lines(...header, '  handlers:', '    - type: "db"', '      config:', '        url: "mysql://db/app"', '  nodes: []'));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues.map((i) => [i.ruleId, i.line, i.column])).toEqual([['CONTRACT_INVALID_VALUE', 9, 14]]);
+  });
+
+  it('rejects connection fields a handler type does not read', () => {
+    const result = validateRuntimeHostContract(lines(...header, '  handlers:', '    - type: "http"', '      config:', '        datacenter: "dc1"', '  nodes: []'));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues.map((i) => [i.ruleId, i.path, i.line, i.column])).toEqual([['CONTRACT_UNKNOWN_FIELD', 'runtime.handlers[0].config.datacenter', 9, 9]]);
+    expect(result.issues[0]?.hint).toContain('url, token');
+  });
+
+  it('rejects a retry policy whose cap is below its first delay', () => {
+    const result = validateRuntimeHostContract(
+      lines(...header, '  handlers:', '    - type: "http"', '      config:', '        retry_policy:', '          base_delay_ms: 1000', '          max_delay_ms: 10', '  nodes: []'),
+    );
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues.map((i) => [i.ruleId, i.path, i.line])).toEqual([['CONTRACT_INVALID_VALUE', 'runtime.handlers[0].config.retry_policy.max_delay_ms', 11]]);
+  });
+});

@@ -1,0 +1,177 @@
+import { EventBusError, type OnexEnvelope } from '@onex/core';
+import type { BusMessage, BusSubscriber, BusSubscription, EventBusHealth, ProtocolEventBus } from '@onex/spi';
+import { silentLogger, type Logger } from '../logging/logger.js';
+import { assertNotInHandlerScope } from '../runtime/handler-scope.js';
+import { BoundedQueue } from './bounded-queue.js';
+
+export interface InMemoryEventBusOptions {
+  /**
+   * Capacity of each topic backlog and each subscription queue. A publisher waits when
+   * a queue is full: memory stays bounded and pressure reaches the producer.
+   * @default 1000
+   */
+  readonly maxQueueSize?: number;
+  readonly logger?: Logger;
+}
+
+interface Subscription {
+  readonly topic: string;
+  readonly subscriber: BusSubscriber;
+  readonly queue: BoundedQueue<BusMessage>;
+  active: boolean;
+  pump: Promise<void> | undefined;
+}
+
+interface Topic {
+  /** Messages published while nobody subscribed; the first subscriber receives them. */
+  readonly backlog: BoundedQueue<BusMessage>;
+  readonly subscriptions: Subscription[];
+}
+
+const closedError = () =>
+  new EventBusError('The in-memory event bus is shut down', { code: 'SHUTTING_DOWN', hint: 'Publish before stopping the runtime host.' });
+
+/**
+ * An event bus inside one process, for development, tests and embedding. FIFO per
+ * topic, several topics, fan-out to every subscriber of a topic, bounded queues.
+ * Envelopes are passed by reference (never serialized), so it is fast; they are
+ * read-only by type, and nothing here modifies them.
+ */
+export class InMemoryEventBus implements ProtocolEventBus {
+  readonly kind = 'inmemory';
+  readonly #maxQueueSize: number;
+  readonly #logger: Logger;
+  readonly #topics = new Map<string, Topic>();
+  #consuming = false;
+  #shutdown = false;
+  #delivered = 0;
+  #subscriberErrors = 0;
+
+  constructor(options: InMemoryEventBusOptions = {}) {
+    this.#maxQueueSize = options.maxQueueSize ?? 1000;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  async publishEnvelope(envelope: OnexEnvelope, topic: string): Promise<void> {
+    return this.publish({ topic, value: envelope, key: envelope.correlationId });
+  }
+
+  /** Publishes a message as-is (raw text included); what a network transport would deliver. */
+  async publish(message: BusMessage): Promise<void> {
+    assertNotInHandlerScope('publish');
+    if (this.#shutdown) throw closedError();
+    const topic = this.#topic(message.topic);
+    const live = topic.subscriptions;
+    if (live.length === 0) return topic.backlog.put(message);
+    if (live.length === 1) return (live[0] as Subscription).queue.put(message);
+    await Promise.all(live.map((s) => s.queue.put(message)));
+  }
+
+  async subscribe(topicName: string, subscriber: BusSubscriber): Promise<BusSubscription> {
+    assertNotInHandlerScope('subscribe');
+    if (this.#shutdown) throw closedError();
+    const topic = this.#topic(topicName);
+    const sub: Subscription = { topic: topicName, subscriber, queue: new BoundedQueue(this.#maxQueueSize), active: true, pump: undefined };
+    if (topic.subscriptions.length === 0) {
+      // The first subscriber inherits what was published before anyone listened.
+      for (const m of topic.backlog.drainAll()) sub.queue.put(m).catch(() => undefined);
+    }
+    topic.subscriptions.push(sub);
+    if (this.#consuming) sub.pump = this.#pump(sub);
+    return { topic: topicName, unsubscribe: () => this.#unsubscribe(topic, sub) };
+  }
+
+  async startConsuming(): Promise<void> {
+    assertNotInHandlerScope('startConsuming');
+    if (this.#shutdown) throw closedError();
+    if (this.#consuming) return;
+    this.#consuming = true;
+    for (const topic of this.#topics.values()) for (const sub of topic.subscriptions) sub.pump ??= this.#pump(sub);
+  }
+
+  async healthCheck(): Promise<EventBusHealth> {
+    const topics: Record<string, number> = {};
+    let subscriptions = 0;
+    for (const [name, t] of this.#topics) {
+      topics[name] = t.backlog.size + t.subscriptions.reduce((n, s) => n + s.queue.size, 0);
+      subscriptions += t.subscriptions.length;
+    }
+    return {
+      healthy: !this.#shutdown,
+      kind: this.kind,
+      consuming: this.#consuming,
+      subscriptions,
+      delivered: this.#delivered,
+      subscriber_errors: this.#subscriberErrors,
+      queue_depth: topics,
+      max_queue_size: this.#maxQueueSize,
+    };
+  }
+
+  /** Messages waiting on `topic` (backlog plus every subscription queue). */
+  depth(topic: string): number {
+    const t = this.#topics.get(topic);
+    return t ? t.backlog.size + t.subscriptions.reduce((n, s) => n + s.queue.size, 0) : 0;
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.#shutdown) return;
+    this.#shutdown = true;
+    const pumps: Promise<void>[] = [];
+    for (const topic of this.#topics.values()) {
+      topic.backlog.close(closedError);
+      for (const sub of topic.subscriptions) {
+        sub.active = false;
+        sub.queue.close(closedError);
+        if (sub.pump) pumps.push(sub.pump);
+      }
+    }
+    await Promise.all(pumps);
+  }
+
+  #topic(name: string): Topic {
+    let topic = this.#topics.get(name);
+    if (!topic) {
+      topic = { backlog: new BoundedQueue(this.#maxQueueSize), subscriptions: [] };
+      this.#topics.set(name, topic);
+    }
+    return topic;
+  }
+
+  async #pump(sub: Subscription): Promise<void> {
+    for (;;) {
+      const message = await sub.queue.take();
+      if (message === undefined || !sub.active) {
+        if (message !== undefined) this.#requeue(sub, [message]);
+        return;
+      }
+      try {
+        await sub.subscriber(message);
+        this.#delivered += 1;
+      } catch (error) {
+        // A subscriber failure must not kill the pump or lose the following messages.
+        this.#subscriberErrors += 1;
+        this.#logger.error({ err: error, topic: sub.topic, correlation_id: message.key }, 'in-memory bus subscriber failed');
+      }
+    }
+  }
+
+  async #unsubscribe(topic: Topic, sub: Subscription): Promise<void> {
+    if (!sub.active) return;
+    sub.active = false;
+    const index = topic.subscriptions.indexOf(sub);
+    if (index !== -1) topic.subscriptions.splice(index, 1);
+    const undelivered = sub.queue.drainAll();
+    sub.queue.close(closedError);
+    await sub.pump;
+    this.#requeue(sub, undelivered);
+  }
+
+  /** Messages a departing subscriber never saw go back to the topic, not to /dev/null. */
+  #requeue(sub: Subscription, messages: BusMessage[]): void {
+    if (messages.length === 0 || this.#shutdown) return;
+    const topic = this.#topic(sub.topic);
+    if (topic.subscriptions.length > 0) return; // the remaining subscribers got their own copies
+    for (const m of messages) topic.backlog.put(m).catch(() => undefined);
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Configuration of the db handler: the zod schema, its defaults, and how the `url`
+ * selects a backend (a PostgreSQL pool or an in-process PGlite database).
+ */
+import { HandlerConfigurationError } from '@onex/core';
+import { z } from 'zod';
+import { describeIssues } from './db-issues.js';
+
+/** @default 5 connections */
+export const DEFAULT_DB_POOL_SIZE = 5;
+/** @default 30 000 ms */
+export const DEFAULT_DB_TIMEOUT_MS = 30_000;
+/** @default 5 000 ms */
+export const DEFAULT_DB_CONNECTION_TIMEOUT_MS = 5_000;
+/** @default "onex-runtime-host" */
+export const DEFAULT_DB_APPLICATION_NAME = 'onex-runtime-host';
+
+/** Largest delay a Node.js timer accepts. */
+const MAX_TIMER_MS = 2_147_483_647;
+const URL_SCHEMES = ['postgres://', 'postgresql://', 'pglite://'];
+
+function isSupportedUrl(value: string): boolean {
+  if (!URL_SCHEMES.some((scheme) => value.startsWith(scheme))) return false;
+  if (value.startsWith('pglite://')) return value.length > 'pglite://'.length;
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Schema of `DbHandler.initialize` input. Strict: a misspelt option is an error, not a silent default. */
+export const dbHandlerConfigSchema = z.strictObject({
+  url: z.string().refine(isSupportedUrl, {
+    message: 'must be a postgres:// or postgresql:// URL, pglite://memory, or pglite://<directory>',
+  }),
+  poolSize: z.int().min(1).max(1000).default(DEFAULT_DB_POOL_SIZE),
+  timeoutMs: z.int().positive().max(MAX_TIMER_MS).default(DEFAULT_DB_TIMEOUT_MS),
+  connectionTimeoutMs: z.int().positive().max(MAX_TIMER_MS).default(DEFAULT_DB_CONNECTION_TIMEOUT_MS),
+  // PostgreSQL truncates application_name to 63 bytes; longer names would not match in pg_stat_activity.
+  applicationName: z.string().min(1).max(63).default(DEFAULT_DB_APPLICATION_NAME),
+});
+
+/** Options accepted by `DbHandler.initialize` (camelCase: the app converts contract fields). */
+export interface DbHandlerConfig {
+  /**
+   * Where the data lives. `postgres://user:pass@host:5432/db` (or `postgresql://`) uses a
+   * connection pool; `pglite://memory` an in-process in-memory database;
+   * `pglite://<dir>` (relative or absolute) an in-process database persisted to `dir`.
+   * Resolve passwords from a secret; the handler never logs or returns the URL.
+   */
+  readonly url: string;
+  /** Maximum pooled connections (PostgreSQL only; PGlite is one session). @default 5 */
+  readonly poolSize?: number;
+  /**
+   * Per-statement budget in milliseconds, enforced by the server (`statement_timeout`).
+   * PGlite cannot interrupt a running statement and ignores it. @default 30000
+   */
+  readonly timeoutMs?: number;
+  /** How long to wait for a connection, new or from the pool. @default 5000 */
+  readonly connectionTimeoutMs?: number;
+  /** `application_name` of every connection, visible in `pg_stat_activity`. @default "onex-runtime-host" */
+  readonly applicationName?: string;
+}
+
+/** The fully defaulted, validated configuration. */
+export type ResolvedDbHandlerConfig = Readonly<z.output<typeof dbHandlerConfigSchema>>;
+
+/** Which backend a URL selects, and its printable target (never credentials). */
+export type DbTarget =
+  | { readonly backend: 'pg'; readonly target: string }
+  | { readonly backend: 'pglite'; readonly target: string; readonly dataDir: string | undefined };
+
+/**
+ * Validates and defaults a configuration.
+ * @throws HandlerConfigurationError naming each bad field, never echoing the url.
+ */
+export function parseDbHandlerConfig(input: unknown): ResolvedDbHandlerConfig {
+  const parsed = dbHandlerConfigSchema.safeParse(input);
+  if (parsed.success) return Object.freeze(parsed.data);
+  const issues = describeIssues(parsed.error, 'config');
+  throw new HandlerConfigurationError(`Invalid db handler configuration: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, {
+    handlerType: 'db',
+    details: { issues: issues.map((i) => ({ path: i.path, message: i.message })) },
+    hint: 'Set handler config "url" (postgres://… or pglite://memory) and optional poolSize, timeoutMs, connectionTimeoutMs, applicationName.',
+  });
+}
+
+/** `host:port/database` of a PostgreSQL URL, or `pglite://memory` / `pglite://<dir>`. */
+export function resolveDbTarget(url: string): DbTarget {
+  if (url.startsWith('pglite://')) {
+    const location = url.slice('pglite://'.length);
+    const inMemory = location === 'memory' || location === 'memory/';
+    return { backend: 'pglite', target: `pglite://${location}`, dataDir: inMemory ? undefined : location };
+  }
+  const parsed = new URL(url);
+  const socketHost = parsed.searchParams.get('host');
+  const host = parsed.hostname || socketHost || 'localhost';
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  return { backend: 'pg', target: `${host}:${parsed.port || '5432'}/${database}` };
+}

@@ -1,0 +1,77 @@
+/**
+ * The small internal seam between DbHandler and its two backends: a `pg.Pool` against
+ * a PostgreSQL server, or one in-process PGlite session. The handler only sees this
+ * interface; each backend owns its connection handling and concurrency rules.
+ */
+import type { JsonObject, JsonValue } from '@onex/core';
+
+/** One statement's result, already converted to JSON-safe values. */
+export interface DbQueryResult {
+  readonly rows: JsonObject[];
+  /** Rows returned (SELECT) or affected (INSERT/UPDATE/DELETE); 0 for DDL. */
+  readonly rowCount: number;
+  readonly fields: ReadonlyArray<{ readonly name: string; readonly dataTypeId: number }>;
+}
+
+/** Something that runs one parameterized statement. */
+export interface DbSession {
+  query(sql: string, params: readonly JsonValue[]): Promise<DbQueryResult>;
+}
+
+/** Connection usage, reported by `healthCheck()`. */
+export interface DbPoolStats {
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
+}
+
+export interface DbExecutor extends DbSession {
+  readonly backend: 'pg' | 'pglite';
+  /**
+   * Runs `fn` inside BEGIN … COMMIT on one connection held for the whole duration;
+   * ROLLBACK and rethrow when `fn` or COMMIT fails.
+   */
+  transaction<T>(fn: (session: DbSession) => Promise<T>): Promise<T>;
+  /** `host:port/database` or `pglite://…`; never credentials. */
+  describeTarget(): string;
+  stats(): DbPoolStats;
+  /** Releases every connection; called once by the handler. */
+  close(): Promise<void>;
+}
+
+/**
+ * Types returned as their PostgreSQL text form instead of a JS number or Date, so both
+ * backends answer alike and nothing is lost: int8 (20) and numeric (1700) exceed
+ * double precision; date (1082) and timestamp without time zone (1114) have no zone,
+ * so turning them into a JS Date would shift them by the host's offset.
+ */
+export const TEXT_RESULT_TYPE_OIDS: ReadonlySet<number> = new Set([20, 1082, 1114, 1700]);
+
+/** Converts one driver value (Date, Buffer, bigint, nested json, …) to a JSON value. */
+export function toJsonValue(value: unknown): JsonValue {
+  if (value === null || value === undefined) return null;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : String(value);
+    case 'bigint':
+      return value.toString();
+    case 'object':
+      break;
+    default:
+      return String(value);
+  }
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? String(value) : value.toISOString();
+  if (value instanceof Uint8Array) return `\\x${Buffer.from(value).toString('hex')}`;
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  const out: JsonObject = {};
+  for (const [key, item] of Object.entries(value)) out[key] = toJsonValue(item);
+  return out;
+}
+
+/** Converts driver rows (objects keyed by column name) to JSON objects. */
+export function toJsonRows(rows: readonly unknown[]): JsonObject[] {
+  return rows.map((row) => toJsonValue(row) as JsonObject);
+}

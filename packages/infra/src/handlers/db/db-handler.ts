@@ -1,0 +1,290 @@
+/**
+ * DbHandler: the `db` protocol handler. Runs parameterized SQL from envelopes against
+ * PostgreSQL (`postgres://`, pooled) or an in-process PGlite database (`pglite://`).
+ *
+ * Operations and response payloads:
+ * - `db.query`       `{ sql, parameters? }` → `{ rows, row_count, fields: [{ name, data_type_id }] }`
+ * - `db.execute`     `{ sql, parameters? }` → `{ row_count }`
+ * - `db.transaction` `{ statements: [{ sql, parameters? }] }` → `{ results: [{ row_count, rows }], row_count }`,
+ *   all statements in one BEGIN … COMMIT, rolled back entirely if any fails.
+ *
+ * Error modes: bad payload, placeholder/parameter mismatch or several statements in one
+ * `sql` → HandlerExecutionError `ENVELOPE_VALIDATION_ERROR` (nothing reaches the
+ * server); unknown operation → InvalidOperationError; server and socket failures →
+ * typed errors by SQLSTATE (see pg-error-map.ts); after shutdown → `SHUTTING_DOWN`.
+ */
+import {
+  HandlerConfigurationError,
+  HandlerExecutionError,
+  InvalidOperationError,
+  type ErrorContext,
+  type HandlerInvocationContext,
+  type JsonObject,
+  type JsonValue,
+  type OnexEnvelope,
+} from '@onex/core';
+import type { HandlerDescription, HandlerHealth, ProtocolHandler } from '@onex/spi';
+import { silentLogger, type Logger } from '../../logging/logger.js';
+import { parseDbHandlerConfig, resolveDbTarget, type DbHandlerConfig } from './db-config.js';
+import type { DbExecutor, DbQueryResult } from './db-executor.js';
+import { dbStatementSchema, dbTransactionPayloadSchema, parsePayload, type DbStatement } from './db-payload.js';
+import { mapDbError } from './pg-error-map.js';
+import { PgExecutor } from './pg-executor.js';
+import { PgliteExecutor } from './pglite-executor.js';
+import { guardStatement } from './sql-guard.js';
+
+/** Every operation DbHandler accepts. */
+export const DB_OPERATIONS = ['db.query', 'db.execute', 'db.transaction'] as const;
+export type DbOperation = (typeof DB_OPERATIONS)[number];
+
+export const DB_HANDLER_VERSION = '0.1.0';
+/** Upper bound of the `select 1` probe in `healthCheck()`. @default 2000 ms */
+export const DB_HEALTH_CHECK_TIMEOUT_MS = 2_000;
+
+/** Response payload of `db.query`. */
+export type DbQueryResponse = {
+  rows: JsonObject[];
+  row_count: number;
+  fields: Array<{ name: string; data_type_id: number }>;
+};
+/** Response payload of `db.execute`. */
+export type DbExecuteResponse = { row_count: number };
+/** Response payload of `db.transaction`; `row_count` is the sum over all statements. */
+export type DbTransactionResponse = { results: Array<{ row_count: number; rows: JsonObject[] }>; row_count: number };
+
+export interface DbHandlerOptions {
+  /** Receives warnings (suspicious SQL, dropped idle connections). @default silentLogger */
+  readonly logger?: Logger;
+}
+
+/** `created → initializing → ready → shutdown`; a failed initialize leaves `failed` (retryable). */
+export type DbHandlerState = 'created' | 'initializing' | 'ready' | 'failed' | 'shutdown';
+
+export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
+  readonly handlerType = 'db' as const;
+  readonly #logger: Logger;
+  #state: DbHandlerState = 'created';
+  #executor: DbExecutor | undefined;
+  #healthTimeoutMs = DB_HEALTH_CHECK_TIMEOUT_MS;
+  #shutdown: Promise<void> | undefined;
+
+  constructor(options: DbHandlerOptions = {}) {
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  get state(): DbHandlerState {
+    return this.#state;
+  }
+
+  /**
+   * Validates `config`, opens the backend and proves it answers `select 1`.
+   * @throws HandlerConfigurationError for a bad config or a second call;
+   *   InfraConnectionError / InfraAuthenticationError / InfraTimeoutError when the database cannot be reached.
+   */
+  async initialize(config: DbHandlerConfig): Promise<void> {
+    if (this.#state !== 'created' && this.#state !== 'failed') {
+      throw new HandlerConfigurationError(`DbHandler.initialize() called while ${this.#state}`, {
+        handlerType: 'db',
+        hint: 'Initialize a handler once; create a new DbHandler for another database.',
+      });
+    }
+    const resolved = parseDbHandlerConfig(config);
+    const target = resolveDbTarget(resolved.url);
+    this.#state = 'initializing';
+    let executor: DbExecutor | undefined;
+    try {
+      executor = target.backend === 'pg'
+        ? new PgExecutor(resolved, target.target, this.#logger)
+        : await PgliteExecutor.open(target.dataDir, target.target);
+      await executor.query('select 1', []);
+    } catch (error) {
+      await executor?.close().catch(() => undefined);
+      if (this.#state === 'initializing') this.#state = 'failed';
+      throw mapDbError(error, { target: target.target, operation: 'initialize' });
+    }
+    if (this.#state !== 'initializing') {
+      // shutdown() was called while we were connecting.
+      await executor.close();
+      throw this.#shuttingDown({ handlerType: 'db', operation: 'initialize' });
+    }
+    this.#executor = executor;
+    this.#healthTimeoutMs = Math.min(resolved.timeoutMs, DB_HEALTH_CHECK_TIMEOUT_MS);
+    this.#state = 'ready';
+    this.#logger.info({ handler_type: 'db', backend: executor.backend, target: target.target, pool_size: resolved.poolSize }, 'db handler ready');
+  }
+
+  /**
+   * Runs one envelope. Resolves to the operation's response payload.
+   * @throws see the module header for the error modes.
+   */
+  async execute(envelope: OnexEnvelope, context: HandlerInvocationContext): Promise<JsonValue> {
+    const errorContext: ErrorContext = {
+      correlationId: context.correlationId ?? envelope.correlationId,
+      operation: envelope.operation,
+      handlerType: 'db',
+    };
+    const executor = this.#readyExecutor(errorContext);
+    const location = { target: executor.describeTarget(), operation: errorContext.operation, correlationId: errorContext.correlationId };
+    let statementIndex: number | undefined;
+    try {
+      switch (envelope.operation) {
+        case 'db.query': {
+          const statement = this.#statement(parsePayload(dbStatementSchema, envelope.payload, errorContext), 'payload.sql', envelope, errorContext);
+          return queryResponse(await executor.query(statement.sql, statement.parameters ?? []));
+        }
+        case 'db.execute': {
+          const statement = this.#statement(parsePayload(dbStatementSchema, envelope.payload, errorContext), 'payload.sql', envelope, errorContext);
+          const result = await executor.query(statement.sql, statement.parameters ?? []);
+          return { row_count: result.rowCount } satisfies DbExecuteResponse;
+        }
+        case 'db.transaction': {
+          const payload = parsePayload(dbTransactionPayloadSchema, envelope.payload, errorContext);
+          // Every statement is checked before BEGIN, so a bad one never opens a transaction.
+          const statements = payload.statements.map((s, i) => this.#statement(s, `payload.statements.${i}.sql`, envelope, errorContext));
+          const results = await executor.transaction(async (session) => {
+            const out: DbTransactionResponse['results'] = [];
+            for (const [index, statement] of statements.entries()) {
+              statementIndex = index;
+              const result = await session.query(statement.sql, statement.parameters ?? []);
+              out.push({ row_count: result.rowCount, rows: result.rows });
+            }
+            statementIndex = undefined;
+            return out;
+          });
+          const rowCount = results.reduce((sum, r) => sum + r.row_count, 0);
+          return { results, row_count: rowCount } satisfies DbTransactionResponse;
+        }
+        default:
+          throw new InvalidOperationError(
+            `Operation '${envelope.operation}' is not supported by the db handler. Available: ${DB_OPERATIONS.join(', ')}`,
+            { ...errorContext, details: { supported_operations: [...DB_OPERATIONS] }, hint: 'Use one of the supported operations.' },
+          );
+      }
+    } catch (error) {
+      throw mapDbError(error, { ...location, statementIndex });
+    }
+  }
+
+  /** Releases the pool or closes PGlite. Idempotent: later calls return the first call's promise. */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.#close();
+    return this.#shutdown;
+  }
+
+  /** `{ healthy, handler_type, state, backend, pool_total, pool_idle, pool_waiting }`, probing with `select 1`. */
+  async healthCheck(): Promise<HandlerHealth> {
+    const executor = this.#executor;
+    if (this.#state !== 'ready' || executor === undefined) {
+      return { healthy: false, handler_type: 'db', state: this.#state, backend: null, pool_total: 0, pool_idle: 0, pool_waiting: 0 };
+    }
+    let error: string | undefined;
+    try {
+      await withTimeout(executor.query('select 1', []), this.#healthTimeoutMs);
+    } catch (cause) {
+      error = mapDbError(cause, { target: executor.describeTarget(), operation: 'health_check' }).message;
+    }
+    const stats = executor.stats();
+    const health: HandlerHealth & Record<string, JsonValue> = {
+      healthy: error === undefined,
+      handler_type: 'db',
+      state: this.#state,
+      backend: executor.backend,
+      target: executor.describeTarget(),
+      pool_total: stats.total,
+      pool_idle: stats.idle,
+      pool_waiting: stats.waiting,
+    };
+    if (error !== undefined) health.error = error;
+    return health;
+  }
+
+  describe(): HandlerDescription {
+    return {
+      handlerType: 'db',
+      supportedOperations: DB_OPERATIONS,
+      requiredPayloadFields: { 'db.query': ['sql'], 'db.execute': ['sql'], 'db.transaction': ['statements'] },
+      responseShape:
+        'db.query: { rows: object[], row_count: number, fields: [{ name, data_type_id }] }; ' +
+        'db.execute: { row_count: number }; ' +
+        'db.transaction: { results: [{ row_count, rows }], row_count: number }',
+      version: DB_HANDLER_VERSION,
+    };
+  }
+
+  #readyExecutor(context: ErrorContext): DbExecutor {
+    if (this.#state === 'shutdown') throw this.#shuttingDown(context);
+    if (this.#state !== 'ready' || this.#executor === undefined) {
+      throw new HandlerExecutionError(`DbHandler is not initialized (state: ${this.#state})`, {
+        ...context,
+        hint: 'The runtime host must call initialize(config) and wait for it before routing envelopes.',
+      });
+    }
+    return this.#executor;
+  }
+
+  /** Guards one statement and logs (without parameter values) when it looks like injection. */
+  #statement(statement: DbStatement, field: string, envelope: OnexEnvelope, context: ErrorContext): DbStatement {
+    const analysis = guardStatement(statement.sql, statement.parameters?.length ?? 0, { ...context, field });
+    if (analysis.suspiciousPatterns.length > 0) {
+      this.#logger.warn(
+        {
+          handler_type: 'db',
+          correlation_id: context.correlationId,
+          envelope_id: envelope.envelopeId,
+          operation: context.operation,
+          field,
+          patterns: analysis.suspiciousPatterns,
+          sql_shape: analysis.shape.slice(0, 200),
+        },
+        'db: SQL contains a suspicious pattern; make sure no value was interpolated into the SQL text',
+      );
+    }
+    return statement;
+  }
+
+  #shuttingDown(context: ErrorContext): HandlerExecutionError {
+    return new HandlerExecutionError('DbHandler is shut down and accepts no more envelopes', {
+      ...context,
+      code: 'SHUTTING_DOWN',
+      hint: 'The runtime host is stopping; send the envelope to a running instance.',
+    });
+  }
+
+  async #close(): Promise<void> {
+    const executor = this.#executor;
+    this.#state = 'shutdown';
+    this.#executor = undefined;
+    if (executor === undefined) return;
+    try {
+      await executor.close();
+    } catch (error) {
+      const mapped = mapDbError(error, { target: executor.describeTarget(), operation: 'shutdown' });
+      this.#logger.warn(mapped.toLogFields(), 'db: error while closing connections');
+    }
+  }
+}
+
+/** Validates `config`, then returns an initialized DbHandler. */
+export async function createDbHandler(config: DbHandlerConfig, options: DbHandlerOptions = {}): Promise<DbHandler> {
+  const handler = new DbHandler(options);
+  await handler.initialize(config);
+  return handler;
+}
+
+function queryResponse(result: DbQueryResult): DbQueryResponse {
+  return {
+    rows: result.rows,
+    row_count: result.rowCount,
+    fields: result.fields.map((field) => ({ name: field.name, data_type_id: field.dataTypeId })),
+  };
+}
+
+/** Rejects after `ms`; the probe itself keeps running and its late outcome is ignored. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`health check timeout: no answer within ${ms} ms`)), ms);
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,192 @@
+/**
+ * Static checks on the SQL text of a db envelope, run before anything reaches the
+ * server: the highest `$n` placeholder must match the number of parameters, one
+ * envelope carries one statement, and injection-shaped SQL is flagged for a warning.
+ *
+ * The scanner is a small lexer that knows PostgreSQL's quoting rules, so that `$1`,
+ * `;` or `DROP` inside a string literal, a quoted identifier, a dollar-quoted body or
+ * a comment never count.
+ */
+import { HandlerExecutionError, type ErrorContext } from '@onex/core';
+
+/** Injection-shaped SQL that is logged as a warning but still executed. */
+export type SuspiciousPattern = 'semicolon_comment' | 'drop' | 'union_outside_subquery';
+
+/** What the scanner learned about one SQL text. */
+export interface SqlAnalysis {
+  /** Highest `$n` placeholder outside quotes and comments; 0 when there is none. */
+  readonly placeholderCount: number;
+  /** True when a `;` is followed by anything but whitespace or comments. */
+  readonly multipleStatements: boolean;
+  readonly suspiciousPatterns: readonly SuspiciousPattern[];
+  /**
+   * The SQL with literals, quoted identifiers and comments blanked (`''`, `""`,
+   * `/**\/`, `--`), whitespace collapsed: safe to log because no value survives.
+   */
+  readonly shape: string;
+}
+
+const IDENT_START = /[A-Za-z_\u0080-\uffff]/;
+const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
+const WHITESPACE = /\s/;
+const PLACEHOLDER = /\$(\d+)/y;
+const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
+const WORD = /[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/y;
+
+function matchAt(pattern: RegExp, text: string, index: number): RegExpExecArray | null {
+  pattern.lastIndex = index;
+  return pattern.exec(text);
+}
+
+/** Index just past a quoted run starting at `start` (the opening quote). */
+function skipQuoted(sql: string, start: number, quote: "'" | '"', backslashEscapes: boolean): number {
+  let i = start + 1;
+  while (i < sql.length) {
+    const c = sql[i];
+    if (backslashEscapes && c === '\\') i += 2;
+    else if (c === quote && sql[i + 1] === quote) i += 2;
+    else if (c === quote) return i + 1;
+    else i += 1;
+  }
+  return sql.length;
+}
+
+/** Index just past a (possibly nested) block comment starting at `start`. */
+function skipBlockComment(sql: string, start: number): number {
+  let depth = 0;
+  let i = start;
+  while (i < sql.length) {
+    if (sql.startsWith('/*', i)) {
+      depth += 1;
+      i += 2;
+    } else if (sql.startsWith('*/', i)) {
+      depth -= 1;
+      i += 2;
+      if (depth === 0) return i;
+    } else i += 1;
+  }
+  return sql.length;
+}
+
+/** Scans `sql` once; never throws, whatever the input (unterminated quotes run to the end). */
+export function analyzeSql(sql: string): SqlAnalysis {
+  let placeholderCount = 0;
+  let multipleStatements = false;
+  let afterTerminator = false;
+  let lastCode = '';
+  let parenDepth = 0;
+  const patterns = new Set<SuspiciousPattern>();
+  const shape: string[] = [];
+
+  // Any token after a `;` means a second statement.
+  const token = (text: string) => {
+    if (afterTerminator) multipleStatements = true;
+    shape.push(text);
+    lastCode = text.slice(-1);
+  };
+
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i] as string;
+    const prev = i > 0 ? (sql[i - 1] as string) : '';
+    if (sql.startsWith('--', i)) {
+      if (lastCode === ';') patterns.add('semicolon_comment');
+      const end = sql.indexOf('\n', i);
+      i = end === -1 ? sql.length : end;
+      shape.push(' -- ');
+    } else if (sql.startsWith('/*', i)) {
+      i = skipBlockComment(sql, i);
+      shape.push(' /**/ ');
+    } else if (c === "'") {
+      i = skipQuoted(sql, i, "'", false);
+      token("''");
+    } else if (c === '"') {
+      i = skipQuoted(sql, i, '"', false);
+      token('""');
+    } else if (c === '$' && !IDENT_CHAR.test(prev)) {
+      const placeholder = matchAt(PLACEHOLDER, sql, i);
+      const tag = placeholder ? null : matchAt(DOLLAR_TAG, sql, i);
+      if (placeholder) {
+        placeholderCount = Math.max(placeholderCount, Number(placeholder[1]));
+        i += placeholder[0].length;
+        token(placeholder[0]);
+      } else if (tag) {
+        const close = sql.indexOf(tag[0], i + tag[0].length);
+        i = close === -1 ? sql.length : close + tag[0].length;
+        token("''");
+      } else {
+        i += 1;
+        token(c);
+      }
+    } else if (c === ';') {
+      afterTerminator = true;
+      lastCode = ';';
+      shape.push(';');
+      i += 1;
+    } else if (WHITESPACE.test(c)) {
+      if (shape.at(-1) !== ' ') shape.push(' ');
+      i += 1;
+    } else if (IDENT_START.test(c) && !IDENT_CHAR.test(prev)) {
+      const word = (matchAt(WORD, sql, i) as RegExpExecArray)[0];
+      i += word.length;
+      if ((word === 'E' || word === 'e') && sql[i] === "'") {
+        // E'...' escape string: backslash escapes the next character, including a quote.
+        i = skipQuoted(sql, i, "'", true);
+        token("E''");
+        continue;
+      }
+      const upper = word.toUpperCase();
+      if (upper === 'DROP') patterns.add('drop');
+      if (upper === 'UNION' && parenDepth === 0) patterns.add('union_outside_subquery');
+      token(word);
+    } else {
+      if (c === '(') parenDepth += 1;
+      if (c === ')') parenDepth = Math.max(0, parenDepth - 1);
+      i += 1;
+      token(c);
+    }
+  }
+  return {
+    placeholderCount,
+    multipleStatements,
+    suspiciousPatterns: [...patterns],
+    shape: shape.join('').replace(/\s+/g, ' ').trim(),
+  };
+}
+
+/** Where a statement came from, for error messages: `sql` or `statements.2.sql`. */
+export interface StatementLocation extends ErrorContext {
+  readonly field: string;
+}
+
+/**
+ * Analyzes one statement and rejects what must never reach the server: more than one
+ * statement, or a placeholder count that differs from the parameter count.
+ *
+ * @returns the analysis, so the caller can log suspicious patterns.
+ * @throws HandlerExecutionError with code `ENVELOPE_VALIDATION_ERROR`.
+ */
+export function guardStatement(sql: string, parameterCount: number, where: StatementLocation): SqlAnalysis {
+  const analysis = analyzeSql(sql);
+  const context = { correlationId: where.correlationId, operation: where.operation, handlerType: where.handlerType };
+  if (analysis.multipleStatements) {
+    throw new HandlerExecutionError(`Payload field ${where.field} contains more than one SQL statement`, {
+      ...context,
+      code: 'ENVELOPE_VALIDATION_ERROR',
+      details: { field: where.field },
+      hint: 'Send one statement per envelope; to run several atomically use db.transaction with one entry per statement.',
+    });
+  }
+  if (analysis.placeholderCount !== parameterCount) {
+    throw new HandlerExecutionError(
+      `Payload field ${where.field} uses ${analysis.placeholderCount} placeholder(s) ($1..$n) but ${parameterCount} parameter(s) were given`,
+      {
+        ...context,
+        code: 'ENVELOPE_VALIDATION_ERROR',
+        details: { field: where.field, placeholders: analysis.placeholderCount, parameters: parameterCount },
+        hint: 'Pass exactly one value in "parameters" for each $1..$n placeholder, in order; never put values into the SQL text itself.',
+      },
+    );
+  }
+  return analysis;
+}

@@ -1,0 +1,56 @@
+/**
+ * Caps how many envelopes are processed at once. `acquire` resolves when a slot is
+ * free; callers wait in FIFO order, which keeps per-topic order of *starts*.
+ */
+export class ConcurrencyLimiter {
+  readonly limit: number;
+  #active = 0;
+  #peak = 0;
+  #waiters: Array<() => void> = [];
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer (got ${limit})`);
+    this.limit = limit;
+  }
+
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Highest number of slots ever held at once. */
+  get peak(): number {
+    return this.#peak;
+  }
+
+  acquire(): Promise<void> {
+    if (this.#active < this.limit) {
+      this.#take();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) =>
+      this.#waiters.push(() => {
+        this.#take();
+        resolve();
+      }),
+    );
+  }
+
+  release(): void {
+    this.#active -= 1;
+    const next = this.#waiters.shift();
+    if (next) next();
+    else if (this.#active === 0) for (const w of this.#idleWaiters.splice(0)) w();
+  }
+
+  /** Resolves once no slot is held (immediately if none is). */
+  whenIdle(): Promise<void> {
+    if (this.#active === 0 && this.#waiters.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #take(): void {
+    this.#active += 1;
+    if (this.#active > this.#peak) this.#peak = this.#active;
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Integration tests talk to real servers. When one is absent they skip with a loud
+ * reason on a developer machine, and fail under CI=true, where .ci/run must have
+ * started every server.
+ */
+import net from 'node:net';
+
+export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
+
+/** True if something accepts TCP connections on host:port within `timeoutMs`. */
+export function isReachable(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * Resolves to true when the server is there. When it is not: throws under CI, and
+ * otherwise prints a loud warning and resolves to false so the suite can `skipIf`.
+ */
+export async function requireServer(name: string, host: string, port: number, howToStart: string): Promise<boolean> {
+  if (await isReachable(host, port)) return true;
+  const reason = `${name} is not reachable on ${host}:${port}. Start it with: ${howToStart}`;
+  if (IN_CI) throw new Error(`[integration] ${reason} (CI=true: integration tests must not skip)`);
+  console.warn(`\n[integration] SKIPPING ${name} tests: ${reason}\n`);
+  return false;
+}
+
+export const PG_URL = process.env.ONEX_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/onex_test';
+export const pgServerAvailable = (): Promise<boolean> =>
+  requireServer('PostgreSQL', '127.0.0.1', 5432, 'bash tooling/services/postgres.sh');

@@ -1,0 +1,36 @@
+import type { HandlerCategory, HandlerSourceType, HandlerType } from '@onex/core';
+import type { ProtocolHandler } from './protocol-handler.js';
+
+/**
+ * The canonical runtime description of a handler. Contracts and bootstrap code are
+ * only ways of producing descriptors; the runtime registers handlers from these.
+ */
+export interface HandlerDescriptor {
+  /** Identity: stable name, e.g. `handler_db`. */
+  readonly handlerName: string;
+  readonly handlerVersion: string;
+  readonly handlerType: HandlerType;
+  /** Behaviour: every I/O handler is `effect`. */
+  readonly category: HandlerCategory;
+  /**
+   * Policy tag for platform plumbing (Kafka ingress/egress, HTTP gateway, webhook, CLI
+   * bridge): stricter defaults, no secrets. Not for DB, Vault, Consul or outbound HTTP.
+   * @default false
+   */
+  readonly isAdapter: boolean;
+  /** What the handler can do, e.g. `["sql.parameterized", "sql.transaction"]`. */
+  readonly capabilities: readonly string[];
+  /** The operations (commands) it accepts, e.g. `["db.query", "db.execute"]`. */
+  readonly commandsAccepted: readonly string[];
+  /**
+   * Instantiates the handler. Static code, never a dynamic import: the handler
+   * source is the only place that constructs handlers.
+   */
+  readonly factory: () => ProtocolHandler;
+}
+
+/** Where handler descriptors come from. The runtime must not branch on `sourceType`. */
+export interface ProtocolHandlerSource {
+  readonly sourceType: HandlerSourceType;
+  discoverHandlers(): Promise<readonly HandlerDescriptor[]>;
+}

@@ -1,0 +1,72 @@
+# shellcheck shell=bash
+# Shared helpers for the service scripts in tooling/services/. Source it after setting
+# ONEX_SERVICE (the name used in log lines); it only defines variables and functions.
+
+# Downloads, builds and state of the services live outside the repository.
+ONEX_CACHE_DIR="${ONEX_CACHE_DIR:-$HOME/.cache/onex-services}"
+
+# A failing command under `set -e` says where it failed instead of exiting silently
+# (errtrace: also inside functions).
+set -o errtrace
+trap 'printf "[%s] ERROR: exit %s at %s:%s: %s\n" "${ONEX_SERVICE:-services}" "$?" "${BASH_SOURCE[0]##*/}" "$LINENO" "$BASH_COMMAND" >&2' ERR
+
+log() { printf '[%s] %s\n' "${ONEX_SERVICE:-services}" "$*"; }
+warn() { printf '[%s] WARNING: %s\n' "${ONEX_SERVICE:-services}" "$*" >&2; }
+die() {
+  printf '[%s] ERROR: %s\n' "${ONEX_SERVICE:-services}" "$*" >&2
+  exit 1
+}
+
+# Runs a command as root: directly when we are root, else through passwordless sudo.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo -n "$@"
+  else
+    die "needs root (or passwordless sudo) to run: $*"
+  fi
+}
+
+# wait_for <what> <timeout seconds> <command...>: polls the command every half second
+# until it succeeds; returns 1 (after saying so) when the timeout passes first.
+wait_for() {
+  local what=$1 timeout=$2 start=$SECONDS
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS - start >= timeout)); then
+      warn "$what: still not ready after ${timeout}s"
+      return 1
+    fi
+    sleep 0.5
+  done
+  log "$what: ready after $((SECONDS - start))s"
+}
+
+# port_open <host> <port>: true when something accepts TCP connections there.
+port_open() {
+  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# apt_install <package...>: `apt-get update` once per process, then a non-interactive install.
+ONEX_APT_UPDATED=${ONEX_APT_UPDATED:-0}
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install $* with this system's package manager."
+  if [ "$ONEX_APT_UPDATED" != 1 ]; then
+    log "apt-get update"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    ONEX_APT_UPDATED=1
+  fi
+  log "apt-get install -y $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+# take_lock <name>: serialises runs of the same script (two sessions, or a session and CI)
+# through a lock file in the cache dir; released when the script exits.
+take_lock() {
+  mkdir -p "$ONEX_CACHE_DIR"
+  exec 9>"$ONEX_CACHE_DIR/$1.lock"
+  if command -v flock >/dev/null 2>&1 && ! flock -w 600 9; then
+    die "another run of $1 still holds $ONEX_CACHE_DIR/$1.lock after 600s"
+  fi
+}
