@@ -232,9 +232,26 @@ export class RuntimeHostProcess {
     // A bus that can tell its queue depth is emptied first: what it already accepted gets processed.
     const depth = (this.bus as { depth?: (topic: string) => number }).depth?.bind(this.bus);
     while (depth && depth(this.settings.inputTopic) > 0 && Date.now() < deadline) await sleep(5);
-    await input?.unsubscribe();
-    const idle = this.#limiter.whenIdle().then(() => true);
-    return Promise.race([idle, sleep(Math.max(0, deadline - Date.now())).then(() => false)]);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+    });
+    // Unsubscribing waits for the delivery in progress, which may itself wait for a slot,
+    // so it is part of the drain and under the same deadline.
+    const idle = (async () => {
+      await input?.unsubscribe();
+      await this.#limiter.whenIdle();
+      return true;
+    })();
+    try {
+      const drained = await Promise.race([idle, timedOut]);
+      // A delivery still waiting for a slot would otherwise hold the bus, and stop(), forever.
+      if (!drained) this.#limiter.cancelWaiters(new RuntimeHostError('Drain timed out before this envelope got a slot', { code: 'SHUTTING_DOWN' }));
+      return drained;
+    } finally {
+      // A pending drain timer would keep the process alive for the whole drain timeout.
+      clearTimeout(timer);
+    }
   }
 
   async #release(): Promise<void> {
@@ -248,7 +265,13 @@ export class RuntimeHostProcess {
 
   async #onInput(message: BusMessage): Promise<void> {
     // Waiting here is the backpressure: the bus delivers the next message only when a slot is free.
-    await this.#limiter.acquire();
+    try {
+      await this.#limiter.acquire();
+    } catch {
+      // stop() gave up draining while this message waited for a slot: it was never executed.
+      this.#logger.warn({ correlation_id: message.key, topic: message.topic }, 'drain timed out; envelope not processed');
+      return;
+    }
     void this.#process(message).finally(() => this.#limiter.release());
   }
 

@@ -201,7 +201,7 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
   describe(): HandlerDescription {
     return {
       handlerType: 'db',
-      supportedOperations: DB_OPERATIONS,
+      supportedOperations: [...DB_OPERATIONS],
       requiredPayloadFields: { 'db.query': ['sql'], 'db.execute': ['sql'], 'db.transaction': ['statements'] },
       responseShape:
         'db.query: { rows: object[], row_count: number, fields: [{ name, data_type_id }] }; ' +

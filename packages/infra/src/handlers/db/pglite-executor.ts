@@ -91,7 +91,7 @@ export class PgliteExecutor implements DbExecutor {
   }
 
   query(sql: string, params: readonly JsonValue[]): Promise<DbQueryResult> {
-    return run(this.#db, sql, params);
+    return this.#queue.run(() => run(this.#db, sql, params));
   }
 
   transaction<T>(fn: (session: DbSession) => Promise<T>): Promise<T> {

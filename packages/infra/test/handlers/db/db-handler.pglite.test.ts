@@ -94,26 +94,33 @@ describe('DbHandler on pglite://memory', () => {
   });
 
   it('never lets a concurrent envelope run inside another envelope’s transaction', async () => {
-    // The transaction inserts a row, waits, then fails. If envelopes interleaved on the
-    // single PGlite session, the concurrent query would see the uncommitted row and the
-    // concurrent insert would be rolled back together with the transaction.
+    // The transaction inserts row 30, runs more statements, then fails. Other envelopes
+    // are sent while it is in flight. Were they interleaved on the single PGlite session,
+    // queries would see the uncommitted row 30 and inserts would be rolled back with it.
     const transaction = rejection(
       send(handler, 'db.transaction', {
         statements: [
           { sql: 'insert into items (id, name) values ($1, $2)', parameters: [30, 'uncommitted'] },
-          { sql: 'select pg_sleep(0.2)' },
+          ...Array.from({ length: 10 }, () => ({ sql: 'select 1' })),
           { sql: 'select 1 / 0' },
         ],
       }),
     );
-    const concurrentQuery = send(handler, 'db.query', { sql: 'select count(*)::int as n from items where id = 30' });
-    const concurrentInsert = send(handler, 'db.execute', { sql: 'insert into items (id, name) values ($1, $2)', parameters: [31, 'outside'] });
-    const [error, seen, inserted] = await Promise.all([transaction, concurrentQuery, concurrentInsert]);
-    expect(error.details).toMatchObject({ sqlstate: '22012', statement_index: 2 });
-    expect((seen as DbQueryResponse).rows).toEqual([{ n: 0 }]);
-    expect(inserted).toEqual({ row_count: 1 });
-    const rows = (await send(handler, 'db.query', { sql: 'select id from items where id in (30, 31) order by id' })) as DbQueryResponse;
-    expect(rows.rows).toEqual([{ id: 31 }]);
+    const queries: Array<Promise<unknown>> = [];
+    const inserts: Array<Promise<unknown>> = [];
+    for (let turn = 0; turn < 200; turn += 1) {
+      await Promise.resolve();
+      if (turn % 10 !== 0) continue;
+      queries.push(send(handler, 'db.query', { sql: 'select count(*)::int as n from items where id = 30' }));
+      inserts.push(send(handler, 'db.execute', { sql: 'insert into items (id, name) values ($1, $2)', parameters: [100 + turn, 'outside'] }));
+    }
+    const error = await transaction;
+    expect(error.details).toMatchObject({ sqlstate: '22012', statement_index: 11 });
+    const seen = (await Promise.all(queries)) as DbQueryResponse[];
+    expect(seen.map((r) => r.rows[0]?.n)).toEqual(queries.map(() => 0));
+    expect(await Promise.all(inserts)).toEqual(inserts.map(() => ({ row_count: 1 })));
+    const kept = (await send(handler, 'db.query', { sql: 'select count(*)::int as n from items where id >= 30 and id < 400' })) as DbQueryResponse;
+    expect(kept.rows).toEqual([{ n: inserts.length }]);
   });
 
   it('rejects a placeholder/parameter mismatch before it reaches the database', async () => {
