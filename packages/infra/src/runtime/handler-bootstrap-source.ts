@@ -46,7 +46,7 @@ export class HandlerBootstrapSource implements ProtocolHandlerSource {
         isAdapter: false,
         capabilities: ['http.pooled', 'http.timeout', 'http.max_response_size', 'http.json'],
         commandsAccepted: ['http.get', 'http.post', 'http.put', 'http.patch', 'http.delete', 'http.head'],
-        factory: () => new HttpHandler({ logger: logger.child({ handler_type: 'http' }) }),
+        factory: () => new HttpHandler({ logger }),
       },
       {
         handlerName: 'handler_db',
@@ -56,7 +56,7 @@ export class HandlerBootstrapSource implements ProtocolHandlerSource {
         isAdapter: false,
         capabilities: ['sql.parameterized', 'sql.transaction', 'sql.pooled', 'sql.embedded_pglite'],
         commandsAccepted: ['db.query', 'db.execute', 'db.transaction'],
-        factory: () => new DbHandler({ logger: logger.child({ handler_type: 'db' }) }),
+        factory: () => new DbHandler({ logger }),
       },
     ];
     if (options.includeDevHandlers) {
