@@ -6,7 +6,7 @@ export class ConcurrencyLimiter {
   readonly limit: number;
   #active = 0;
   #peak = 0;
-  #waiters: Array<() => void> = [];
+  #waiters: Array<{ readonly grant: () => void; readonly reject: (reason: unknown) => void }> = [];
   #idleWaiters: Array<() => void> = [];
 
   constructor(limit: number) {
@@ -28,10 +28,13 @@ export class ConcurrencyLimiter {
       this.#take();
       return Promise.resolve();
     }
-    return new Promise((resolve) =>
-      this.#waiters.push(() => {
-        this.#take();
-        resolve();
+    return new Promise((resolve, reject) =>
+      this.#waiters.push({
+        grant: () => {
+          this.#take();
+          resolve();
+        },
+        reject,
       }),
     );
   }
@@ -39,8 +42,17 @@ export class ConcurrencyLimiter {
   release(): void {
     this.#active -= 1;
     const next = this.#waiters.shift();
-    if (next) next();
+    if (next) next.grant();
     else if (this.#active === 0) for (const w of this.#idleWaiters.splice(0)) w();
+  }
+
+  /**
+   * Rejects every caller still waiting for a slot with `reason`; they never get one.
+   * For a drain that gives up: a caller blocked forever would keep the bus from closing.
+   */
+  cancelWaiters(reason: unknown): void {
+    for (const w of this.#waiters.splice(0)) w.reject(reason);
+    if (this.#active === 0) for (const w of this.#idleWaiters.splice(0)) w();
   }
 
   /** Resolves once no slot is held (immediately if none is). */
