@@ -62,6 +62,14 @@ export class BoundedQueue<T> {
     return out;
   }
 
+  /** Removes and returns the queued items only; waiting putters keep waiting (or fail on `close`). */
+  clearQueued(): T[] {
+    const out = this.#items.slice(this.#head);
+    this.#items = [];
+    this.#head = 0;
+    return out;
+  }
+
   /** Refuses new items, wakes waiting takers with `undefined` and fails waiting putters. */
   close(reason?: () => unknown): void {
     if (this.#closed) return;

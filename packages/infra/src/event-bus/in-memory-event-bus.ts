@@ -117,6 +117,14 @@ export class InMemoryEventBus implements ProtocolEventBus {
   async shutdown(): Promise<void> {
     if (this.#shutdown) return;
     this.#shutdown = true;
+    // Whatever nobody consumed dies with the process: say so, with the ids to trace it.
+    const undelivered = [...this.#topics.values()].flatMap((t) => [...t.backlog.clearQueued(), ...t.subscriptions.flatMap((s) => s.queue.clearQueued())]);
+    if (undelivered.length > 0) {
+      this.#logger.warn(
+        { undelivered: undelivered.length, topics: [...new Set(undelivered.map((m) => m.topic))], correlation_ids: undelivered.slice(0, 20).map((m) => m.key ?? null) },
+        'in-memory bus shut down with undelivered messages; they are discarded',
+      );
+    }
     const pumps: Promise<void>[] = [];
     for (const topic of this.#topics.values()) {
       topic.backlog.close(closedError);

@@ -84,7 +84,10 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
     if (route === 'GET /health/handlers') {
       host
         .handlerHealth()
-        .then((handlers) => sendJson(res, handlers.every((h) => h.healthy) ? 200 : 503, JSON.stringify({ handlers })))
+        .then((handlers) => {
+          const healthy = host.health().ready && handlers.every((h) => h.healthy);
+          sendJson(res, healthy ? 200 : 503, JSON.stringify({ state: host.health().state, handlers }));
+        })
         .catch(() => sendJson(res, 500, JSON.stringify({ handlers: [] })));
       return;
     }

@@ -8,34 +8,44 @@ interface Waiter {
 /**
  * Requests waiting for their response, keyed by the request's envelope id (a
  * response's `causation_id`). Keyed by envelope id rather than correlation id because
- * many requests may share one correlation id.
+ * many requests may share one correlation id; several waiters may share an envelope id
+ * (a client resending while the first attempt still waits), and all of them get the answer.
  */
 export class ResponseWaiters {
-  readonly #waiters = new Map<string, Waiter>();
+  readonly #waiters = new Map<string, Waiter[]>();
 
   get size(): number {
-    return this.#waiters.size;
+    let n = 0;
+    for (const list of this.#waiters.values()) n += list.length;
+    return n;
   }
 
-  /** Resolves with the response, or `undefined` after `timeoutMs` or on `rejectAll`. */
+  /** Resolves with the response, or `undefined` after `timeoutMs` or on `cancel`. */
   wait(requestEnvelopeId: string, timeoutMs: number): Promise<OnexEnvelope | undefined> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiters.delete(requestEnvelopeId);
-        resolve(undefined);
-      }, timeoutMs);
-      this.#waiters.set(requestEnvelopeId, { resolve, timer });
+      const waiter: Waiter = {
+        resolve,
+        timer: setTimeout(() => {
+          this.#remove(requestEnvelopeId, waiter);
+          resolve(undefined);
+        }, timeoutMs),
+      };
+      const list = this.#waiters.get(requestEnvelopeId);
+      if (list) list.push(waiter);
+      else this.#waiters.set(requestEnvelopeId, [waiter]);
     });
   }
 
-  /** Hands a response to its waiter; false when nobody waits for it. */
+  /** Hands a response to every waiter of its request; false when nobody waits for it. */
   deliver(response: OnexEnvelope): boolean {
     if (response.causationId === undefined) return false;
-    const waiter = this.#waiters.get(response.causationId);
-    if (!waiter) return false;
+    const list = this.#waiters.get(response.causationId);
+    if (!list) return false;
     this.#waiters.delete(response.causationId);
-    clearTimeout(waiter.timer);
-    waiter.resolve(response);
+    for (const w of list) {
+      clearTimeout(w.timer);
+      w.resolve(response);
+    }
     return true;
   }
 
@@ -44,12 +54,22 @@ export class ResponseWaiters {
     return [...this.#waiters.keys()];
   }
 
-  /** Ends one wait without a response. */
+  /** Ends every wait for one request without a response. */
   cancel(requestEnvelopeId: string): void {
-    const waiter = this.#waiters.get(requestEnvelopeId);
-    if (!waiter) return;
+    const list = this.#waiters.get(requestEnvelopeId);
+    if (!list) return;
     this.#waiters.delete(requestEnvelopeId);
-    clearTimeout(waiter.timer);
-    waiter.resolve(undefined);
+    for (const w of list) {
+      clearTimeout(w.timer);
+      w.resolve(undefined);
+    }
+  }
+
+  #remove(id: string, waiter: Waiter): void {
+    const list = this.#waiters.get(id);
+    if (!list) return;
+    const rest = list.filter((w) => w !== waiter);
+    if (rest.length === 0) this.#waiters.delete(id);
+    else this.#waiters.set(id, rest);
   }
 }

@@ -120,6 +120,9 @@ export class RuntimeHostProcess {
 
   /** Starts the host. Safe to call twice: the second call waits for the first. */
   start(): Promise<void> {
+    if (this.#stopPromise && !this.#startPromise) {
+      return Promise.reject(new RuntimeHostError('This runtime host was stopped before it started; create a new one', { hint: 'A host is single-use: created → started → stopped.' }));
+    }
     this.#startPromise ??= this.#start();
     return this.#startPromise;
   }

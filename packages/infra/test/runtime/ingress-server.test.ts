@@ -134,7 +134,7 @@ describe('ingress: health and routing', () => {
     const { url } = await serve();
     expect(await get(url, '/health/handlers')).toEqual({
       status: 200,
-      json: { handlers: [{ healthy: true, handler_type: 'local', dev_test_only: true }] },
+      json: { state: 'running', handlers: [{ healthy: true, handler_type: 'local', dev_test_only: true }] },
     });
   });
 

@@ -65,4 +65,19 @@ describe('ResponseWaiters', () => {
     expect(waiters.size).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('answers every waiter of a resent request, and one timing out does not drop the other', async () => {
+    vi.useFakeTimers();
+    const waiters = new ResponseWaiters();
+    const req = request({ operation: 'http.get' });
+    const early = waiters.wait(req.envelopeId, 100);
+    vi.advanceTimersByTime(50);
+    const resent = waiters.wait(req.envelopeId, 1_000);
+    vi.advanceTimersByTime(60); // the first wait times out
+    expect(await early).toBeUndefined();
+    const response = createSuccessResponse(req, { ok: true }, providers);
+    expect(waiters.deliver(response)).toBe(true);
+    expect(await resent).toBe(response);
+    expect(waiters.size).toBe(0);
+  });
 });

@@ -492,6 +492,9 @@ describe('RuntimeHostProcess: stop and drain', () => {
     expect(host.state).toBe('stopped');
     expect(source.created).toEqual([]);
     expect(handler.shutdownCount).toBe(0);
+    await expect(host.start()).rejects.toMatchObject({ code: 'RUNTIME_HOST_ERROR' });
+    expect(host.state).toBe('stopped');
+    expect(source.created).toEqual([]);
   });
 });
 
