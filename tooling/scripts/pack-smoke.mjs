@@ -131,6 +131,10 @@ import * as spi from '@onex/spi';
 
 const ok = (message) => console.log('  ok  ' + message);
 const home = fileURLToPath(new URL('./node_modules/', import.meta.url));
+process.on('uncaughtException', (error) => {
+  console.log('  FAIL ' + (error && error.message ? error.message : String(error)));
+  process.exit(1);
+});
 
 for (const name of ['@onex/core', '@onex/spi']) {
   const resolved = fileURLToPath(import.meta.resolve(name));
@@ -180,7 +184,7 @@ function consumerSmoke(tarballs, consumerDir) {
   const checkedThere = spawnSync(process.execPath, ['check.mjs'], { cwd: consumerDir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   process.stdout.write(checkedThere.stdout ?? '');
   for (const line of (checkedThere.stdout ?? '').split('\n')) if (line.startsWith('  ok  ')) checked.push(line.slice(6));
-  if (checkedThere.status !== 0) fail(`the consumer check in ${consumerDir} failed (exit ${checkedThere.status ?? checkedThere.signal}); see its assertion above.`);
+  if (checkedThere.status !== 0) fail(`the consumer check (${join(consumerDir, 'check.mjs')}) failed (exit ${checkedThere.status ?? checkedThere.signal}); see FAIL above (--keep keeps the project).`);
 }
 
 function main() {

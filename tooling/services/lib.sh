@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Shared helpers for the service scripts in tooling/services/. Source it after setting
-# ONEX_SERVICE (the name used in log lines); it only defines variables and functions.
+# ONEX_SERVICE (the name used in log lines). It defines variables and functions and sets an
+# ERR trap; it starts nothing.
 
 # Downloads, builds and state of the services live outside the repository.
 ONEX_CACHE_DIR="${ONEX_CACHE_DIR:-$HOME/.cache/onex-services}"
@@ -18,11 +19,12 @@ die() {
 }
 
 # Runs a command as root: directly when we are root, else through passwordless sudo.
+# It closes fd 9 (take_lock's lock) so a server it starts does not hold the lock forever.
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then
-    "$@"
+    "$@" 9>&-
   elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    sudo -n "$@"
+    sudo -n "$@" 9>&-
   else
     die "needs root (or passwordless sudo) to run: $*"
   fi
@@ -62,7 +64,8 @@ apt_install() {
 }
 
 # take_lock <name>: serialises runs of the same script (two sessions, or a session and CI)
-# through a lock file in the cache dir; released when the script exits.
+# through a lock on fd 9 in the cache dir; released when the script and every process that
+# inherited fd 9 exit. Start long-running servers with `9>&-` (as_root does) or they keep it.
 take_lock() {
   mkdir -p "$ONEX_CACHE_DIR"
   exec 9>"$ONEX_CACHE_DIR/$1.lock"

@@ -4,7 +4,9 @@
 # package when it is missing, then creates, fixes or starts only what is not in place.
 # Safe to run again: a second run changes nothing and says so.
 #
-#   bash tooling/services/postgres.sh      # then: psql -h 127.0.0.1 -U postgres -d onex_test
+#   bash tooling/services/postgres.sh          # set up and start; then:
+#   psql -h 127.0.0.1 -U postgres -d onex_test
+#   bash tooling/services/postgres.sh status   # reachable? (exit 0/1), changes nothing
 set -euo pipefail
 
 ONEX_SERVICE=postgres
@@ -51,6 +53,23 @@ hba_loopback_method() {
       if (dbok && userok && addrok) { print ($5 ~ /^[0-9.]+$/ ? $6 : $5); exit }
     }'
 }
+
+# `status`: one line, exit 0 when the test database answers without a password.
+if [ "${1:-up}" = status ]; then
+  url="postgres://$PG_USER@$PG_HOST:$PG_PORT/$PG_DB"
+  if ! command -v psql >/dev/null 2>&1; then
+    port_open "$PG_HOST" "$PG_PORT" && log "port $PG_PORT open but psql is missing; cannot check $url" || log "not reachable: nothing on $PG_HOST:$PG_PORT"
+    exit 1
+  elif server=$(pg_sql "$PG_DB" -c 'show server_version' 2>&1); then
+    log "reachable: $url (PostgreSQL $server)"
+  else
+    log "not reachable: $url ($(printf '%s' "$server" | head -n 1))"
+    exit 1
+  fi
+  exit 0
+elif [ "${1:-up}" != up ]; then
+  die "usage: $0 [up|status]"
+fi
 
 take_lock postgres
 start=$SECONDS
@@ -115,7 +134,7 @@ if [ "$method" != trust ]; then
     printf 'host    all             all             127.0.0.1/32            trust\n\n'
     as_root cat "$hba"
   } >"$tmp"
-  as_root cp "$hba" "$hba.onex-backup"
+  as_root sh -c "[ -e '$hba.onex-backup' ] || cp -p '$hba' '$hba.onex-backup'"
   as_root sh -c "cat '$tmp' > '$hba'"
   rm -f "$tmp"
   changed "pg_hba.conf: trust for 127.0.0.1/32 added above the first rule (was ${method:-no matching rule}; backup in $hba.onex-backup)"

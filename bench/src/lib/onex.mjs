@@ -1,0 +1,84 @@
+/**
+ * Builds a RuntimeHostProcess on an InMemoryEventBus the way an embedding application
+ * would, plus a client that publishes request envelopes to the input topic and waits
+ * for the matching response on the output topic (matched by causation_id).
+ */
+import { ComputeNode, EffectNode, createRequestEnvelope, serializeEnvelope } from '@onex/core';
+import { HandlerBootstrapSource, InMemoryEventBus, RuntimeHostProcess } from '@onex/infra';
+
+export const INPUT_TOPIC = 'onex.bench.echo.cmd.v1';
+export const OUTPUT_TOPIC = 'onex.bench.echo.evt.v1';
+
+/** The no-op COMPUTE node: returns its input (response payload `{ result: input }`). */
+export const echoComputeNode = (slug = 'echo') => new ComputeNode({ slug, compute: (input) => input });
+
+/** An EFFECT node whose only allowed operation is the dev handler's `local.echo`. */
+export const echoEffectNode = (slug = 'echo-effect', operations = ['local.echo']) => new EffectNode({ slug, operations });
+
+/**
+ * @param {{ maxInFlight: number, nodes?: import('@onex/core').NodeInstance[], handlers?: { type: string, config: Record<string, unknown> }[], maxQueueSize?: number }} options
+ */
+export async function startHost({ maxInFlight, nodes = [echoComputeNode(), echoEffectNode()], handlers = [{ type: 'local', config: {} }], maxQueueSize }) {
+  const bus = new InMemoryEventBus(maxQueueSize ? { maxQueueSize } : {});
+  const host = new RuntimeHostProcess({
+    settings: {
+      name: 'bench-host',
+      version: '1.0.0',
+      inputTopic: INPUT_TOPIC,
+      outputTopic: OUTPUT_TOPIC,
+      maxInFlight,
+      drainTimeoutMs: 2_000,
+      handlers: /** @type {any} */ (handlers),
+    },
+    bus,
+    nodes,
+    handlerSource: new HandlerBootstrapSource({ includeDevHandlers: true }),
+  });
+
+  /** @type {Map<string, (response: import('@onex/core').OnexEnvelope) => void>} */
+  const waiting = new Map();
+  let failures = 0;
+  /** @type {unknown} */
+  let firstFailure;
+  await bus.subscribe(OUTPUT_TOPIC, async (message) => {
+    const response = /** @type {import('@onex/core').OnexEnvelope} */ (message.value);
+    if (response.success !== true) {
+      failures += 1;
+      firstFailure ??= response.error;
+    }
+    const id = response.causationId;
+    const resolve = id === undefined ? undefined : waiting.get(id);
+    if (resolve && id !== undefined) {
+      waiting.delete(id);
+      resolve(response);
+    }
+  });
+  await host.start();
+
+  /**
+   * A request/response call through the bus. `wire: true` publishes the JSON text a
+   * network transport would deliver, so the host parses and validates it.
+   * @param {{ targetNode: string, operation: string, wire?: boolean, payload?: (i: number) => import('@onex/core').JsonValue }} target
+   * @returns {(i: number) => Promise<import('@onex/core').OnexEnvelope>}
+   */
+  const client = ({ targetNode, operation, wire = false, payload = (i) => ({ n: i }) }) =>
+    (i) => {
+      const envelope = createRequestEnvelope({ operation, targetNode, payload: payload(i) });
+      const response = new Promise((resolve) => waiting.set(envelope.envelopeId, resolve));
+      const published = wire
+        ? bus.publish({ topic: INPUT_TOPIC, value: serializeEnvelope(envelope) })
+        : bus.publishEnvelope(envelope, INPUT_TOPIC);
+      return published.then(() => response);
+    };
+
+  return {
+    host,
+    bus,
+    client,
+    /** Throws when any response was an error envelope: a benchmark of failures measures nothing. */
+    assertHealthy() {
+      if (failures > 0) throw new Error(`${failures} error responses, first: ${JSON.stringify(firstFailure)}`);
+    },
+    stop: () => host.stop(),
+  };
+}
