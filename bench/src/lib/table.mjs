@@ -11,7 +11,7 @@ const HEADERS = /** @type {const} */ ([
   ['subject', 'ONEX subject'],
   ['subjectValue', 'ONEX'],
   ['subjectLatency', 'ONEX p50 / p99'],
-  ['baseline', 'baseline'],
+  ['baseline', 'baseline subject'],
   ['baselineValue', 'baseline'],
   ['baselineLatency', 'baseline p50 / p99'],
   ['ratio', 'ratio'],
