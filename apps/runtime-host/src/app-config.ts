@@ -9,6 +9,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Overrides the contract's ingress port (handy for several hosts on one machine). */
   ONEX_INGRESS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** How far the no-publish guard follows handlers; `dev` defaults to `async`, `run` to `sync`. */
+  ONEX_HANDLER_GUARD: z.enum(['sync', 'async']).optional(),
 });
 
 export interface AppConfig {
@@ -16,6 +18,7 @@ export interface AppConfig {
   readonly isProduction: boolean;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   readonly ingressPort: number | undefined;
+  readonly handlerGuard: 'sync' | 'async' | undefined;
   /** The whole environment, for `${NAME}` placeholders and `env://` secret references. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -32,6 +35,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     isProduction: ['prod', 'production'].includes(e.ENVIRONMENT.toLowerCase()),
     logLevel: e.LOG_LEVEL,
     ingressPort: e.ONEX_INGRESS_PORT,
+    handlerGuard: e.ONEX_HANDLER_GUARD,
     env: Object.freeze({ ...env }),
   });
 }

@@ -16,7 +16,8 @@ const USAGE = `Usage:
   onex-runtime-host validate CONTRACT.yaml...       validate contracts; exit 0 if all valid, 1 otherwise
   onex-runtime-host describe CONTRACT.yaml [--json] print the wiring: bus, handlers and operations, nodes
 
-Environment: LOG_LEVEL (info), ENVIRONMENT (dev), ONEX_INGRESS_PORT (overrides the contract).
+Environment: LOG_LEVEL (info), ENVIRONMENT (dev), ONEX_INGRESS_PORT (overrides the contract),
+  ONEX_HANDLER_GUARD (sync|async: how far the no-publish guard follows handlers).
 Exit codes: 0 ok, 1 contract invalid, 2 usage, 3 start-up failed, 4 refused by policy, 5 drain incomplete.`;
 
 const io: Output = { out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) };

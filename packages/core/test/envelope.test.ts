@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CURRENT_ENVELOPE_VERSION,
+  MAX_JSON_DEPTH,
   EnvelopeValidationError,
   createErrorResponse,
   createRequestEnvelope,
@@ -361,5 +362,26 @@ describe('the OnexEnvelope type', () => {
   it('is a plain data object that survives structuredClone', () => {
     const e: OnexEnvelope = parseEnvelope(fullWire(), providers());
     expect(structuredClone(e)).toEqual(e);
+  });
+});
+
+describe('parseEnvelope: dates and payload shape', () => {
+  it('rejects a date that does not exist instead of rolling it over', () => {
+    expect(() => parseEnvelope({ operation: 'db.query', timestamp: '2024-02-30T00:00:00.000Z' })).toThrow(/timestamp is not a real date-time/);
+  });
+
+  it('accepts the same canonical timestamp again (the fast path) and still rejects garbage after it', () => {
+    const ts = '2024-05-06T07:08:09.010Z';
+    expect(parseEnvelope({ operation: 'db.query', timestamp: ts }).timestamp).toBe(ts);
+    expect(parseEnvelope({ operation: 'db.query', timestamp: ts }).timestamp).toBe(ts);
+    expect(() => parseEnvelope({ operation: 'db.query', timestamp: 'yesterday' })).toThrow(/timestamp/);
+  });
+
+  it('refuses payloads nested deeper than MAX_JSON_DEPTH, and non-JSON objects', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < MAX_JSON_DEPTH + 5; i += 1) deep = [deep];
+    expect(() => parseEnvelope(JSON.stringify({ operation: 'db.query', payload: deep }))).toThrow(/payload must be JSON/);
+    expect(() => parseEnvelope({ operation: 'db.query', payload: { when: new Date(0) } })).toThrow(/payload must be JSON/);
+    expect(() => parseEnvelope({ operation: 'db.query', payload: { n: Number.NaN } })).toThrow(/payload must be JSON/);
   });
 });

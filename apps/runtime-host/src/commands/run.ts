@@ -43,7 +43,14 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
 
   let host;
   try {
-    host = await createRuntimeHostFromContract({ contract: loaded.contract, nodes: built.nodes, env: config.env, allowDevHandlers: options.dev, logger });
+    host = await createRuntimeHostFromContract({
+      contract: loaded.contract,
+      nodes: built.nodes,
+      env: config.env,
+      allowDevHandlers: options.dev,
+      handlerGuard: config.handlerGuard ?? (options.dev ? 'async' : 'sync'),
+      logger,
+    });
   } catch (error) {
     const e = toOnexError(error);
     logger.error(e.toLogFields(), 'wiring failed');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { JsonObject, JsonValue } from '../json.js';
+import { isJsonValue, MAX_JSON_DEPTH, type JsonObject, type JsonValue } from '../json.js';
 
 /** 8-4-4-4-12 hex. Deliberately not RFC-variant strict: deterministic test ids are valid too. */
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -12,10 +12,13 @@ export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID_RE.test(value);
 }
 
-export const jsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(jsonValueSchema), z.record(z.string(), jsonValueSchema)]),
+export const jsonValueSchema: z.ZodType<JsonValue> = z.custom<JsonValue>((value) => isJsonValue(value), {
+  message: `must be JSON (null, boolean, finite number, string, array or object, nested at most ${MAX_JSON_DEPTH} deep)`,
+});
+export const jsonObjectSchema: z.ZodType<JsonObject> = z.custom<JsonObject>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value) && isJsonValue(value),
+  { message: 'must be a JSON object' },
 );
-export const jsonObjectSchema: z.ZodType<JsonObject> = z.record(z.string(), jsonValueSchema);
 
 /** Envelope versions this code reads. A new major means a wire change we do not understand. */
 export const SUPPORTED_ENVELOPE_MAJOR = 1;
@@ -42,11 +45,29 @@ const operationSchema = z
 
 const slugSchema = z.string().min(1).max(200);
 
-const timestampSchema = z
-  .string()
-  .refine((s) => !Number.isNaN(Date.parse(s)) && /^\d{4}-\d{2}-\d{2}T/.test(s), 'must be an ISO-8601 date-time')
+const CANONICAL_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** Timestamps arrive in bursts with the same value; the last canonical one skips re-parsing. */
+let lastCanonicalTimestamp = '';
+
+const timestampSchema = z.string().transform((text, ctx) => {
+  if (text === lastCanonicalTimestamp) return text;
   // A date-time without an offset is UTC (the earlier system wrote naive UTC); never the host's local zone.
-  .transform((s) => new Date(/(?:z|[+-]\d{2}:?\d{2})$/i.test(s) ? s : `${s}Z`).toISOString());
+  const ms = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(/(?:z|[+-]\d{2}:?\d{2})$/i.test(text) ? text : `${text}Z`) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 date-time, e.g. "2024-01-01T00:00:00.000Z"' });
+    return z.NEVER;
+  }
+  const iso = new Date(ms).toISOString();
+  if (CANONICAL_TIMESTAMP.test(text)) {
+    if (iso !== text) {
+      // Date.parse rolls 2024-02-30 over to March; a date that does not exist is an error.
+      ctx.addIssue({ code: 'custom', message: `is not a real date-time (it would roll over to ${iso})` });
+      return z.NEVER;
+    }
+    lastCanonicalTimestamp = text;
+  }
+  return iso;
+});
 
 export const envelopeErrorSchema = z.looseObject({
   code: z.string().min(1),
@@ -56,8 +77,7 @@ export const envelopeErrorSchema = z.looseObject({
 });
 
 /** `metadata.tenant_id` is reserved for multi-tenancy: when present it must be a non-empty string. */
-const metadataSchema = z
-  .record(z.string(), jsonValueSchema)
+const metadataSchema = jsonObjectSchema
   .refine((m) => m.tenant_id === undefined || (typeof m.tenant_id === 'string' && m.tenant_id.length > 0), {
     message: 'metadata.tenant_id is reserved and must be a non-empty string when given',
     path: ['tenant_id'],

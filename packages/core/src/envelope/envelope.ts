@@ -175,3 +175,27 @@ export function resolveHandlerType(envelope: Pick<OnexEnvelope, 'handlerType' | 
   const dot = envelope.operation.indexOf('.');
   return dot === -1 ? envelope.operation : envelope.operation.slice(0, dot);
 }
+
+/**
+ * A copy of `envelope` carrying `correlationId`. Only the runtime host calls this, and
+ * only for an envelope that has none (see the correlation id rules in docs/envelope.md).
+ */
+export function withCorrelationId(envelope: OnexEnvelope, correlationId: string): OnexEnvelope {
+  return {
+    envelopeId: envelope.envelopeId,
+    envelopeVersion: envelope.envelopeVersion,
+    correlationId,
+    causationId: envelope.causationId,
+    sourceNode: envelope.sourceNode,
+    targetNode: envelope.targetNode,
+    handlerType: envelope.handlerType,
+    operation: envelope.operation,
+    payload: envelope.payload,
+    metadata: envelope.metadata,
+    timestamp: envelope.timestamp,
+    isResponse: envelope.isResponse,
+    success: envelope.success,
+    error: envelope.error,
+    ttlSeconds: envelope.ttlSeconds,
+  };
+}

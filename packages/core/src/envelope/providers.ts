@@ -9,6 +9,16 @@ export interface IdProvider {
 
 export interface Clock {
   now(): Date;
+  /**
+   * The current time as ISO-8601 UTC text. Optional: clocks that can produce it faster
+   * than `now().toISOString()` (the system clock caches it per millisecond) provide it.
+   */
+  nowIso?(): string;
+}
+
+/** ISO-8601 UTC text of the clock's current time. */
+export function isoNow(clock: Clock): string {
+  return clock.nowIso ? clock.nowIso() : clock.now().toISOString();
 }
 
 export interface EnvelopeProviders {
@@ -23,7 +33,23 @@ declare const crypto: { randomUUID(): string };
 /** Random v4 UUIDs from the platform's Web Crypto. */
 export const randomIdProvider: IdProvider = { nextId: () => crypto.randomUUID() };
 
-/** Wall-clock time. */
-export const systemClock: Clock = { now: () => new Date() };
+let lastMs = -1;
+let lastIso = '';
+
+/**
+ * Wall-clock time. Formatting a Date costs more than the rest of building an
+ * envelope, and envelopes come many per millisecond, so the text is reused within one.
+ */
+export const systemClock: Clock = {
+  now: () => new Date(),
+  nowIso: () => {
+    const ms = Date.now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = new Date(ms).toISOString();
+    }
+    return lastIso;
+  },
+};
 
 export const defaultProviders: EnvelopeProviders = Object.freeze({ ids: randomIdProvider, clock: systemClock });

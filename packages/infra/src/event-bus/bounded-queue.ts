@@ -43,6 +43,30 @@ export class BoundedQueue<T> {
     return new Promise((resolve, reject) => this.#putters.push({ item, resolve, reject }));
   }
 
+  /**
+   * Enqueues without waiting: true when the item was accepted now, false when the
+   * queue is full or closed (then use `put` to wait). Saves a promise per message on
+   * the hot path.
+   */
+  offer(item: T): boolean {
+    if (this.#closed) return false;
+    const taker = this.#takers.shift();
+    if (taker) {
+      taker(item);
+      return true;
+    }
+    if (this.size < this.capacity && this.#putters.length === 0) {
+      this.#items.push(item);
+      return true;
+    }
+    return false;
+  }
+
+  /** The next item if one is queued, without waiting. */
+  poll(): T | undefined {
+    return this.size > 0 ? this.#shift() : undefined;
+  }
+
   /** The next item, or `undefined` once the queue is closed and empty. */
   take(): Promise<T | undefined> {
     if (this.size > 0) return Promise.resolve(this.#shift());

@@ -28,6 +28,8 @@ interface Topic {
   readonly subscriptions: Subscription[];
 }
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 const closedError = () =>
   new EventBusError('The in-memory event bus is shut down', { code: 'SHUTTING_DOWN', hint: 'Publish before stopping the runtime host.' });
 
@@ -52,19 +54,27 @@ export class InMemoryEventBus implements ProtocolEventBus {
     this.#logger = options.logger ?? silentLogger;
   }
 
-  async publishEnvelope(envelope: OnexEnvelope, topic: string): Promise<void> {
+  publishEnvelope(envelope: OnexEnvelope, topic: string): Promise<void> {
     return this.publish({ topic, value: envelope, key: envelope.correlationId });
   }
 
   /** Publishes a message as-is (raw text included); what a network transport would deliver. */
-  async publish(message: BusMessage): Promise<void> {
-    assertNotInHandlerScope('publish');
-    if (this.#shutdown) throw closedError();
+  publish(message: BusMessage): Promise<void> {
+    try {
+      assertNotInHandlerScope('publish');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#shutdown) return Promise.reject(closedError());
     const topic = this.#topic(message.topic);
     const live = topic.subscriptions;
     if (live.length === 0) return topic.backlog.put(message);
-    if (live.length === 1) return (live[0] as Subscription).queue.put(message);
-    await Promise.all(live.map((s) => s.queue.put(message)));
+    // Most publishes find room everywhere; only a full queue costs a promise to wait on.
+    let waits: Promise<void>[] | undefined;
+    for (const sub of live) {
+      if (!sub.queue.offer(message)) (waits ??= []).push(sub.queue.put(message));
+    }
+    return waits === undefined ? RESOLVED : waits.length === 1 ? (waits[0] as Promise<void>) : Promise.all(waits).then(() => undefined);
   }
 
   async subscribe(topicName: string, subscriber: BusSubscriber): Promise<BusSubscription> {
@@ -148,7 +158,7 @@ export class InMemoryEventBus implements ProtocolEventBus {
 
   async #pump(sub: Subscription): Promise<void> {
     for (;;) {
-      const message = await sub.queue.take();
+      const message = sub.queue.poll() ?? (await sub.queue.take());
       if (message === undefined || !sub.active) {
         if (message !== undefined) this.#requeue(sub, [message]);
         return;

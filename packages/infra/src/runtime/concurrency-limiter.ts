@@ -23,6 +23,13 @@ export class ConcurrencyLimiter {
     return this.#peak;
   }
 
+  /** Takes a slot if one is free right now, without a promise. */
+  tryAcquire(): boolean {
+    if (this.#active >= this.limit) return false;
+    this.#take();
+    return true;
+  }
+
   acquire(): Promise<void> {
     if (this.#active < this.limit) {
       this.#take();

@@ -1,29 +1,60 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ArchitectureViolationError, type EnvelopeHandler, type HandlerInvocationContext, type OnexEnvelope, type JsonValue } from '@onex/core';
+import { ArchitectureViolationError, type EnvelopeHandler, type HandlerInvocationContext, type JsonValue, type OnexEnvelope } from '@onex/core';
 
 /**
  * The runtime half of the no-publish rule. Handlers are structurally cut off from the
- * bus (their invocation context has no publisher), and if one still gets hold of a bus
- * — a closure, a global — every bus API call made from inside a handler's call stack
- * fails with ArchitectureViolationError.
+ * bus (their invocation context has no publisher); if one still gets hold of a bus — a
+ * closure, a global — bus API calls made from inside the handler fail with
+ * ArchitectureViolationError.
+ *
+ * Two strengths:
+ * - `sync` (default): covers the synchronous call stack of `execute` — everything up to
+ *   its first `await`, where a captured bus is almost always called. Costs a counter.
+ * - `async`: follows the handler through awaits, timers and callbacks with
+ *   AsyncLocalStorage. On Node 20 the first use switches on promise hooks for the whole
+ *   process, which costs about a third of the in-memory bus throughput, so it is opt-in
+ *   (the `dev` command turns it on).
  */
-const scope = new AsyncLocalStorage<{ readonly handlerType: string }>();
+export type HandlerGuardMode = 'sync' | 'async';
 
-/** Wraps a handler so everything it does runs inside the handler scope. */
-export function guardHandler<H extends EnvelopeHandler>(handler: H): EnvelopeHandler {
+let syncDepth = 0;
+let syncHandlerType = '';
+let asyncScope: AsyncLocalStorage<{ readonly handlerType: string }> | undefined;
+
+/** Wraps a handler so bus calls made from inside it are refused. */
+export function guardHandler(handler: EnvelopeHandler, mode: HandlerGuardMode = 'sync'): EnvelopeHandler {
+  const handlerType = handler.handlerType;
+  if (mode === 'async') {
+    const scope = (asyncScope ??= new AsyncLocalStorage());
+    const store = { handlerType };
+    return {
+      handlerType,
+      execute: (envelope: OnexEnvelope, context: HandlerInvocationContext): Promise<JsonValue> =>
+        scope.run(store, () => handler.execute(envelope, context)),
+    };
+  }
   return {
-    handlerType: handler.handlerType,
-    execute: (envelope: OnexEnvelope, context: HandlerInvocationContext): Promise<JsonValue> =>
-      scope.run({ handlerType: handler.handlerType }, () => handler.execute(envelope, context)),
+    handlerType,
+    execute: (envelope: OnexEnvelope, context: HandlerInvocationContext): Promise<JsonValue> => {
+      const outer = syncHandlerType;
+      syncDepth += 1;
+      syncHandlerType = handlerType;
+      try {
+        return handler.execute(envelope, context);
+      } finally {
+        syncDepth -= 1;
+        syncHandlerType = outer;
+      }
+    },
   };
 }
 
 /** Called by every bus API; throws when the caller is a handler. */
 export function assertNotInHandlerScope(api: string): void {
-  const store = scope.getStore();
-  if (store !== undefined) {
-    throw new ArchitectureViolationError(`Handler "${store.handlerType}" called the event bus (${api}); handlers must not publish`, {
-      handlerType: store.handlerType,
+  const handlerType = syncDepth > 0 ? syncHandlerType : asyncScope?.getStore()?.handlerType;
+  if (handlerType !== undefined) {
+    throw new ArchitectureViolationError(`Handler "${handlerType}" called the event bus (${api}); handlers must not publish`, {
+      handlerType,
       hint: 'Return the result from execute(); the runtime host publishes the response. Only orchestrators emit events.',
     });
   }

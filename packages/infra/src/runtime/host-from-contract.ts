@@ -13,6 +13,7 @@ import type { ProtocolEventBus, ProtocolHandlerSource, ProtocolSecretResolver } 
 import { InMemoryEventBus } from '../event-bus/in-memory-event-bus.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { HandlerBootstrapSource, type HandlerRequest } from './handler-bootstrap-source.js';
+import type { HandlerGuardMode } from './handler-scope.js';
 import { RuntimeHostProcess, type RuntimeHostSettings } from './runtime-host-process.js';
 
 export interface HostFromContractOptions {
@@ -27,6 +28,8 @@ export interface HostFromContractOptions {
   /** Overrides the bus the contract describes (tests, embedding). */
   readonly bus?: ProtocolEventBus;
   readonly handlerSource?: ProtocolHandlerSource;
+  /** @default "sync" (see RuntimeHostProcessOptions.handlerGuard) */
+  readonly handlerGuard?: HandlerGuardMode;
   readonly logger?: Logger;
   readonly providers?: EnvelopeProviders;
 }
@@ -140,6 +143,7 @@ export async function createRuntimeHostFromContract(options: HostFromContractOpt
     nodes: options.nodes ?? [],
     handlerSource: options.handlerSource ?? new HandlerBootstrapSource({ logger, includeDevHandlers: options.allowDevHandlers ?? false }),
     logger,
+    handlerGuard: options.handlerGuard ?? 'sync',
     ...(options.providers ? { providers: options.providers } : {}),
   });
 }

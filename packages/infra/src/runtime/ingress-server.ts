@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EnvelopeValidationError, createInvalidEnvelopeResponse, defaultProviders, serializeEnvelope, type EnvelopeProviders } from '@onex/core';
+import { EnvelopeValidationError, createInvalidEnvelopeResponse, serializeEnvelope, type EnvelopeProviders } from '@onex/core';
+import { nodeProviders } from './node-providers.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import type { RuntimeHostProcess } from './runtime-host-process.js';
 
@@ -39,7 +40,7 @@ function sendJson(res: http.ServerResponse, status: number, body: string): void 
  */
 export async function startIngressServer(host: RuntimeHostProcess, options: IngressOptions = {}): Promise<IngressServer> {
   const logger = options.logger ?? silentLogger;
-  const providers = options.providers ?? defaultProviders;
+  const providers = options.providers ?? nodeProviders;
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
   const maxBody = options.maxBodyBytes ?? 1_048_576;
 

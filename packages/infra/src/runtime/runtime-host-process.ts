@@ -2,10 +2,10 @@ import {
   NodeRuntime,
   createErrorResponse,
   createInvalidEnvelopeResponse,
-  defaultProviders,
   parseEnvelope,
   salvageIdentity,
   toOnexError,
+  withCorrelationId,
   OnexError,
   RuntimeHostError,
   type EnvelopeProviders,
@@ -16,8 +16,9 @@ import {
 import type { BusMessage, BusSubscription, HandlerHealth, ProtocolEventBus, ProtocolHandler, ProtocolHandlerSource } from '@onex/spi';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
+import { nodeProviders } from './node-providers.js';
 import { HandlerBootstrapSource, wireHandlers, type HandlerRequest } from './handler-bootstrap-source.js';
-import { guardHandler } from './handler-scope.js';
+import { guardHandler, type HandlerGuardMode } from './handler-scope.js';
 import { ResponseWaiters } from './response-waiters.js';
 import { assertCompatibleVersions, loadVersionFacts, type ResolvedVersions, type VersionRequirement } from './version-check.js';
 
@@ -47,8 +48,14 @@ export interface RuntimeHostProcessOptions {
   /** @default HandlerBootstrapSource without dev handlers */
   readonly handlerSource?: ProtocolHandlerSource;
   readonly logger?: Logger;
-  /** @default random ids and the system clock */
+  /** @default Node's random UUIDs and the system clock */
   readonly providers?: EnvelopeProviders;
+  /**
+   * How far the runtime no-publish guard follows a handler: its synchronous call stack
+   * (`sync`), or through awaits and timers too (`async`, slower on Node 20).
+   * @default "sync"
+   */
+  readonly handlerGuard?: HandlerGuardMode;
   /** Version facts to check; the default reads the installed package manifests. */
   readonly versionFacts?: { versions: ResolvedVersions; requirements: VersionRequirement[] };
 }
@@ -79,6 +86,7 @@ export class RuntimeHostProcess {
   readonly #limiter: ConcurrencyLimiter;
   readonly #waiters = new ResponseWaiters();
   readonly #versionFacts: RuntimeHostProcessOptions['versionFacts'];
+  readonly #handlerGuard: HandlerGuardMode;
   #state: RuntimeHostState = 'created';
   #handlers: ProtocolHandler[] = [];
   #subscriptions: BusSubscription[] = [];
@@ -93,11 +101,12 @@ export class RuntimeHostProcess {
     this.bus = options.bus;
     this.#nodes = options.nodes ?? [];
     this.#logger = options.logger ?? silentLogger;
-    this.#providers = options.providers ?? defaultProviders;
+    this.#providers = options.providers ?? nodeProviders;
     this.#source = options.handlerSource ?? new HandlerBootstrapSource({ logger: this.#logger });
     this.#runtime = new NodeRuntime({ providers: this.#providers });
     this.#limiter = new ConcurrencyLimiter(options.settings.maxInFlight);
     this.#versionFacts = options.versionFacts;
+    this.#handlerGuard = options.handlerGuard ?? 'sync';
   }
 
   get state(): RuntimeHostState {
@@ -136,7 +145,7 @@ export class RuntimeHostProcess {
       assertCompatibleVersions(facts.requirements, facts.versions.infra);
 
       this.#handlers = await wireHandlers(this.#source, this.settings.handlers);
-      for (const handler of this.#handlers) this.#runtime.registerHandler(guardHandler(handler));
+      for (const handler of this.#handlers) this.#runtime.registerHandler(guardHandler(handler, this.#handlerGuard));
       this.#logger.info({ handler_source_mode: this.#source.sourceType.toUpperCase(), handler_count: this.#handlers.length, handler_types: this.#runtime.handlerTypes, compat_mode: false }, 'handlers wired');
       for (const node of this.#nodes) this.#runtime.registerNode(node);
 
@@ -266,20 +275,31 @@ export class RuntimeHostProcess {
     await this.bus.shutdown().catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'event bus shutdown failed'));
   }
 
-  async #onInput(message: BusMessage): Promise<void> {
-    // Waiting here is the backpressure: the bus delivers the next message only when a slot is free.
-    try {
-      await this.#limiter.acquire();
-    } catch {
-      // stop() gave up draining while this message waited for a slot: it was never executed.
-      this.#logger.warn({ correlation_id: message.key, topic: message.topic }, 'drain timed out; envelope not processed');
-      return;
+  #onInput(message: BusMessage): Promise<void> {
+    if (this.#limiter.tryAcquire()) {
+      this.#dispatch(message);
+      return RESOLVED;
     }
-    void this.#process(message).finally(() => this.#limiter.release());
+    // Waiting here is the backpressure: the bus delivers the next message only when a slot is free.
+    return this.#limiter.acquire().then(
+      () => this.#dispatch(message),
+      () => {
+        // stop() gave up draining while this message waited for a slot: it was never executed.
+        this.#logger.warn({ correlation_id: message.key, topic: message.topic }, 'drain timed out; envelope not processed');
+      },
+    );
   }
 
-  async #onOutput(message: BusMessage): Promise<void> {
+  /** Processes one message in its slot; never rejects, always releases. */
+  #dispatch(message: BusMessage): void {
+    this.#process(message).then(this.#releaseSlot, this.#releaseSlot);
+  }
+
+  readonly #releaseSlot = (): void => this.#limiter.release();
+
+  #onOutput(message: BusMessage): Promise<void> {
     if (typeof message.value === 'object' && !(message.value instanceof Uint8Array)) this.#waiters.deliver(message.value);
+    return RESOLVED;
   }
 
   async #process(message: BusMessage): Promise<void> {
@@ -308,7 +328,7 @@ export class RuntimeHostProcess {
 
   /** Only the host assigns a correlation id, and only when the envelope has none. */
   #withCorrelation(envelope: OnexEnvelope): OnexEnvelope {
-    return envelope.correlationId === undefined ? { ...envelope, correlationId: this.#providers.ids.nextId() } : envelope;
+    return envelope.correlationId === undefined ? withCorrelationId(envelope, this.#providers.ids.nextId()) : envelope;
   }
 
   #invalidResponse(raw: unknown, error: unknown): OnexEnvelope {
@@ -325,6 +345,8 @@ export class RuntimeHostProcess {
     return createErrorResponse(envelope, error, this.#providers);
   }
 }
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 function decode(value: string | Uint8Array): string {
   return typeof value === 'string' ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');

@@ -104,7 +104,7 @@ export class FakeHandler implements ProtocolHandler {
     this.active += 1;
     this.maxActive = Math.max(this.maxActive, this.active);
     try {
-      await this.#options.executeGate?.wait();
+      if (this.#options.executeGate) await this.#options.executeGate.wait();
       if (this.#options.behaviour) return await this.#options.behaviour(envelope, context);
       return { handled_by: this.handlerType, operation: envelope.operation, echo: envelope.payload };
     } finally {

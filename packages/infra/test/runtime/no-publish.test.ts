@@ -8,6 +8,7 @@ import { ArchitectureViolationError, type HandlerInvocationContext } from '@onex
 import { deterministicProviders } from '@onex/core/testing';
 import type { ProtocolEventBus } from '@onex/spi';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { HandlerGuardMode } from '../../src/runtime/handler-scope.js';
 import { RuntimeHostProcess } from '../../src/runtime/runtime-host-process.js';
 import {
   COMPATIBLE_VERSION_FACTS,
@@ -33,8 +34,11 @@ const SIDE_TOPIC = 'onex.test.sneaky.evt.v1';
 const CORRELATION = 'c0ffee00-0000-4000-8000-0000000000aa';
 const request = requestFactory();
 
-/** A started host whose single `http` handler runs `behaviour` with the bus in its closure. */
-async function hostWithHandler(behaviour: (bus: ProtocolEventBus) => FakeHandlerOptions['behaviour']) {
+/**
+ * A started host whose single `http` handler runs `behaviour` with the bus in its
+ * closure. The full (`async`) guard unless told otherwise.
+ */
+async function hostWithHandler(behaviour: (bus: ProtocolEventBus) => FakeHandlerOptions['behaviour'], handlerGuard: HandlerGuardMode = 'async') {
   const bus = new RecordingBus();
   const handler = new FakeHandler('http', { behaviour: behaviour(bus) });
   const host = new RuntimeHostProcess({
@@ -43,6 +47,7 @@ async function hostWithHandler(behaviour: (bus: ProtocolEventBus) => FakeHandler
     handlerSource: new FakeHandlerSource([handler]),
     versionFacts: COMPATIBLE_VERSION_FACTS,
     providers: deterministicProviders(),
+    handlerGuard,
   });
   cleanup.add(() => host.stop(), host);
   const outputs = await collect(bus, OUTPUT_TOPIC);
@@ -174,3 +179,30 @@ describe('no-publish: a handler that captured the bus', () => {
     await eventually(() => expect(side).toHaveLength(1));
   });
 });
+
+describe('no-publish: the default (sync) guard', () => {
+  it('refuses a publish made on the synchronous call stack of execute', async () => {
+    let caught: unknown;
+    const { bus, outputs, side } = await hostWithHandler(
+      (captured) => (envelope) => {
+        // No await before the call: this is the handler's own call stack.
+        const attempt = captured.publishEnvelope({ ...envelope, operation: 'sneaky.event' }, SIDE_TOPIC);
+        return attempt.then(
+          () => ({ published: true }),
+          (error: unknown) => {
+            caught = error;
+            throw error;
+          },
+        );
+      },
+      'sync',
+    );
+    await bus.publishEnvelope(request({ operation: 'http.get', correlationId: CORRELATION }), INPUT_TOPIC);
+    await eventually(() => expect(outputs).toHaveLength(1));
+    expect(caught).toBeInstanceOf(ArchitectureViolationError);
+    expect(envelopes(outputs)[0]?.error).toMatchObject({ code: 'ARCHITECTURE_VIOLATION', handler_type: 'http' });
+    await settle();
+    expect(side).toEqual([]);
+  });
+});
+
