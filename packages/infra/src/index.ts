@@ -1,10 +1,12 @@
 /**
  * @onex/infra: implementations of the @onex/spi interfaces — protocol handlers, event
  * buses, and the runtime host process that drives @onex/core's NodeRuntime.
+ *
+ * The handlers live on their own entry points, `@onex/infra/handlers/http` and
+ * `@onex/infra/handlers/db`, so a host loads a driver (undici, pg, PGlite) only when its
+ * contract uses that handler.
  */
 export * from './logging/logger.js';
-export * from './handlers/http/index.js';
-export * from './handlers/db/index.js';
 export { InMemoryEventBus, type InMemoryEventBusOptions } from './event-bus/in-memory-event-bus.js';
 export { BoundedQueue } from './event-bus/bounded-queue.js';
 export { ConcurrencyLimiter } from './runtime/concurrency-limiter.js';

@@ -23,10 +23,12 @@ export interface HandlerDescriptor {
   /** The operations (commands) it accepts, e.g. `["db.query", "db.execute"]`. */
   readonly commandsAccepted: readonly string[];
   /**
-   * Instantiates the handler. Static code, never a dynamic import: the handler
-   * source is the only place that constructs handlers.
+   * Instantiates the handler. The handler source is the only place that constructs
+   * handlers. It may resolve asynchronously so a source can load a handler's driver
+   * only when a contract asks for that handler — from a fixed module path, never one
+   * taken from configuration.
    */
-  readonly factory: () => ProtocolHandler;
+  readonly factory: () => ProtocolHandler | Promise<ProtocolHandler>;
 }
 
 /** Where handler descriptors come from. The runtime must not branch on `sourceType`. */

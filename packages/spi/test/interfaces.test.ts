@@ -44,7 +44,7 @@ describe('@onex/spi', () => {
       ],
     };
     const [descriptor] = await source.discoverHandlers();
-    const handler = descriptor!.factory();
+    const handler = await descriptor!.factory();
     await handler.initialize({ suffix: '!' });
     const runtime = new NodeRuntime({ providers: deterministicProviders() });
     runtime.registerHandler(handler);

@@ -1,8 +1,6 @@
 import { HandlerConfigurationError, type HandlerType, type JsonObject } from '@onex/core';
 import { LocalHandler } from '@onex/core/testing';
 import type { HandlerDescriptor, HandlerHealth, ProtocolHandler, ProtocolHandlerSource } from '@onex/spi';
-import { DbHandler } from '../handlers/db/index.js';
-import { HttpHandler } from '../handlers/http/index.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 
 export interface BootstrapSourceOptions {
@@ -46,7 +44,8 @@ export class HandlerBootstrapSource implements ProtocolHandlerSource {
         isAdapter: false,
         capabilities: ['http.pooled', 'http.timeout', 'http.max_response_size', 'http.json'],
         commandsAccepted: ['http.get', 'http.post', 'http.put', 'http.patch', 'http.delete', 'http.head'],
-        factory: () => new HttpHandler({ logger }),
+        // Loaded on first use: a host that runs no HTTP handler never loads undici.
+        factory: async () => new (await import('../handlers/http/http-handler.js')).HttpHandler({ logger }),
       },
       {
         handlerName: 'handler_db',
@@ -56,7 +55,8 @@ export class HandlerBootstrapSource implements ProtocolHandlerSource {
         isAdapter: false,
         capabilities: ['sql.parameterized', 'sql.transaction', 'sql.pooled', 'sql.embedded_pglite'],
         commandsAccepted: ['db.query', 'db.execute', 'db.transaction'],
-        factory: () => new DbHandler({ logger }),
+        // Loaded on first use: a host without a db handler never loads pg.
+        factory: async () => new (await import('../handlers/db/db-handler.js')).DbHandler({ logger }),
       },
     ];
     if (options.includeDevHandlers) {
@@ -118,7 +118,7 @@ export async function wireHandlers(
             : `Available handler types: ${available.join(', ')}.`,
         });
       }
-      const handler = descriptor.factory();
+      const handler = await descriptor.factory();
       try {
         await handler.initialize(request.config);
       } catch (error) {
