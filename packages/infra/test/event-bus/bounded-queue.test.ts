@@ -101,3 +101,26 @@ describe('BoundedQueue', () => {
     expect(seen).toEqual(Array.from({ length: total }, (_, n) => n));
   });
 });
+
+describe('BoundedQueue without waiting (offer / poll)', () => {
+  it('offer accepts while there is room and refuses when full, never overtaking a waiting put', async () => {
+    const queue = new BoundedQueue<number>(2);
+    expect(queue.offer(1)).toBe(true);
+    expect(queue.offer(2)).toBe(true);
+    expect(queue.offer(3)).toBe(false);
+    const waiting = queue.put(3);
+    expect(queue.poll()).toBe(1); // frees a slot, which the waiting put takes
+    expect(await isSettled(waiting)).toBe(true);
+    expect(queue.offer(4)).toBe(false); // full again: 2, 3
+    expect([queue.poll(), queue.poll(), queue.poll()]).toEqual([2, 3, undefined]);
+  });
+
+  it('offer hands an item straight to a waiting taker, and refuses after close', async () => {
+    const queue = new BoundedQueue<string>(1);
+    const taken = queue.take();
+    expect(queue.offer('a')).toBe(true);
+    expect(await taken).toBe('a');
+    queue.close();
+    expect(queue.offer('b')).toBe(false);
+  });
+});

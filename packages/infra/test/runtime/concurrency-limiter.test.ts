@@ -67,3 +67,16 @@ describe('ConcurrencyLimiter', () => {
     expect(limiter.active).toBe(0);
   });
 });
+
+describe('ConcurrencyLimiter.tryAcquire', () => {
+  it('takes a free slot at once and refuses when all are held', () => {
+    const limiter = new ConcurrencyLimiter(2);
+    expect(limiter.tryAcquire()).toBe(true);
+    expect(limiter.tryAcquire()).toBe(true);
+    expect(limiter.tryAcquire()).toBe(false);
+    expect(limiter.active).toBe(2);
+    limiter.release();
+    expect(limiter.tryAcquire()).toBe(true);
+    expect(limiter.peak).toBe(2);
+  });
+});
