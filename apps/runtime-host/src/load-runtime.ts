@@ -1,16 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ContractValidationError,
   createNodeFromContract,
-  validateNodeContract,
-  validateRuntimeHostContract,
   type ContractIssue,
   type NodeContract,
   type NodeImplementations,
   type NodeInstance,
   type RuntimeHostContract,
 } from '@onex/core';
+import { FileRegistry } from '@onex/infra';
 
 export interface LoadedNode {
   readonly slug: string;
@@ -22,52 +20,28 @@ export type LoadResult =
   | { readonly ok: true; readonly contract: RuntimeHostContract; readonly nodes: readonly LoadedNode[]; readonly warnings: readonly ContractIssue[] }
   | { readonly ok: false; readonly issues: readonly ContractIssue[] };
 
-async function readText(file: string): Promise<{ text: string } | { issue: ContractIssue }> {
-  try {
-    return { text: await readFile(file, 'utf8') };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return {
-      issue: {
-        ruleId: code === 'ENOENT' ? 'CONTRACT_FILE_NOT_FOUND' : 'CONTRACT_FILE_UNREADABLE',
-        severity: 'error',
-        message: code === 'ENOENT' ? 'Contract file not found' : `Contract file cannot be read (${code ?? 'unknown error'})`,
-        hint: code === 'ENOENT' ? 'Check the path; relative node contract paths are resolved from the runtime contract\'s directory.' : 'Check the file permissions.',
-        file,
-      },
-    };
-  }
-}
-
 /**
  * Loads a runtime host contract and every node contract it references (relative paths
  * resolve from the runtime contract's directory; a node without a `contract` path is
  * looked up as `nodes/<slug>.yaml`). Every problem in every file is collected.
  */
 export async function loadRuntime(contractPath: string, options: { allowDevHandlers: boolean }): Promise<LoadResult> {
-  const read = await readText(contractPath);
-  if ('issue' in read) return { ok: false, issues: [read.issue] };
-  const result = validateRuntimeHostContract(read.text, { source: contractPath, allowDevHandlers: options.allowDevHandlers });
-  if (!result.ok) return { ok: false, issues: result.issues };
+  const host = await new FileRegistry().checkRuntime(contractPath, options);
+  if (!host.ok) return { ok: false, issues: host.issues };
+  const registry = new FileRegistry(path.dirname(host.file));
   const issues: ContractIssue[] = [];
-  const warnings: ContractIssue[] = [...result.warnings];
+  const warnings: ContractIssue[] = [...host.warnings];
   const nodes: LoadedNode[] = [];
-  const base = path.dirname(contractPath);
-  for (const ref of result.contract.runtime.nodes) {
-    const source = path.resolve(base, ref.contract ?? path.join('nodes', `${ref.slug}.yaml`));
-    const nodeText = await readText(source);
-    if ('issue' in nodeText) {
-      issues.push({ ...nodeText.issue, message: `Node "${ref.slug}": ${nodeText.issue.message}`, file: source });
-      continue;
-    }
-    const node = validateNodeContract(nodeText.text, { source });
-    if (!node.ok) issues.push(...node.issues);
-    else {
+  for (const ref of host.contract.runtime.nodes) {
+    const node = await registry.check(ref.contract ?? path.join('nodes', `${ref.slug}.yaml`));
+    if (!node.ok) {
+      issues.push(...node.issues.map((i) => (i.ruleId === 'CONTRACT_FILE_NOT_FOUND' ? { ...i, message: `Node "${ref.slug}": ${i.message}` } : i)));
+    } else {
       warnings.push(...node.warnings);
-      nodes.push({ slug: ref.slug, source, contract: node.contract });
+      nodes.push({ slug: ref.slug, source: FileRegistry.displayPath(node.file), contract: node.contract });
     }
   }
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, contract: result.contract, nodes, warnings };
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, contract: host.contract, nodes, warnings };
 }
 
 /** Builds the node instances; a contract naming unregistered code yields its issues. */

@@ -17,3 +17,4 @@ export { nodeProviders, nodeRandomIdProvider } from './runtime/node-providers.js
 export * from './runtime/runtime-host-process.js';
 export * from './runtime/ingress-server.js';
 export * from './runtime/host-from-contract.js';
+export * from './runtime/file-registry.js';

@@ -1,0 +1,98 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  ContractValidationError,
+  validateNodeContract,
+  validateRuntimeHostContract,
+  type ContractIssue,
+  type NodeContract,
+  type RuntimeHostContract,
+  type ValidationResult,
+} from '@onex/core';
+
+/** A contract read from a file, with the file it came from. */
+export interface LoadedContract<T> {
+  readonly file: string;
+  readonly contract: T;
+  readonly warnings: readonly ContractIssue[];
+}
+
+function fileIssue(file: string, error: unknown): ContractIssue {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT'
+    ? { ruleId: 'CONTRACT_FILE_NOT_FOUND', severity: 'error', message: 'Contract file not found', hint: "Check the path; relative node contract paths resolve from the runtime contract's directory.", file }
+    : { ruleId: 'CONTRACT_FILE_UNREADABLE', severity: 'error', message: `Contract file cannot be read (${code ?? 'unknown error'})`, hint: 'Check that it is a readable file.', file };
+}
+
+/**
+ * Reads contracts from the file system; core parses them. Absolute paths are used as
+ * they are, relative ones resolve from `baseDir`; symbolic links are followed; `~` is
+ * not expanded. Every problem comes back at once as a ContractValidationError.
+ */
+export class FileRegistry {
+  readonly baseDir: string;
+
+  /** @param baseDir where relative paths resolve from. @default the current directory */
+  constructor(baseDir: string = process.cwd()) {
+    this.baseDir = baseDir;
+  }
+
+  resolve(file: string): string {
+    return path.resolve(this.baseDir, file);
+  }
+
+  /** How a file is named in issues: relative to the working directory when it is below it. */
+  static displayPath(resolved: string): string {
+    const relative = path.relative(process.cwd(), resolved);
+    return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? resolved : relative;
+  }
+
+  /** Reads and validates one node contract; never throws (issues instead). */
+  async check(file: string): Promise<ValidationResult<NodeContract> & { file: string }> {
+    const resolved = this.resolve(file);
+    let text: string;
+    try {
+      text = await readFile(resolved, 'utf8');
+    } catch (error) {
+      return { ok: false, issues: [fileIssue(FileRegistry.displayPath(resolved), error)], file: resolved };
+    }
+    return { ...validateNodeContract(text, { source: FileRegistry.displayPath(resolved) }), file: resolved };
+  }
+
+  /** Loads one node contract. @throws ContractValidationError with every issue */
+  async load(file: string): Promise<LoadedContract<NodeContract>> {
+    const result = await this.check(file);
+    if (!result.ok) throw new ContractValidationError(result.issues, result.file);
+    return { file: result.file, contract: result.contract, warnings: result.warnings };
+  }
+
+  /**
+   * Loads every `*.yaml` / `*.yml` node contract in `directory`, in name order. Fails
+   * on any invalid file, reporting the problems of all of them.
+   */
+  async loadAll(directory: string): Promise<LoadedContract<NodeContract>[]> {
+    const dir = this.resolve(directory);
+    let names: string[];
+    try {
+      names = (await readdir(dir)).filter((n) => /\.ya?ml$/i.test(n)).sort();
+    } catch (error) {
+      throw new ContractValidationError([fileIssue(dir, error)], dir);
+    }
+    const results = await Promise.all(names.map((n) => this.check(path.join(dir, n))));
+    const issues = results.flatMap((r) => (r.ok ? [] : r.issues));
+    if (issues.length > 0) throw new ContractValidationError(issues, dir);
+    return results.flatMap((r) => (r.ok ? [{ file: r.file, contract: r.contract, warnings: r.warnings }] : []));
+  }
+
+  /** Reads and validates a runtime host contract; never throws (issues instead). */
+  async checkRuntime(file: string, options: { allowDevHandlers?: boolean } = {}): Promise<ValidationResult<RuntimeHostContract> & { file: string }> {
+    const resolved = this.resolve(file);
+    let text: string;
+    try {
+      text = await readFile(resolved, 'utf8');
+    } catch (error) {
+      return { ok: false, issues: [fileIssue(FileRegistry.displayPath(resolved), error)], file: resolved };
+    }
+    return { ...validateRuntimeHostContract(text, { source: FileRegistry.displayPath(resolved), allowDevHandlers: options.allowDevHandlers ?? false }), file: resolved };
+  }
+}
