@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.resolve(here, '../dist/cli.js');
@@ -159,6 +159,12 @@ describe('SIGTERM while envelopes are in flight', () => {
     ].join('\n'));
 
     const child: ChildProcess = spawn(process.execPath, [BIN, 'run', file], { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Whatever happens below, no host outlives the test.
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      server.closeAllConnections();
+      server.close();
+    });
     let stderr = '';
     child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
     const url = await new Promise<string>((resolve, reject) => {
@@ -188,6 +194,5 @@ describe('SIGTERM while envelopes are in flight', () => {
     expect(results.map((r) => r.status)).toEqual(Array(total).fill(200));
     expect(results.every((r) => r.body.success && (r.body.payload.body as { slow: boolean }).slow)).toBe(true);
     expect(await exited).toBe(0);
-    server.close();
   }, 30_000);
 });
