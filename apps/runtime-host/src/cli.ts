@@ -62,6 +62,8 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // Everything was closed; should a stray handle remain, it must not keep a stopped host alive.
+    setTimeout(() => process.exit(code), 2_000).unref();
   },
   (error: unknown) => {
     io.err(`onex-runtime-host crashed: ${error instanceof Error ? error.message : String(error)}`);

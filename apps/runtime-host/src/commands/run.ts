@@ -6,6 +6,9 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { buildNodes, loadRuntime } from '../load-runtime.js';
 import type { Output } from './validate.js';
 
+/** Time allowed after the drain timeout for handlers and the bus to close. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 export interface RunOptions {
   /** Validate and wire, then exit without consuming. */
   readonly dryRun: boolean;
@@ -87,8 +90,22 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
     signals.once('SIGTERM', () => resolve('SIGTERM'));
   });
   logger.info({ signal, in_flight: host.health().in_flight }, 'signal received; draining');
-  await host.stop();
-  await ingress?.close();
+  // A handler that ignores its own timeouts must not keep the process alive forever.
+  const graceMs = r.drainTimeoutMs + SHUTDOWN_GRACE_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const finished = await Promise.race([
+    (async () => {
+      await host.stop();
+      await ingress?.close();
+      return true;
+    })(),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+  ]);
+  clearTimeout(timer);
+  if (!finished) {
+    logger.error({ grace_ms: graceMs }, 'shutdown did not finish in time; exiting anyway');
+    return EXIT.DRAIN_INCOMPLETE;
+  }
   const health = host.health();
   logger.info({ state: health.state, processed: health.processed, failed: health.failed }, 'runtime host stopped');
   return health.in_flight > 0 ? EXIT.DRAIN_INCOMPLETE : EXIT.OK;
