@@ -91,7 +91,7 @@ export async function warmUpAndSize(call, { concurrency, warmupMs, budgetMs, min
 }
 
 /**
- * Measures several calls the same way: each is warmed up and sized on its own, then the
+ * Measures several calls the same way: each is warmed up (twice) and sized, then the
  * repetitions run round-robin (rotating who goes first) so machine drift hits all of
  * them alike, and each keeps its repetition with the median throughput.
  * @template {string} K
@@ -103,7 +103,15 @@ export async function measureAll(calls, { concurrency, reps = 3, warmupMs = 400,
   const names = /** @type {K[]} */ (Object.keys(calls));
   const sized = { concurrency, warmupMs, budgetMs, ...(maxIterations ? { max: maxIterations } : {}) };
   /** @type {Map<K, number>} */ const iterations = new Map();
+  // Two passes: sizing on a first warm-up would favour whoever runs after the shared code
+  // (the core, the driver, the event loop machinery) is already compiled.
+  for (const name of names) await warmUpAndSize(calls[name], sized);
   for (const name of names) iterations.set(name, await warmUpAndSize(calls[name], sized));
+  // Subjects of similar speed run the same number of calls: run length itself moves
+  // throughput (pool and JIT steady state), so unequal lengths bias the ratio.
+  const counts = [...iterations.values()];
+  const most = Math.max(...counts);
+  if (most <= 3 * Math.min(...counts)) for (const name of names) iterations.set(name, most);
   /** @type {Map<K, RunResult[]>} */ const runs = new Map(names.map((n) => [n, []]));
   for (let rep = 0; rep < reps; rep += 1) {
     const order = names.map((_, i) => /** @type {K} */ (names[(i + rep) % names.length]));

@@ -71,7 +71,46 @@ export function toJsonValue(value: unknown): JsonValue {
   return out;
 }
 
-/** Converts driver rows (objects keyed by column name) to JSON objects. */
+/**
+ * True when `row` is a plain object whose values are all strings, booleans, finite
+ * numbers or null: `toJsonValue` would return an equal copy, so the row can be used as is.
+ */
+function isJsonReadyRow(row: unknown): row is JsonObject {
+  if (typeof row !== 'object' || row === null) return false;
+  const proto: unknown = Object.getPrototypeOf(row);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const record = row as Record<string, unknown>;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) return false;
+    const value = record[key];
+    switch (typeof value) {
+      case 'string':
+      case 'boolean':
+        continue;
+      case 'number':
+        if (Number.isFinite(value)) continue;
+        return false;
+      default:
+        if (value === null) continue;
+        return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Converts driver rows (objects keyed by column name) to JSON objects. Rows that are
+ * already JSON (the usual case: text, numbers, booleans, nulls) are passed through
+ * without copying; the rest are converted value by value.
+ */
 export function toJsonRows(rows: readonly unknown[]): JsonObject[] {
-  return rows.map((row) => toJsonValue(row) as JsonObject);
+  let out: JsonObject[] | undefined;
+  for (let i = 0; i < rows.length; i += 1) {
+    const row = rows[i];
+    if (out === undefined && isJsonReadyRow(row)) continue;
+    // First row that needs work: copy the ready ones before it, convert from here on.
+    out ??= rows.slice(0, i) as JsonObject[];
+    out.push(isJsonReadyRow(row) ? row : (toJsonValue(row) as JsonObject));
+  }
+  return out ?? (rows as JsonObject[]);
 }

@@ -27,11 +27,11 @@ import type { HandlerDescription, HandlerHealth, ProtocolHandler } from '@onex/s
 import { silentLogger, type Logger } from '../../logging/logger.js';
 import { parseDbHandlerConfig, resolveDbTarget, type DbHandlerConfig } from './db-config.js';
 import type { DbExecutor, DbQueryResult } from './db-executor.js';
-import { dbStatementSchema, dbTransactionPayloadSchema, parsePayload, type DbStatement } from './db-payload.js';
+import { dbTransactionPayloadSchema, parsePayload, parseStatementPayload, type DbStatement } from './db-payload.js';
 import { mapDbError } from './pg-error-map.js';
 import { PgExecutor } from './pg-executor.js';
 import { PgliteExecutor } from './pglite-executor.js';
-import { guardStatement } from './sql-guard.js';
+import { checkStatement, isAcceptedStatement, SqlAnalysisCache } from './sql-guard.js';
 
 /** Every operation DbHandler accepts. */
 export const DB_OPERATIONS = ['db.query', 'db.execute', 'db.transaction'] as const;
@@ -67,6 +67,8 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
   #executor: DbExecutor | undefined;
   #healthTimeoutMs = DB_HEALTH_CHECK_TIMEOUT_MS;
   #shutdown: Promise<void> | undefined;
+  /** Statement texts repeat; their analysis depends on the text only. */
+  readonly #sqlAnalyses = new SqlAnalysisCache();
 
   constructor(options: DbHandlerOptions = {}) {
     this.#logger = options.logger ?? silentLogger;
@@ -124,17 +126,16 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
       handlerType: 'db',
     };
     const executor = this.#readyExecutor(errorContext);
-    const location = { target: executor.describeTarget(), operation: errorContext.operation, correlationId: errorContext.correlationId };
     let statementIndex: number | undefined;
     try {
       switch (envelope.operation) {
         case 'db.query': {
-          const statement = this.#statement(parsePayload(dbStatementSchema, envelope.payload, errorContext), 'payload.sql', envelope, errorContext);
-          return queryResponse(await executor.query(statement.sql, statement.parameters ?? []));
+          const statement = this.#statement(parseStatementPayload(envelope.payload, errorContext), 'payload.sql', envelope, errorContext);
+          return queryResponse(await executor.query(statement.sql, statement.parameters ?? NO_PARAMETERS));
         }
         case 'db.execute': {
-          const statement = this.#statement(parsePayload(dbStatementSchema, envelope.payload, errorContext), 'payload.sql', envelope, errorContext);
-          const result = await executor.query(statement.sql, statement.parameters ?? []);
+          const statement = this.#statement(parseStatementPayload(envelope.payload, errorContext), 'payload.sql', envelope, errorContext);
+          const result = await executor.query(statement.sql, statement.parameters ?? NO_PARAMETERS);
           return { row_count: result.rowCount } satisfies DbExecuteResponse;
         }
         case 'db.transaction': {
@@ -145,7 +146,7 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
             const out: DbTransactionResponse['results'] = [];
             for (const [index, statement] of statements.entries()) {
               statementIndex = index;
-              const result = await session.query(statement.sql, statement.parameters ?? []);
+              const result = await session.query(statement.sql, statement.parameters ?? NO_PARAMETERS);
               out.push({ row_count: result.rowCount, rows: result.rows });
             }
             statementIndex = undefined;
@@ -161,7 +162,12 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
           );
       }
     } catch (error) {
-      throw mapDbError(error, { ...location, statementIndex });
+      throw mapDbError(error, {
+        target: executor.describeTarget(),
+        operation: errorContext.operation,
+        correlationId: errorContext.correlationId,
+        statementIndex,
+      });
     }
   }
 
@@ -222,9 +228,14 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
     return this.#executor;
   }
 
-  /** Guards one statement and logs (without parameter values) when it looks like injection. */
+  /**
+   * Guards one statement and logs (without parameter values) when it looks like injection.
+   * The analysis is cached per SQL text; the check and the warning happen on every call.
+   */
   #statement(statement: DbStatement, field: string, envelope: OnexEnvelope, context: ErrorContext): DbStatement {
-    const analysis = guardStatement(statement.sql, statement.parameters?.length ?? 0, { ...context, field });
+    const parameterCount = statement.parameters?.length ?? 0;
+    const analysis = this.#sqlAnalyses.analyze(statement.sql);
+    if (!isAcceptedStatement(analysis, parameterCount)) checkStatement(analysis, parameterCount, { ...context, field });
     if (analysis.suspiciousPatterns.length > 0) {
       this.#logger.warn(
         {
@@ -270,6 +281,9 @@ export async function createDbHandler(config: DbHandlerConfig, options: DbHandle
   await handler.initialize(config);
   return handler;
 }
+
+/** Shared by every statement without parameters; executors never change it. */
+const NO_PARAMETERS: readonly JsonValue[] = Object.freeze([]);
 
 function queryResponse(result: DbQueryResult): DbQueryResponse {
   return {

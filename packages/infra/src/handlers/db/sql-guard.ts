@@ -6,6 +6,9 @@
  * The scanner is a small lexer that knows PostgreSQL's quoting rules, so that `$1`,
  * `;` or `DROP` inside a string literal, a quoted identifier, a dollar-quoted body or
  * a comment never count.
+ *
+ * The analysis depends on the text alone, so DbHandler keeps recent results in a small
+ * bounded {@link SqlAnalysisCache} and scans each distinct statement text once.
  */
 import { HandlerExecutionError, type ErrorContext } from '@onex/core';
 
@@ -159,15 +162,61 @@ export interface StatementLocation extends ErrorContext {
   readonly field: string;
 }
 
+/** Statement texts remembered by one {@link SqlAnalysisCache}. @default 512 */
+export const DEFAULT_SQL_ANALYSIS_CACHE_SIZE = 512;
 /**
- * Analyzes one statement and rejects what must never reach the server: more than one
- * statement, or a placeholder count that differs from the parameter count.
- *
- * @returns the analysis, so the caller can log suspicious patterns.
- * @throws HandlerExecutionError with code `ENVELOPE_VALIDATION_ERROR`.
+ * Longer texts are analyzed every time instead of being remembered, so a cache full of
+ * generated giant statements cannot hold much memory. @default 8192 characters
  */
-export function guardStatement(sql: string, parameterCount: number, where: StatementLocation): SqlAnalysis {
-  const analysis = analyzeSql(sql);
+export const MAX_CACHED_SQL_LENGTH = 8_192;
+
+/**
+ * Remembers the analysis of recent statement texts. Applications send the same few
+ * statements again and again, and the analysis depends on the text alone, so scanning
+ * each text once is enough. Bounded: when full, the oldest entry makes room.
+ */
+export class SqlAnalysisCache {
+  readonly #entries = new Map<string, SqlAnalysis>();
+  readonly #limit: number;
+
+  constructor(limit = DEFAULT_SQL_ANALYSIS_CACHE_SIZE) {
+    this.#limit = Math.max(1, limit);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The analysis of `sql`, computed once per distinct text while it stays cached. */
+  analyze(sql: string): SqlAnalysis {
+    const cached = this.#entries.get(sql);
+    if (cached !== undefined) return cached;
+    const analysis = freezeAnalysis(analyzeSql(sql));
+    if (sql.length <= MAX_CACHED_SQL_LENGTH) {
+      if (this.#entries.size >= this.#limit) this.#entries.delete(this.#entries.keys().next().value as string);
+      this.#entries.set(sql, analysis);
+    }
+    return analysis;
+  }
+}
+
+/** Cached analyses are shared between calls, so nobody may change them. */
+function freezeAnalysis(analysis: SqlAnalysis): SqlAnalysis {
+  Object.freeze(analysis.suspiciousPatterns);
+  return Object.freeze(analysis);
+}
+
+/** True when `analysis` passes the checks of {@link guardStatement} for `parameterCount` parameters. */
+export function isAcceptedStatement(analysis: SqlAnalysis, parameterCount: number): boolean {
+  return !analysis.multipleStatements && analysis.placeholderCount === parameterCount;
+}
+
+/**
+ * Throws the ENVELOPE_VALIDATION_ERROR that {@link guardStatement} raises for `analysis`,
+ * or returns `analysis` when it passes.
+ */
+export function checkStatement(analysis: SqlAnalysis, parameterCount: number, where: StatementLocation): SqlAnalysis {
+  if (isAcceptedStatement(analysis, parameterCount)) return analysis;
   const context = { correlationId: where.correlationId, operation: where.operation, handlerType: where.handlerType };
   if (analysis.multipleStatements) {
     throw new HandlerExecutionError(`Payload field ${where.field} contains more than one SQL statement`, {
@@ -177,16 +226,24 @@ export function guardStatement(sql: string, parameterCount: number, where: State
       hint: 'Send one statement per envelope; to run several atomically use db.transaction with one entry per statement.',
     });
   }
-  if (analysis.placeholderCount !== parameterCount) {
-    throw new HandlerExecutionError(
-      `Payload field ${where.field} uses ${analysis.placeholderCount} placeholder(s) ($1..$n) but ${parameterCount} parameter(s) were given`,
-      {
-        ...context,
-        code: 'ENVELOPE_VALIDATION_ERROR',
-        details: { field: where.field, placeholders: analysis.placeholderCount, parameters: parameterCount },
-        hint: 'Pass exactly one value in "parameters" for each $1..$n placeholder, in order; never put values into the SQL text itself.',
-      },
-    );
-  }
-  return analysis;
+  throw new HandlerExecutionError(
+    `Payload field ${where.field} uses ${analysis.placeholderCount} placeholder(s) ($1..$n) but ${parameterCount} parameter(s) were given`,
+    {
+      ...context,
+      code: 'ENVELOPE_VALIDATION_ERROR',
+      details: { field: where.field, placeholders: analysis.placeholderCount, parameters: parameterCount },
+      hint: 'Pass exactly one value in "parameters" for each $1..$n placeholder, in order; never put values into the SQL text itself.',
+    },
+  );
+}
+
+/**
+ * Analyzes one statement and rejects what must never reach the server: more than one
+ * statement, or a placeholder count that differs from the parameter count.
+ *
+ * @returns the analysis, so the caller can log suspicious patterns.
+ * @throws HandlerExecutionError with code `ENVELOPE_VALIDATION_ERROR`.
+ */
+export function guardStatement(sql: string, parameterCount: number, where: StatementLocation): SqlAnalysis {
+  return checkStatement(analyzeSql(sql), parameterCount, where);
 }

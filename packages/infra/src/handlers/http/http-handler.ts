@@ -4,8 +4,8 @@ import { Agent } from 'undici';
 import { silentLogger, type Logger } from '../../logging/logger.js';
 import { parseHttpHandlerConfig, type HttpHandlerConfig, type ResolvedHttpHandlerConfig } from './http-config.js';
 import { mapHttpError, notInitializedError, safeTarget, shuttingDownError, type HttpCallContext } from './http-errors.js';
+import { HttpExchange } from './http-exchange.js';
 import { HTTP_OPERATIONS, isHttpOperation, parseHttpPayload } from './http-payload.js';
-import { readHttpResponse } from './http-response.js';
 
 /** Version reported by `describe()`; follows the @onex/infra package version. */
 export const HTTP_HANDLER_VERSION = '0.1.0';
@@ -35,7 +35,8 @@ export interface HttpHandlerOptions {
  * INFRA_CONNECTION_ERROR; body over `maxResponseBytes` → INFRA_RESPONSE_TOO_LARGE;
  * before initialize → HANDLER_EXECUTION_ERROR; after shutdown → SHUTTING_DOWN.
  *
- * One pooled undici `Agent` serves every request for the handler's lifetime.
+ * One pooled undici `Agent` serves every request for the handler's lifetime; each
+ * request is one {@link HttpExchange} with a single deadline timer.
  */
 export class HttpHandler implements ProtocolHandler<HttpHandlerConfig> {
   readonly handlerType = 'http' as const;
@@ -105,35 +106,19 @@ export class HttpHandler implements ProtocolHandler<HttpHandlerConfig> {
       maxResponseBytes: config.maxResponseBytes,
     };
     const path = `${spec.url.pathname}${spec.url.search}`;
-    const started = performance.now();
-    // One deadline for the whole exchange, body included; undici's own timers only bound each phase.
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, ctx.timeoutMs);
+    // The debug line is the only use of the clock; skip both when nobody listens.
+    const started = this.#logger.isLevelEnabled('debug') ? performance.now() : undefined;
+    const exchange = new HttpExchange(ctx);
     this.#inFlight += 1;
     try {
-      const response = await agent.request({
-        origin: spec.url.origin,
-        path,
-        method: spec.method,
-        headers: spec.headers,
-        body: spec.body,
-        signal: controller.signal,
-        headersTimeout: ctx.timeoutMs,
-        bodyTimeout: ctx.timeoutMs,
-      });
-      const payload = await readHttpResponse(response, ctx);
+      const payload = await exchange.send(agent, { origin: spec.url.origin, path, headers: spec.headers, body: spec.body });
       this.#logDone(ctx, path.length, started, { status_code: payload.status_code });
       return payload;
     } catch (error) {
-      const typed = mapHttpError(error, ctx, timedOut);
+      const typed = mapHttpError(error, ctx, exchange.timedOut);
       this.#logDone(ctx, path.length, started, { error_code: typed.code });
       throw typed;
     } finally {
-      clearTimeout(timer);
       this.#inFlight -= 1;
     }
   }
@@ -184,7 +169,8 @@ export class HttpHandler implements ProtocolHandler<HttpHandlerConfig> {
     };
   }
 
-  #logDone(ctx: HttpCallContext, pathLength: number, started: number, outcome: Record<string, string | number>): void {
+  #logDone(ctx: HttpCallContext, pathLength: number, started: number | undefined, outcome: Record<string, string | number>): void {
+    if (started === undefined) return;
     this.#logger.debug({
       handler_type: 'http',
       operation: ctx.operation,

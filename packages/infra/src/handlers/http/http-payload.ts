@@ -119,6 +119,13 @@ export function parseHttpPayload(
   context: ErrorContext = {},
 ): HttpRequestSpec {
   const method = httpMethodOf(operation);
+  const quick = quickPayload(payload);
+  if (quick !== undefined && (quick.body === undefined || (method !== 'GET' && method !== 'HEAD'))) {
+    // Same steps as below for a payload the schema would accept unchanged.
+    const issues: FieldIssue[] = [];
+    const url = resolveUrl(quick.url, options.baseUrl, issues);
+    if (url !== undefined) return buildSpec(method, url, quick);
+  }
   const parsed = httpPayloadSchema.safeParse(payload);
   const issues: FieldIssue[] = parsed.success ? [] : describeIssues(parsed.error, 'payload');
   let spec: HttpRequestSpec | undefined;
@@ -141,10 +148,68 @@ export function parseHttpPayload(
   });
 }
 
-function buildSpec(method: HttpMethod, url: URL, data: z.output<typeof httpPayloadSchema>): HttpRequestSpec {
-  const headers: Record<string, string> = { ...(data.headers ?? {}) };
-  for (const [key, value] of Object.entries(data.query ?? {})) {
-    for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(item));
+type HttpPayload = z.output<typeof httpPayloadSchema>;
+
+const PAYLOAD_FIELDS = new Set(['url', 'headers', 'query', 'body', 'timeout_ms']);
+
+/** A plain object as JSON.parse makes it; `__proto__` keys are left to zod. */
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && !Object.hasOwn(value, '__proto__');
+}
+
+function isQueryScalar(value: unknown): boolean {
+  return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+}
+
+function isValidHeaders(headers: unknown): headers is Record<string, string> {
+  if (!isPlainRecord(headers)) return false;
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value !== 'string' || !HEADER_NAME.test(name) || UNSAFE_HEADER_VALUE.test(value)) return false;
+  }
+  return true;
+}
+
+function isValidQuery(query: unknown): query is Record<string, string | number | boolean | Array<string | number | boolean>> {
+  if (!isPlainRecord(query)) return false;
+  for (const key in query) {
+    const value = query[key];
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i += 1) if (!isQueryScalar(value[i])) return false;
+    } else if (!isQueryScalar(value)) return false;
+  }
+  return true;
+}
+
+/**
+ * `payload` as parsed data when it is a plain object that `httpPayloadSchema` accepts
+ * unchanged; `undefined` when unsure, and zod decides (and words every rejection).
+ * zod costs more than everything else the handler does per request, and almost every
+ * payload is a well-formed `{ url, headers?, query?, body?, timeout_ms? }`.
+ */
+function quickPayload(payload: unknown): HttpPayload | undefined {
+  if (!isPlainRecord(payload)) return undefined;
+  // for…in also sees inherited enumerable keys, which the strict schema rejects too.
+  for (const key in payload) if (!PAYLOAD_FIELDS.has(key)) return undefined;
+  const { url, headers, query, body, timeout_ms: timeoutMs } = payload;
+  if (typeof url !== 'string' || url.length === 0) return undefined;
+  if (headers !== undefined && !isValidHeaders(headers)) return undefined;
+  if (query !== undefined && !isValidQuery(query)) return undefined;
+  if (body !== undefined && typeof body !== 'string' && (typeof body !== 'object' || body === null)) return undefined;
+  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && (timeoutMs as number) > 0 && (timeoutMs as number) <= MAX_HTTP_TIMEOUT_MS)) {
+    return undefined;
+  }
+  return payload as HttpPayload;
+}
+
+function buildSpec(method: HttpMethod, url: URL, data: HttpPayload): HttpRequestSpec {
+  const headers: Record<string, string> = data.headers === undefined ? {} : { ...data.headers };
+  if (data.query !== undefined) {
+    for (const [key, value] of Object.entries(data.query)) {
+      for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(item));
+    }
   }
   if (url.username !== '' || url.password !== '') {
     if (!hasHeader(headers, 'authorization')) {
@@ -154,7 +219,8 @@ function buildSpec(method: HttpMethod, url: URL, data: z.output<typeof httpPaylo
     url.username = '';
     url.password = '';
   }
-  url.hash = '';
+  // The setter re-serializes the URL; skip it when there is no fragment (an empty one still shows as '#').
+  if (url.href.includes('#')) url.hash = '';
   let body: string | undefined;
   if (typeof data.body === 'string') {
     body = data.body;

@@ -1,8 +1,6 @@
 import type { JsonValue } from '@onex/core';
-import { Buffer } from 'node:buffer';
+import type { IncomingHttpHeaders } from 'node:http';
 import { TextDecoder } from 'node:util';
-import type { Dispatcher } from 'undici';
-import { responseTooLargeError, type HttpCallContext } from './http-errors.js';
 
 /**
  * The response payload of every http operation. A non-2xx status is still a successful
@@ -18,11 +16,11 @@ export type HttpResponsePayload = {
   body_parse_error?: true;
 };
 
-type ResponseData = Pick<Dispatcher.ResponseData, 'statusCode' | 'headers' | 'body'>;
-
-function flattenHeaders(headers: ResponseData['headers']): { [name: string]: string } {
+/** Lower-case names, repeated headers joined with ", ". */
+export function flattenHeaders(headers: IncomingHttpHeaders): { [name: string]: string } {
   const out: { [name: string]: string } = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
     if (value === undefined) continue;
     out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
@@ -33,56 +31,36 @@ function isJsonMediaType(mediaType: string): boolean {
   return mediaType === 'application/json' || mediaType.endsWith('+json');
 }
 
+/** Decoding is stateless without `stream: true`, so one UTF-8 decoder serves every response. */
+const UTF8_DECODER = new TextDecoder('utf-8');
+
 function decoderFor(charset: string | undefined): TextDecoder {
+  if (charset === undefined) return UTF8_DECODER;
+  const label = charset.toLowerCase();
+  if (label === 'utf-8' || label === 'utf8') return UTF8_DECODER;
   try {
-    return new TextDecoder(charset ?? 'utf-8');
+    return new TextDecoder(charset);
   } catch {
-    return new TextDecoder('utf-8');
+    return UTF8_DECODER;
   }
 }
 
 function parseContentType(value: string | undefined): { mediaType: string; charset: string | undefined } {
-  const [type = '', ...params] = (value ?? '').split(';');
+  if (value === undefined) return { mediaType: '', charset: undefined };
+  if (!value.includes(';')) return { mediaType: value.trim().toLowerCase(), charset: undefined };
+  const [type = '', ...params] = value.split(';');
   const charsetParam = params.map((p) => p.trim()).find((p) => p.toLowerCase().startsWith('charset='));
   const charset = charsetParam?.slice('charset='.length).replace(/^"|"$/g, '').trim();
   return { mediaType: type.trim().toLowerCase(), charset: charset === '' ? undefined : charset };
 }
 
 /**
- * Reads at most `maxResponseBytes` of the body. An announced content-length above the
- * limit fails before reading; otherwise the read stops (and the connection is dropped)
- * as soon as the running total crosses the limit.
+ * The wire payload of a response whose whole body (already within the size limit) is
+ * `bytes`: decoded with the content-type's charset, parsed when the media type is JSON.
+ * `bytes` is `undefined` when the response cannot carry a body (HEAD, 204, 304).
  */
-async function readLimited(body: ResponseData['body'], contentLength: number | undefined, ctx: HttpCallContext): Promise<Buffer> {
-  if (contentLength !== undefined && contentLength > ctx.maxResponseBytes) {
-    body.destroy();
-    throw responseTooLargeError(ctx, { contentLength });
-  }
-  const chunks: Buffer[] = [];
-  let received = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    received += chunk.length;
-    if (received > ctx.maxResponseBytes) {
-      body.destroy();
-      throw responseTooLargeError(ctx, { receivedBytes: received, ...(contentLength === undefined ? {} : { contentLength }) });
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, received);
-}
-
-/** Turns an undici response into the wire payload, enforcing the size limit. */
-export async function readHttpResponse(response: ResponseData, ctx: HttpCallContext): Promise<HttpResponsePayload> {
-  const headers = flattenHeaders(response.headers);
-  const { statusCode, body } = response;
-  if (ctx.method === 'HEAD' || statusCode === 204 || statusCode === 304) {
-    await body.dump();
-    return { status_code: statusCode, headers, body: null };
-  }
-  const announced = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
-  const bytes = await readLimited(body, Number.isFinite(announced) ? announced : undefined, ctx);
-  if (bytes.length === 0) return { status_code: statusCode, headers, body: null };
-
+export function toResponsePayload(statusCode: number, headers: { [name: string]: string }, bytes: Uint8Array | undefined): HttpResponsePayload {
+  if (bytes === undefined || bytes.length === 0) return { status_code: statusCode, headers, body: null };
   const { mediaType, charset } = parseContentType(headers['content-type']);
   const text = decoderFor(charset).decode(bytes);
   if (!isJsonMediaType(mediaType)) return { status_code: statusCode, headers, body: text };

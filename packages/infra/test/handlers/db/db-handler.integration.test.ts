@@ -3,6 +3,7 @@
  * postgres://postgres@127.0.0.1:5432/onex_test). Skips loudly without a server; fails under CI=true.
  */
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { InfraConnectionError, InfraTimeoutError, InvalidOperationError, type OnexError } from '@onex/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +51,46 @@ function terminate(applicationName: string): Promise<unknown[]> {
     'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()',
     [applicationName],
   );
+}
+
+/**
+ * A TCP relay to the PG_URL server that can stop passing the server's answers on, like
+ * a server that hangs or a network that silently drops packets.
+ */
+async function stallingRelay(): Promise<{ url: string; stall(on: boolean): void; close(): Promise<void> }> {
+  const upstream = new URL(PG_URL);
+  let stalled = false;
+  const sockets = new Set<net.Socket>();
+  const relay = net.createServer((client) => {
+    const server = net.connect(Number(upstream.port || 5432), upstream.hostname);
+    for (const socket of [client, server]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        server.destroy();
+      });
+    }
+    client.on('data', (chunk) => server.write(chunk));
+    server.on('data', (chunk) => {
+      if (!stalled) client.write(chunk);
+    });
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  const relayed = new URL(PG_URL);
+  relayed.hostname = '127.0.0.1';
+  relayed.port = String((relay.address() as net.AddressInfo).port);
+  return {
+    url: relayed.href,
+    stall: (on) => {
+      stalled = on;
+    },
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => relay.close(() => resolve()));
+    },
+  };
 }
 
 describe.skipIf(!available)('DbHandler against PostgreSQL', () => {
@@ -176,6 +217,31 @@ describe.skipIf(!available)('DbHandler against PostgreSQL', () => {
       await victim.shutdown();
     }
   });
+
+  it('gives up on a server that stops answering (timeoutMs + 5 s): retryable INFRA_TIMEOUT, then a fresh connection', async () => {
+    const relay = await stallingRelay();
+    const stalling = await createDbHandler({ url: relay.url, applicationName: `${appName}-stall`, poolSize: 2, timeoutMs: 300 });
+    try {
+      // Open both connections first: a new one could not start up through the stalled relay.
+      await Promise.all([1, 2].map(() => send(stalling, 'db.query', { sql: 'select pg_sleep(0.05)' })));
+      relay.stall(true);
+      const [query, transaction] = await Promise.all([
+        rejection(send(stalling, 'db.query', { sql: 'select 1 as ok' })),
+        rejection(send(stalling, 'db.transaction', { statements: [{ sql: 'select 1' }] })),
+      ]);
+      for (const error of [query, transaction]) {
+        expect(error).toBeInstanceOf(InfraTimeoutError);
+        expect(error.retryable).toBe(true);
+        expect(error.message).toContain('Query read timeout');
+      }
+      relay.stall(false);
+      expect(await send(stalling, 'db.query', { sql: 'select 1 as ok' })).toMatchObject({ rows: [{ ok: 1 }] });
+    } finally {
+      relay.stall(false);
+      await stalling.shutdown();
+      await relay.close();
+    }
+  }, 30_000);
 
   it('survives idle connections being terminated (no crash, next envelope succeeds)', async () => {
     const idleApp = `${appName}-idle`;

@@ -158,6 +158,10 @@ describe('DbHandler on pglite://memory', () => {
     expect(misspelt.message).toContain('"params"');
     const empty = await rejection(send(handler, 'db.transaction', { statements: [] }));
     expect(empty.message).toContain('payload.statements');
+    const blank = await rejection(send(handler, 'db.query', { sql: '   ' }));
+    expect(blank.message).toContain('payload.sql must not be empty');
+    const notArray = await rejection(send(handler, 'db.execute', { sql: 'select $1', parameters: 'x' }));
+    expect(notArray.message).toContain('payload.parameters');
   });
 
   it('maps a syntax error to HANDLER_EXECUTION_ERROR with its SQLSTATE', async () => {
@@ -179,6 +183,32 @@ describe('DbHandler on pglite://memory', () => {
     const warning = log.lines().find((line) => line.correlation_id === 'corr-union');
     expect(warning).toMatchObject({ level: 'warn', patterns: ['union_outside_subquery'], operation: 'db.query' });
     expect(JSON.stringify(log.lines())).not.toContain('hunter2');
+  });
+
+  it('warns on every envelope with suspicious SQL, not only the first of the same text', async () => {
+    const sql = 'select id from items where name = $1 union select 2';
+    for (const correlationId of ['corr-repeat-1', 'corr-repeat-2', 'corr-repeat-3']) {
+      await send(handler, 'db.query', { sql, parameters: ['x'] }, correlationId);
+    }
+    const warnings = log.lines().filter((line) => String(line.correlation_id).startsWith('corr-repeat-'));
+    expect(warnings.map((line) => line.correlation_id)).toEqual(['corr-repeat-1', 'corr-repeat-2', 'corr-repeat-3']);
+    expect(warnings.every((line) => line.level === 'warn')).toBe(true);
+  });
+
+  it('checks placeholders on every envelope, whatever was sent before with the same text', async () => {
+    const sql = 'select name from items where id = $1';
+    expect(await send(handler, 'db.query', { sql, parameters: [1] })).toMatchObject({ row_count: 1 });
+    const error = await rejection(send(handler, 'db.query', { sql, parameters: [1, 2] }));
+    expect(error.code).toBe('ENVELOPE_VALIDATION_ERROR');
+    expect(error.details).toMatchObject({ placeholders: 1, parameters: 2 });
+  });
+
+  it('takes scalar, null and JSON parameters alike', async () => {
+    const result = (await send(handler, 'db.query', {
+      sql: 'select $1::int as n, $2::text as t, $3::boolean as b, $4::text as z, $5::jsonb as j',
+      parameters: [7, 'seven', true, null, { nested: [1, 'two'] }],
+    })) as DbQueryResponse;
+    expect(result.rows).toEqual([{ n: 7, t: 'seven', b: true, z: null, j: { nested: [1, 'two'] } }]);
   });
 });
 

@@ -1,6 +1,12 @@
 import { HandlerExecutionError } from '@onex/core';
 import { describe, expect, it } from 'vitest';
-import { analyzeSql, guardStatement } from '../../../src/handlers/db/sql-guard.js';
+import {
+  analyzeSql,
+  checkStatement,
+  guardStatement,
+  MAX_CACHED_SQL_LENGTH,
+  SqlAnalysisCache,
+} from '../../../src/handlers/db/sql-guard.js';
 
 describe('analyzeSql: placeholder counting', () => {
   it.each([
@@ -120,6 +126,48 @@ describe('guardStatement', () => {
     const error = catchError(() => guardStatement('select 1; drop table t', 0, where));
     expect(error.code).toBe('ENVELOPE_VALIDATION_ERROR');
     expect(error.message).toMatch(/more than one SQL statement/);
+  });
+});
+
+describe('SqlAnalysisCache', () => {
+  it('analyzes a repeated text once and returns the same frozen analysis', () => {
+    const cache = new SqlAnalysisCache();
+    const first = cache.analyze('select a from t union select b from u where x = $1');
+    expect(first).toEqual(analyzeSql('select a from t union select b from u where x = $1'));
+    expect(cache.analyze('select a from t union select b from u where x = $1')).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen(first.suspiciousPatterns)).toBe(true);
+  });
+
+  it('keeps at most its size, dropping the oldest text first', () => {
+    const cache = new SqlAnalysisCache(2);
+    const oldest = cache.analyze('select 1');
+    const kept = cache.analyze('select 2');
+    cache.analyze('select 3');
+    expect(cache.size).toBe(2);
+    expect(cache.analyze('select 2')).toBe(kept);
+    expect(cache.analyze('select 1')).not.toBe(oldest);
+    expect(cache.size).toBe(2);
+  });
+
+  it('analyzes very long texts every time instead of keeping them', () => {
+    const cache = new SqlAnalysisCache();
+    const long = `select ${'1 + '.repeat(MAX_CACHED_SQL_LENGTH)}$1`;
+    expect(cache.analyze(long).placeholderCount).toBe(1);
+    expect(cache.size).toBe(0);
+  });
+
+  it('rejects from a cached analysis exactly as guardStatement does', () => {
+    const where = { field: 'payload.sql', operation: 'db.query', correlationId: 'c-2', handlerType: 'db' };
+    const cache = new SqlAnalysisCache();
+    for (const [sql, parameters] of [['select $1, $2', 1], ['select 1; drop table t', 0]] as const) {
+      const cached = catchError(() => checkStatement(cache.analyze(sql), parameters, where));
+      const direct = catchError(() => guardStatement(sql, parameters, where));
+      expect(cached.message).toBe(direct.message);
+      expect(cached.details).toEqual(direct.details);
+      expect(cached.code).toBe('ENVELOPE_VALIDATION_ERROR');
+    }
+    expect(checkStatement(cache.analyze('select $1'), 1, where).placeholderCount).toBe(1);
   });
 });
 

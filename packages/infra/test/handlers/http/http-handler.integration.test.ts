@@ -82,6 +82,14 @@ const routes: Record<string, (req: http.IncomingMessage, res: http.ServerRespons
     res.setHeader('set-cookie', ['a=1', 'b=2']);
     res.end();
   },
+  '/latin1': (_req, res) => {
+    res.setHeader('content-type', 'text/plain; charset=ISO-8859-1');
+    res.end(Buffer.from([0x68, 0xe9, 0x6c]));
+  },
+  '/bom-json': (_req, res) => {
+    res.setHeader('content-type', 'application/json; charset="UTF-8"');
+    res.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"b":2}')]));
+  },
   '/hang': () => undefined,
   '/big': (_req, res) => {
     res.setHeader('content-type', 'text/plain');
@@ -231,6 +239,14 @@ describe('HttpHandler response parsing', () => {
     expect(res.body_parse_error).toBe(true);
   });
 
+  it('decodes the declared charset and drops a UTF-8 byte order mark before parsing JSON', async () => {
+    const latin1 = await send('http.get', { url: `${server.origin}/latin1` });
+    expect(latin1.body).toBe('hél');
+    const bom = await send('http.get', { url: `${server.origin}/bom-json` });
+    expect(bom.body).toEqual({ b: 2 });
+    expect(bom.body_parse_error).toBeUndefined();
+  });
+
   it('returns null for 204 and joins repeated headers', async () => {
     expect((await send('http.delete', { url: `${server.origin}/no-content` })).body).toBeNull();
     const cookies = await send('http.get', { url: `${server.origin}/cookies` });
@@ -283,6 +299,41 @@ describe('HttpHandler failures', () => {
     expect(error.details.received_bytes).toBeGreaterThan(16 * 1024);
     // The handler is still usable afterwards.
     expect((await send('http.get', { url: `${server.origin}/text` })).status_code).toBe(200);
+  });
+
+  it('rejects an announced over-limit body of any size, without an unhandled stream error', async () => {
+    const tiny = await createHttpHandler({ maxResponseBytes: 16 });
+    try {
+      for (const operation of ['http.post', 'http.put']) {
+        const error = await failure(call(tiny, operation, { url: `${server.origin}/echo`, body: { a: 1 } }));
+        expect(error.code).toBe('INFRA_RESPONSE_TOO_LARGE');
+        expect(error.details).toMatchObject({ max_response_bytes: 16 });
+        expect(error.details.content_length).toBeGreaterThan(16);
+      }
+      expect((await send('http.get', { url: `${server.origin}/text` }, tiny)).body).toBe('héllo');
+    } finally {
+      await tiny.shutdown();
+    }
+  });
+
+  it('holds a request queued behind a busy connection to its own timeout_ms', async () => {
+    const single = await createHttpHandler({ connections: 1 });
+    try {
+      let busySettled = false;
+      const busy = failure(call(single, 'http.get', { url: `${server.origin}/hang`, timeout_ms: 1_500 })).finally(() => {
+        busySettled = true;
+      });
+      const queued = await failure(call(single, 'http.get', { url: `${server.origin}/text`, timeout_ms: 100 }));
+      expect(queued.code).toBe('INFRA_TIMEOUT');
+      expect(queued.details).toMatchObject({ timeout_ms: 100 });
+      // The queued request did not wait for the busy one to give up.
+      expect(busySettled).toBe(false);
+      expect((await busy).code).toBe('INFRA_TIMEOUT');
+      expect((await send('http.get', { url: `${server.origin}/text` }, single)).status_code).toBe(200);
+      expect(await single.healthCheck()).toMatchObject({ in_flight: 0 });
+    } finally {
+      await single.shutdown();
+    }
   });
 
   it('never exposes URL credentials or the query string in errors', async () => {

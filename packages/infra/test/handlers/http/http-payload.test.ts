@@ -31,6 +31,11 @@ describe('parseHttpPayload: url', () => {
     expect(spec.timeoutMs).toBeUndefined();
   });
 
+  it('drops an empty fragment and keeps a URL without one as it is', () => {
+    expect(parseHttpPayload('http.get', { url: 'https://api.example.com/v1#' }).url.href).toBe('https://api.example.com/v1');
+    expect(parseHttpPayload('http.get', { url: 'https://api.example.com/v1?a=%23' }).url.href).toBe('https://api.example.com/v1?a=%23');
+  });
+
   it('resolves a relative URL against baseUrl', () => {
     const spec = parseHttpPayload('http.get', { url: 'items/7' }, { baseUrl: 'http://svc.internal:8080/api/' });
     expect(spec.url.href).toBe('http://svc.internal:8080/api/items/7');
