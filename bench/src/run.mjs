@@ -36,7 +36,7 @@ console.log('');
 
 /** @type {[string, () => Promise<import('./lib/table.mjs').Row[]>][]} */
 const measures = [
-  // Order matters: `effect` switches on AsyncLocalStorage for the rest of the process.
+  // `effect` last: it is the only measure that runs a handler behind the no-publish guard.
   ['direct', () => directMeasures(timing)],
   ['handlers', () => handlerMeasures(timing)],
   ['bus', () => busMeasures(timing)],

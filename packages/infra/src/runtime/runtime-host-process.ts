@@ -89,7 +89,9 @@ export class RuntimeHostProcess {
   readonly #handlerGuard: HandlerGuardMode;
   #state: RuntimeHostState = 'created';
   #handlers: ProtocolHandler[] = [];
+  /** Input first; the output subscription joins on the first `submit()`. */
   #subscriptions: BusSubscription[] = [];
+  #outputSubscription: Promise<BusSubscription> | undefined;
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<void> | undefined;
   #processed = 0;
@@ -149,8 +151,7 @@ export class RuntimeHostProcess {
       this.#logger.info({ handler_source_mode: this.#source.sourceType.toUpperCase(), handler_count: this.#handlers.length, handler_types: this.#runtime.handlerTypes, compat_mode: false }, 'handlers wired');
       for (const node of this.#nodes) this.#runtime.registerNode(node);
 
-      this.#subscriptions.push(await this.bus.subscribe(this.settings.outputTopic, (m) => this.#onOutput(m)));
-      this.#subscriptions.unshift(await this.bus.subscribe(this.settings.inputTopic, (m) => this.#onInput(m)));
+      this.#subscriptions.push(await this.bus.subscribe(this.settings.inputTopic, (m) => this.#onInput(m)));
       await this.bus.startConsuming();
       this.#state = 'running';
     } catch (error) {
@@ -176,6 +177,13 @@ export class RuntimeHostProcess {
     if (this.#state !== 'running') {
       return { status: 'unavailable', envelope: this.#errorFor(envelope, new RuntimeHostError(`Runtime host is ${this.#state}; not accepting envelopes`, { code: 'SHUTTING_DOWN', hint: 'Retry against a running instance.' })) };
     }
+    // The host listens to its own output only once someone submits through it (the
+    // ingress): a host fed by other publishers leaves its output topic to their consumers.
+    this.#outputSubscription ??= this.bus.subscribe(this.settings.outputTopic, (m) => this.#onOutput(m)).then((sub) => {
+      this.#subscriptions.push(sub);
+      return sub;
+    });
+    await this.#outputSubscription;
     const response = this.#waiters.wait(envelope.envelopeId, timeoutMs);
     await this.bus.publishEnvelope(envelope, this.settings.inputTopic);
     const answer = await response;
