@@ -49,14 +49,23 @@ export class FileRegistry {
 
   /** Reads and validates one node contract; never throws (issues instead). */
   async check(file: string): Promise<ValidationResult<NodeContract> & { file: string }> {
+    return this.#validateFile(file, (text, source) => validateNodeContract(text, { source }));
+  }
+
+  /** Reads `file` and validates its text; an unreadable file becomes an issue, not a throw. */
+  async #validateFile<T>(
+    file: string,
+    validate: (text: string, source: string) => ValidationResult<T>,
+  ): Promise<ValidationResult<T> & { file: string }> {
     const resolved = this.resolve(file);
+    const source = FileRegistry.displayPath(resolved);
     let text: string;
     try {
       text = await readFile(resolved, 'utf8');
     } catch (error) {
-      return { ok: false, issues: [fileIssue(FileRegistry.displayPath(resolved), error)], file: resolved };
+      return { ok: false, issues: [fileIssue(source, error)], file: resolved };
     }
-    return { ...validateNodeContract(text, { source: FileRegistry.displayPath(resolved) }), file: resolved };
+    return { ...validate(text, source), file: resolved };
   }
 
   /** Loads one node contract. @throws ContractValidationError with every issue */
@@ -86,13 +95,7 @@ export class FileRegistry {
 
   /** Reads and validates a runtime host contract; never throws (issues instead). */
   async checkRuntime(file: string, options: { allowDevHandlers?: boolean } = {}): Promise<ValidationResult<RuntimeHostContract> & { file: string }> {
-    const resolved = this.resolve(file);
-    let text: string;
-    try {
-      text = await readFile(resolved, 'utf8');
-    } catch (error) {
-      return { ok: false, issues: [fileIssue(FileRegistry.displayPath(resolved), error)], file: resolved };
-    }
-    return { ...validateRuntimeHostContract(text, { source: FileRegistry.displayPath(resolved), allowDevHandlers: options.allowDevHandlers ?? false }), file: resolved };
+    const allowDevHandlers = options.allowDevHandlers ?? false;
+    return this.#validateFile(file, (text, source) => validateRuntimeHostContract(text, { source, allowDevHandlers }));
   }
 }
