@@ -16,7 +16,7 @@ export const CONTRACT_RULES = {
   CONTRACT_SCHEMA_VERSION_NEWER: 'The contract declares a newer minor schema version than this runtime knows (warning).',
   CONTRACT_DEV_HANDLER_FORBIDDEN: 'A development-only handler (local) in a contract loaded for production.',
   CONTRACT_EMPTY_HANDLERS: 'The handler list is empty; the runtime starts but can serve no I/O (warning).',
-  CONTRACT_INVALID_TOPIC: 'A topic name breaks the onex.<tenant>.<domain>.<cmd|evt>.v<N> schema or points the wrong way.',
+  CONTRACT_INVALID_TOPIC: 'A topic name breaks the onex.<tenant>.<domain>.<signal>.v<N> schema, points the wrong way, or repeats another topic.',
   CONTRACT_INLINE_SECRET: 'A credential is written into the contract instead of a secret_ref (warning).',
   CONTRACT_COMPUTE_HAS_IO: 'A COMPUTE node declares io_operations; compute nodes are pure.',
   CONTRACT_IO_OPERATION_MISMATCH: 'An io operation does not start with the prefix of its handler type.',

@@ -79,6 +79,9 @@ export function runtimeHostRules(raw: unknown, options: RuntimeHostRuleOptions, 
     });
   }
 
+  // The idempotency store's URL reaches a database too.
+  issues.push(...inlineSecretIssues(runtime.idempotency, ['runtime', 'idempotency']));
+
   const nodes = runtime.nodes;
   if (Array.isArray(nodes)) {
     const bySlug = new Map<string, number>();

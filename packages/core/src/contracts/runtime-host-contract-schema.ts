@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { IMPLEMENTED_HANDLER_TYPES, type HandlerType } from '../enums/handler-type.js';
-import { validateTopic, type TopicDirection } from '../topics/validate-topic.js';
+import { validateTopic, withTopicDirection, type TopicDirection } from '../topics/validate-topic.js';
 import { addRuleIssue, handlerTypeSchema, matching, nonEmptyString, nonNegativeInt, positiveInt, semverString, versionTriple } from './schema-helpers.js';
 import { CURRENT_CONTRACT_SCHEMA_VERSION } from './schema-version.js';
 import { secretValueSchema, type SecretValue } from './secret-ref.js';
@@ -25,10 +25,35 @@ export const RUNTIME_HOST_DEFAULTS = {
   handlerPriority: 0,
   retryPolicy: { maxRetries: 3, backoffStrategy: 'exponential', baseDelayMs: 100, maxDelayMs: 5000 },
   ingress: { host: '127.0.0.1', port: 8085, requestTimeoutMs: 30_000, enabled: true },
+  /** Kafka event bus tuning (spec 3.11 gives the in-flight and pause figures). */
+  kafka: {
+    delivery: 'at_least_once',
+    maxInflightEnvelopes: 100,
+    pauseConsumptionThreshold: 80,
+    commitIntervalMs: 200,
+    sessionTimeoutMs: 30_000,
+    heartbeatIntervalMs: 3_000,
+    rebalanceTimeoutMs: 60_000,
+    stallTimeoutMs: 60_000,
+    connectionTimeoutMs: 3_000,
+    requestTimeoutMs: 30_000,
+    autoOffsetReset: 'earliest',
+  },
+  idempotency: { store: 'memory', ttlMs: 3_600_000, maxEntries: 10_000, leaseMs: 30_000, onInterrupted: 'reexecute' },
 } as const;
 
 export const EVENT_BUS_KINDS = ['inmemory', 'kafka'] as const;
 export type EventBusKind = (typeof EVENT_BUS_KINDS)[number];
+
+export const KAFKA_DELIVERY_MODES = ['at_least_once', 'exactly_once'] as const;
+export type KafkaDeliveryMode = (typeof KAFKA_DELIVERY_MODES)[number];
+
+export const IDEMPOTENCY_STORES = ['memory', 'postgres'] as const;
+export type IdempotencyStoreKind = (typeof IDEMPOTENCY_STORES)[number];
+
+export const INTERRUPTED_POLICIES = ['reexecute', 'dead_letter'] as const;
+/** What to do with an envelope whose earlier execution was cut off (its host died mid-call). */
+export type InterruptedPolicy = (typeof INTERRUPTED_POLICIES)[number];
 
 export const BACKOFF_STRATEGIES = ['fixed', 'exponential'] as const;
 export type BackoffStrategy = (typeof BACKOFF_STRATEGIES)[number];
@@ -92,6 +117,42 @@ export interface EventBusTopics {
   readonly input: string;
   /** An `evt` topic. @default DEFAULT_OUTPUT_TOPIC */
   readonly output: string;
+  /**
+   * An `error` topic for dead-letter records (Kafka).
+   * @default the input topic with the `error` signal: onex.acme.orders.cmd.v1 → onex.acme.orders.error.v1
+   */
+  readonly deadLetter: string;
+}
+
+/** How the Kafka event bus consumes, commits and pauses; every field has a default. */
+export interface KafkaBusTuning {
+  /**
+   * `at_least_once`: outputs are acknowledged by the broker before the input offset is
+   * committed. `exactly_once`: outputs and input offsets are written in one Kafka
+   * transaction, so a `read_committed` reader sees each response once.
+   * @default 'at_least_once'
+   */
+  readonly delivery: KafkaDeliveryMode;
+  /** Hard cap on fetched envelopes not yet finished (queued or processing). @default 100 */
+  readonly maxInflightEnvelopes: number;
+  /** Fetching pauses once this many envelopes are unfinished; resumes at half. @default 80 */
+  readonly pauseConsumptionThreshold: number;
+  /** How often finished offsets are committed (or transactions closed). @default 200 */
+  readonly commitIntervalMs: number;
+  /** @default 30000 */
+  readonly sessionTimeoutMs: number;
+  /** @default 3000 */
+  readonly heartbeatIntervalMs: number;
+  /** @default 60000 */
+  readonly rebalanceTimeoutMs: number;
+  /** Not ready when lag exists and nothing finished for this long (a zombie consumer). @default 60000 */
+  readonly stallTimeoutMs: number;
+  /** @default 3000 */
+  readonly connectionTimeoutMs: number;
+  /** @default 30000 */
+  readonly requestTimeoutMs: number;
+  /** Where a consumer group without a committed offset starts. @default 'earliest' */
+  readonly autoOffsetReset: 'earliest' | 'latest';
 }
 
 export interface EventBusConfig {
@@ -107,8 +168,35 @@ export interface EventBusConfig {
   /** @default the runtime name */
   readonly clientId: string;
   readonly topics: EventBusTopics;
-  /** Envelopes buffered before consumption pauses. @default 1000 */
+  /** In-memory bus: envelopes buffered per topic before publishers wait. @default 1000 */
   readonly maxQueueSize: number;
+  /** Kafka bus tuning; defaults for `inmemory`, where it is not used. */
+  readonly kafka: KafkaBusTuning;
+}
+
+/**
+ * Where the host remembers finished envelope ids, so a redelivered envelope is answered
+ * from the stored response instead of being executed again.
+ */
+export interface IdempotencyConfig {
+  /** `memory` (bounded, per process) or `postgres` (shared by hosts, survives restarts). @default 'memory' */
+  readonly store: IdempotencyStoreKind;
+  /** postgres: connection URL, usually a secret_ref. */
+  readonly url?: SecretValue | undefined;
+  /** How long a finished envelope's response is kept. @default 3600000 */
+  readonly ttlMs: number;
+  /** memory: most finished envelopes kept. @default 10000 */
+  readonly maxEntries: number;
+  /** How long a claim on an unfinished envelope holds before another host may take it over. @default 30000 */
+  readonly leaseMs: number;
+  /**
+   * An envelope whose earlier execution was cut off (its host died mid-call) is executed
+   * again (`reexecute`: side effects at least once), or answered with an
+   * EXECUTION_INTERRUPTED error and dead-lettered for a person to decide (`dead_letter`:
+   * side effects at most once).
+   * @default 'reexecute'
+   */
+  readonly onInterrupted: InterruptedPolicy;
 }
 
 /** A node the runtime hosts. */
@@ -142,6 +230,7 @@ export interface RuntimeSettings {
   /** Time allowed for in-flight work on shutdown. @default 30000 */
   readonly drainTimeoutMs: number;
   readonly ingress: IngressConfig;
+  readonly idempotency: IdempotencyConfig;
 }
 
 /** A parsed runtime host contract: frozen, every default filled in. */
@@ -155,13 +244,13 @@ const TOPIC_HINTS: Partial<Record<string, string>> = {
   RESERVED_NAMESPACE: 'Use your own tenant segment, e.g. "onex.acme.orders.cmd.v1"; internal, debug, metrics, health and admin are reserved.',
 };
 
-function topicSchema(direction: TopicDirection, field: 'input' | 'output'): z.ZodString {
+function topicSchema(direction: TopicDirection, field: 'input' | 'output' | 'dead_letter'): z.ZodString {
   return z.string().superRefine((value, ctx) => {
     const result = validateTopic(value);
     if (!result.valid) {
       addRuleIssue(ctx, `Invalid ${field} topic "${value}": ${result.reason}`, {
         ruleId: 'CONTRACT_INVALID_TOPIC',
-        hint: TOPIC_HINTS[result.code] ?? 'Name topics onex.<tenant>.<domain>.<cmd|evt>.v<N> with lower-case segments, e.g. "onex.acme.orders.cmd.v1".',
+        hint: TOPIC_HINTS[result.code] ?? 'Name topics onex.<tenant>.<domain>.<cmd|evt|error>.v<N> with lower-case segments, e.g. "onex.acme.orders.cmd.v1".',
       });
     } else if (result.direction !== direction) {
       // Input carries requests into the runtime (cmd), output carries its events (evt).
@@ -173,27 +262,114 @@ function topicSchema(direction: TopicDirection, field: 'input' | 'output'): z.Zo
   });
 }
 
-const topicsSchema = z.strictObject({
-  input: topicSchema('cmd', 'input').default(DEFAULT_INPUT_TOPIC),
-  output: topicSchema('evt', 'output').default(DEFAULT_OUTPUT_TOPIC),
-});
+const topicsSchema = z
+  .strictObject({
+    input: topicSchema('cmd', 'input').default(DEFAULT_INPUT_TOPIC),
+    output: topicSchema('evt', 'output').default(DEFAULT_OUTPUT_TOPIC),
+    dead_letter: topicSchema('error', 'dead_letter').optional(),
+  })
+  .superRefine((t, ctx) => {
+    const names = [t.input, t.output, ...(t.dead_letter === undefined ? [] : [t.dead_letter])];
+    if (new Set(names).size !== names.length) {
+      addRuleIssue(ctx, 'input, output and dead_letter must be three different topics', {
+        ruleId: 'CONTRACT_INVALID_TOPIC',
+        hint: 'A runtime that answered onto its own input would consume its answers; give each direction its own topic.',
+      });
+    }
+  })
+  .transform((t): EventBusTopics => ({
+    input: t.input,
+    output: t.output,
+    // The input topic is valid here, so the derived name is too.
+    deadLetter: t.dead_letter ?? (withTopicDirection(t.input, 'error') as string),
+  }));
+
+const KAFKA = RUNTIME_HOST_DEFAULTS.kafka;
+/** Kafka-only settings; on an `inmemory` bus they are refused rather than silently ignored. */
+const KAFKA_ONLY_FIELDS = [
+  'bootstrap_servers',
+  'consumer_group',
+  'client_id',
+  'delivery',
+  'max_inflight_envelopes',
+  'pause_consumption_threshold',
+  'commit_interval_ms',
+  'session_timeout_ms',
+  'heartbeat_interval_ms',
+  'rebalance_timeout_ms',
+  'stall_timeout_ms',
+  'connection_timeout_ms',
+  'request_timeout_ms',
+  'auto_offset_reset',
+] as const;
+
+/** `host:port`, or a `${NAME}` placeholder the composition root expands (to a comma-separated list). */
+const BROKER_RE = /^(?:\$\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z0-9.-]+:\d{1,5}|\[[0-9A-Fa-f:]+\]:\d{1,5})$/;
+const brokerSchema = matching(
+  BROKER_RE,
+  (v) => `must be a broker address "host:port" or a \${NAME} placeholder (got "${v}")`,
+  'Write e.g. bootstrap_servers: "127.0.0.1:9092" or "${KAFKA_BOOTSTRAP_SERVERS}" (comma-separated in the variable).',
+);
 
 const eventBusWireSchema = z
   .strictObject({
     kind: z.enum(EVENT_BUS_KINDS),
     config: z
       .strictObject({
-        bootstrap_servers: z
-          .union([nonEmptyString, z.array(nonEmptyString).min(1)], { error: 'must be a string or a list of strings' })
-          .optional(),
+        bootstrap_servers: z.union([brokerSchema, z.array(brokerSchema).min(1)], { error: 'must be a string or a list of strings' }).optional(),
         consumer_group: nonEmptyString.optional(),
         client_id: nonEmptyString.optional(),
         topics: topicsSchema.prefault({}),
         max_queue_size: positiveInt.default(RUNTIME_HOST_DEFAULTS.maxQueueSize),
+        delivery: z.enum(KAFKA_DELIVERY_MODES).optional(),
+        max_inflight_envelopes: positiveInt.optional(),
+        pause_consumption_threshold: positiveInt.optional(),
+        commit_interval_ms: positiveInt.optional(),
+        session_timeout_ms: z.number().int().min(6_000).max(300_000).optional(),
+        heartbeat_interval_ms: positiveInt.optional(),
+        rebalance_timeout_ms: positiveInt.optional(),
+        stall_timeout_ms: positiveInt.optional(),
+        connection_timeout_ms: positiveInt.optional(),
+        request_timeout_ms: positiveInt.optional(),
+        auto_offset_reset: z.enum(['earliest', 'latest']).optional(),
       })
       .prefault({}),
   })
   .superRefine((bus, ctx) => {
+    const c = bus.config;
+    if (bus.kind === 'inmemory') {
+      for (const field of KAFKA_ONLY_FIELDS) {
+        if (c[field] !== undefined) {
+          addRuleIssue(
+            ctx,
+            `Field "${field}" applies only to kind: kafka`,
+            { ruleId: 'CONTRACT_UNKNOWN_FIELD', hint: `Remove "${field}", or set event_bus.kind: kafka.`, target: 'key' },
+            ['config', field],
+          );
+        }
+      }
+      return;
+    }
+    const max = c.max_inflight_envelopes ?? KAFKA.maxInflightEnvelopes;
+    const pause = c.pause_consumption_threshold ?? Math.min(KAFKA.pauseConsumptionThreshold, max);
+    if (pause > max) {
+      addRuleIssue(
+        ctx,
+        `must not exceed max_inflight_envelopes (${max}), got ${pause}`,
+        { hint: 'Fetching pauses at pause_consumption_threshold, before the hard cap max_inflight_envelopes is reached; lower the threshold or raise the cap.' },
+        ['config', 'pause_consumption_threshold'],
+      );
+    }
+    const session = c.session_timeout_ms ?? KAFKA.sessionTimeoutMs;
+    const heartbeat = c.heartbeat_interval_ms ?? KAFKA.heartbeatIntervalMs;
+    if (heartbeat * 3 > session) {
+      addRuleIssue(
+        ctx,
+        `must be at most a third of session_timeout_ms (${session}), got ${heartbeat}`,
+        { hint: 'Kafka evicts a member that misses heartbeats for session_timeout_ms; send at least three per session.' },
+        ['config', 'heartbeat_interval_ms'],
+      );
+    }
     if (bus.kind === 'kafka' && bus.config.bootstrap_servers === undefined) {
       addRuleIssue(
         ctx,
@@ -372,6 +548,36 @@ const ingressSchema = z
   })
   .transform((w): IngressConfig => ({ host: w.host, port: w.port, requestTimeoutMs: w.request_timeout_ms, enabled: w.enabled }));
 
+const IDEM = RUNTIME_HOST_DEFAULTS.idempotency;
+const idempotencySchema = z
+  .strictObject({
+    store: z.enum(IDEMPOTENCY_STORES).default(IDEM.store),
+    url: secretValueSchema.optional(),
+    ttl_ms: positiveInt.default(IDEM.ttlMs),
+    max_entries: positiveInt.default(IDEM.maxEntries),
+    lease_ms: positiveInt.default(IDEM.leaseMs),
+    on_interrupted: z.enum(INTERRUPTED_POLICIES).default(IDEM.onInterrupted),
+  })
+  .superRefine((w, ctx) => {
+    if (w.store === 'postgres' && w.url === undefined) {
+      addRuleIssue(
+        ctx,
+        'Missing required field "url" in runtime.idempotency (required for store: postgres)',
+        { ruleId: 'CONTRACT_MISSING_FIELD', hint: 'Add url: { secret_ref: "env://ONEX_IDEMPOTENCY_PG_URL" } (a postgres:// URL).', target: 'key' },
+        ['url'],
+      );
+    }
+    if (w.store === 'memory' && w.url !== undefined) {
+      addRuleIssue(ctx, 'Field "url" applies only to store: postgres', { ruleId: 'CONTRACT_UNKNOWN_FIELD', hint: 'Remove url, or set store: postgres.', target: 'key' }, ['url']);
+    }
+    if (typeof w.url === 'string' && !isTemplated(w.url) && !/^postgres(?:ql)?:\/\/\S+$/.test(w.url)) {
+      addRuleIssue(ctx, 'must be a "postgres://…" URL', { hint: 'Write e.g. url: { secret_ref: "env://ONEX_IDEMPOTENCY_PG_URL" }.' }, ['url']);
+    }
+  })
+  .transform(
+    (w): IdempotencyConfig => ({ store: w.store, url: w.url, ttlMs: w.ttl_ms, maxEntries: w.max_entries, leaseMs: w.lease_ms, onInterrupted: w.on_interrupted }),
+  );
+
 const runtimeSchema = z
   .strictObject({
     name: nonEmptyString,
@@ -383,6 +589,7 @@ const runtimeSchema = z
     max_in_flight: positiveInt.default(RUNTIME_HOST_DEFAULTS.maxInFlight),
     drain_timeout_ms: nonNegativeInt.default(RUNTIME_HOST_DEFAULTS.drainTimeoutMs),
     ingress: ingressSchema.prefault({}),
+    idempotency: idempotencySchema.prefault({}),
   })
   .transform((w): RuntimeSettings => {
     const bus = w.event_bus.config;
@@ -397,14 +604,29 @@ const runtimeSchema = z
         // Kafka needs a group and client id; the runtime's own name identifies it best.
         consumerGroup: bus.consumer_group ?? w.name,
         clientId: bus.client_id ?? w.name,
-        topics: { input: bus.topics.input, output: bus.topics.output },
+        topics: bus.topics,
         maxQueueSize: bus.max_queue_size,
+        kafka: {
+          delivery: bus.delivery ?? KAFKA.delivery,
+          maxInflightEnvelopes: bus.max_inflight_envelopes ?? KAFKA.maxInflightEnvelopes,
+          // A cap below the default threshold pulls the threshold down with it.
+          pauseConsumptionThreshold: bus.pause_consumption_threshold ?? Math.min(KAFKA.pauseConsumptionThreshold, bus.max_inflight_envelopes ?? KAFKA.maxInflightEnvelopes),
+          commitIntervalMs: bus.commit_interval_ms ?? KAFKA.commitIntervalMs,
+          sessionTimeoutMs: bus.session_timeout_ms ?? KAFKA.sessionTimeoutMs,
+          heartbeatIntervalMs: bus.heartbeat_interval_ms ?? KAFKA.heartbeatIntervalMs,
+          rebalanceTimeoutMs: bus.rebalance_timeout_ms ?? KAFKA.rebalanceTimeoutMs,
+          stallTimeoutMs: bus.stall_timeout_ms ?? KAFKA.stallTimeoutMs,
+          connectionTimeoutMs: bus.connection_timeout_ms ?? KAFKA.connectionTimeoutMs,
+          requestTimeoutMs: bus.request_timeout_ms ?? KAFKA.requestTimeoutMs,
+          autoOffsetReset: bus.auto_offset_reset ?? KAFKA.autoOffsetReset,
+        },
       },
       handlers: w.handlers,
       nodes: w.nodes,
       maxInFlight: w.max_in_flight,
       drainTimeoutMs: w.drain_timeout_ms,
       ingress: w.ingress,
+      idempotency: w.idempotency,
     };
   });
 

@@ -1,15 +1,17 @@
 /**
- * Topic naming schema: `onex.<tenant>.<domain>.<cmd|evt>.v<version>`.
- * `cmd` topics carry requests into a runtime, `evt` topics carry its responses out.
+ * Topic naming schema: `onex.<tenant>.<domain>.<signal>.v<version>`.
+ * `cmd` topics carry requests into a runtime, `evt` topics carry its responses out,
+ * `error` topics carry dead-letter records; `state` and `log` complete the spec's signal
+ * set (runtime-host-plan 4.9) for other producers.
  */
 
-export const TOPIC_DIRECTIONS = ['cmd', 'evt'] as const;
+export const TOPIC_DIRECTIONS = ['cmd', 'evt', 'state', 'error', 'log'] as const;
 export type TopicDirection = (typeof TOPIC_DIRECTIONS)[number];
 
 /** Namespaces (the tenant segment) reserved for the system itself. */
 export const RESERVED_TOPIC_NAMESPACES = ['internal', 'debug', 'metrics', 'health', 'admin'] as const;
 
-export const TOPIC_PATTERN = /^onex\.[a-z0-9][a-z0-9_-]*\.[a-z0-9][a-z0-9_-]*\.(cmd|evt)\.v[0-9]+$/;
+export const TOPIC_PATTERN = /^onex\.[a-z0-9][a-z0-9_-]*\.[a-z0-9][a-z0-9_-]*\.(cmd|evt|state|error|log)\.v[0-9]+$/;
 
 export type TopicRejection =
   | 'EMPTY'
@@ -52,7 +54,7 @@ export function validateTopic(name: string): TopicValidation {
     return reject(name, 'INVALID_VERSION', `Topic "${name}" is missing its version segment (e.g. ".v1")`);
   }
   if (parts.length !== 5) {
-    return reject(name, 'WRONG_SEGMENT_COUNT', `Topic must have 5 segments onex.<tenant>.<domain>.<cmd|evt>.v<N> (got ${parts.length})`);
+    return reject(name, 'WRONG_SEGMENT_COUNT', `Topic must have 5 segments onex.<tenant>.<domain>.<${TOPIC_DIRECTIONS.join('|')}>.v<N> (got ${parts.length})`);
   }
   for (const [label, segment] of [['tenant', tenant], ['domain', domain]] as const) {
     if (!SEGMENT.test(segment)) {
@@ -60,10 +62,20 @@ export function validateTopic(name: string): TopicValidation {
     }
   }
   if (!(TOPIC_DIRECTIONS as readonly string[]).includes(direction)) {
-    return reject(name, 'INVALID_DIRECTION', `Direction must be "cmd" or "evt" (got "${direction}")`);
+    return reject(name, 'INVALID_DIRECTION', `Direction must be one of ${TOPIC_DIRECTIONS.map((d) => `"${d}"`).join(', ')} (got "${direction}")`);
   }
   if (version === undefined || !/^v[0-9]+$/.test(version)) {
     return reject(name, 'INVALID_VERSION', `Version segment must be "v" followed by digits, e.g. "v1" (got "${version ?? ''}")`);
   }
   return { valid: true, topic: name, tenant, domain, direction: direction as TopicDirection, version: Number(version.slice(1)) };
+}
+
+/**
+ * The topic of another signal in the same tenant, domain and version:
+ * `withTopicDirection("onex.acme.orders.cmd.v1", "error")` is `"onex.acme.orders.error.v1"`.
+ * Undefined when `topic` itself is not valid.
+ */
+export function withTopicDirection(topic: string, direction: TopicDirection): string | undefined {
+  const t = validateTopic(topic);
+  return t.valid ? `onex.${t.tenant}.${t.domain}.${direction}.v${t.version}` : undefined;
 }

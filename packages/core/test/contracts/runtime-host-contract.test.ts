@@ -31,8 +31,9 @@ describe('parseRuntimeHostContract', () => {
           bootstrapServers: [],
           consumerGroup: 'minimum_runtime_host',
           clientId: 'minimum_runtime_host',
-          topics: { input: DEFAULT_INPUT_TOPIC, output: DEFAULT_OUTPUT_TOPIC },
+          topics: { input: DEFAULT_INPUT_TOPIC, output: DEFAULT_OUTPUT_TOPIC, deadLetter: 'onex.local.runtime.error.v1' },
           maxQueueSize: 1000,
+          kafka: RUNTIME_HOST_DEFAULTS.kafka,
         },
         handlers: [
           { type: 'http', name: 'http', enabled: true, priority: 0, config: { timeoutMs: 30_000 } },
@@ -42,6 +43,7 @@ describe('parseRuntimeHostContract', () => {
         maxInFlight: 16,
         drainTimeoutMs: 30_000,
         ingress: { host: '127.0.0.1', port: 8085, requestTimeoutMs: 30_000, enabled: true },
+        idempotency: { store: 'memory', ttlMs: 3_600_000, maxEntries: 10_000, leaseMs: 30_000, onInterrupted: 'reexecute' },
       },
     });
     expect(DEFAULT_INPUT_TOPIC).toBe('onex.local.runtime.cmd.v1');
@@ -69,8 +71,22 @@ describe('parseRuntimeHostContract', () => {
       bootstrapServers: ['${KAFKA_BOOTSTRAP_SERVERS}'],
       consumerGroup: 'runtime-host-group',
       clientId: 'my_runtime_host',
-      topics: { input: 'onex.tenant.domain.cmd.v1', output: 'onex.tenant.domain.evt.v1' },
+      topics: { input: 'onex.tenant.domain.cmd.v1', output: 'onex.tenant.domain.evt.v1', deadLetter: 'onex.tenant.domain.error.v1' },
       maxQueueSize: 1000,
+      // Spec 3.11: max_inflight_envelopes 100, pause_consumption_threshold 80.
+      kafka: {
+        delivery: 'at_least_once',
+        maxInflightEnvelopes: 100,
+        pauseConsumptionThreshold: 80,
+        commitIntervalMs: 200,
+        sessionTimeoutMs: 30_000,
+        heartbeatIntervalMs: 3_000,
+        rebalanceTimeoutMs: 60_000,
+        stallTimeoutMs: 60_000,
+        connectionTimeoutMs: 3_000,
+        requestTimeoutMs: 30_000,
+        autoOffsetReset: 'earliest',
+      },
     });
     expect(handler(contract, 'http').config.retryPolicy).toEqual({ maxRetries: 3, backoffStrategy: 'exponential', baseDelayMs: 100, maxDelayMs: 5000 });
     expect(handler(contract, 'db').config.poolSize).toBe(10);
