@@ -6,4 +6,5 @@ export type { ProtocolHandler, HandlerHealth, HandlerDescription } from './proto
 export type { ProtocolEventBus, BusMessage, BusSubscriber, BusSubscription, EventBusHealth } from './protocol-event-bus.js';
 export type { ProtocolHandlerSource, HandlerDescriptor } from './handler-source.js';
 export type { ProtocolSecretResolver, ProtocolHandlerConfigResolver, SecretReference } from './resolvers.js';
+export type { ProtocolIdempotencyStore, IdempotencyClaim, Awaitable } from './idempotency-store.js';
 export type { HandlerInvocationContext, EnvelopeHandler } from '@onex/core';
