@@ -9,6 +9,10 @@
 export * from './logging/logger.js';
 export { InMemoryEventBus, type InMemoryEventBusOptions } from './event-bus/in-memory-event-bus.js';
 export { BoundedQueue } from './event-bus/bounded-queue.js';
+export { KafkaEventBus, type KafkaEventBusOptions, type KafkaEventBusSettings } from './event-bus/kafka/kafka-event-bus.js';
+export type { DeadLetterRecordBody } from './event-bus/kafka/dead-letter-record.js';
+export { InMemoryIdempotencyStore, type InMemoryIdempotencyStoreOptions } from './idempotency/in-memory-idempotency-store.js';
+export { systemScheduler, type Scheduler, type TimerHandle } from './runtime/scheduler.js';
 export { ConcurrencyLimiter } from './runtime/concurrency-limiter.js';
 export { guardHandler, assertNotInHandlerScope, type HandlerGuardMode } from './runtime/handler-scope.js';
 export { HandlerBootstrapSource, wireHandlers, type BootstrapSourceOptions, type HandlerRequest } from './runtime/handler-bootstrap-source.js';

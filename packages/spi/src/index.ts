@@ -3,7 +3,18 @@
  * types only: @onex/infra implements them, @onex/core supplies the types they use.
  */
 export type { ProtocolHandler, HandlerHealth, HandlerDescription } from './protocol-handler.js';
-export type { ProtocolEventBus, BusMessage, BusSubscriber, BusSubscription, EventBusHealth } from './protocol-event-bus.js';
+export type {
+  ProtocolEventBus,
+  BusMessage,
+  InboundMessage,
+  MessageSettlement,
+  OutboundEnvelope,
+  DeadLetterReason,
+  BusSubscriber,
+  BusSubscription,
+  EventBusHealth,
+  EventBusReadiness,
+} from './protocol-event-bus.js';
 export type { ProtocolHandlerSource, HandlerDescriptor } from './handler-source.js';
 export type { ProtocolSecretResolver, ProtocolHandlerConfigResolver, SecretReference } from './resolvers.js';
 export type { ProtocolIdempotencyStore, IdempotencyClaim, Awaitable } from './idempotency-store.js';

@@ -10,18 +10,66 @@ export interface BusMessage {
   readonly value: OnexEnvelope | string | Uint8Array;
   /** Partition key, where the bus has one (the correlation id by default). */
   readonly key?: string | undefined;
+  /** Transport headers as text (Kafka record headers), when the transport has them. */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** Where the message sits in a partitioned log (Kafka), for logs and dead-letter records. */
+  readonly position?: { readonly partition: number; readonly offset: string } | undefined;
+}
+
+/** An envelope a settlement publishes. */
+export interface OutboundEnvelope {
+  readonly topic: string;
+  readonly envelope: OnexEnvelope;
+}
+
+/** Why a message is dead-lettered: what a person needs to decide what to do with it. */
+export interface DeadLetterReason {
+  /** An `OnexErrorCode` (or `EXECUTION_INTERRUPTED`). */
+  readonly code: string;
+  readonly message: string;
+  /** How many times processing was attempted. */
+  readonly attempts: number;
 }
 
 /**
- * Receives one message. The bus waits for the returned promise before delivering
- * the next message of the subscription, so a subscriber applies backpressure simply by
- * not resolving until it can take more.
+ * How a subscriber finished a message. The bus makes the outputs durable (for Kafka:
+ * acknowledged by the broker, or written in one transaction with the input offset)
+ * before it counts the message as finished; only then may its position be committed.
  */
-export type BusSubscriber = (message: BusMessage) => Promise<void>;
+export type MessageSettlement =
+  /** Processed: publish `outputs` (its response), then the message is finished. */
+  | { readonly kind: 'processed'; readonly outputs: readonly OutboundEnvelope[] }
+  /**
+   * Cannot be processed (unparseable, invalid, a non-retryable failure, or still failing
+   * after its retries): publish `outputs` (its error envelope) and a dead-letter record
+   * with the original bytes, then the message is finished.
+   */
+  | { readonly kind: 'dead_letter'; readonly outputs: readonly OutboundEnvelope[]; readonly reason: DeadLetterReason };
+
+/** A delivered message, with the handle that finishes it. */
+export interface InboundMessage extends BusMessage {
+  /**
+   * Finishes the message. Call at most once. Resolves when the outputs are durable and the
+   * message counts as done; rejects when the bus is shutting down before they could be
+   * made durable (the message then stays unfinished and is delivered again later, to this
+   * host or another). A message never settled is never committed: it is redelivered.
+   */
+  settle(settlement: MessageSettlement): Promise<void>;
+}
+
+/**
+ * Receives one message. Its promise means "accepted, send the next": the bus waits for it
+ * before delivering another message, so a subscriber applies backpressure by not
+ * resolving until it can take more. Finishing is separate: see `InboundMessage.settle`.
+ */
+export type BusSubscriber = (message: InboundMessage) => Promise<void>;
 
 export interface BusSubscription {
   readonly topic: string;
-  /** Stops delivery to this subscriber. Idempotent. */
+  /**
+   * Stops delivery to this subscriber. Messages already delivered may still be settled;
+   * messages not yet delivered go back to the transport (redelivered later). Idempotent.
+   */
   unsubscribe(): Promise<void>;
 }
 
@@ -29,6 +77,12 @@ export interface EventBusHealth {
   readonly healthy: boolean;
   readonly kind: string;
   readonly [detail: string]: JsonObject[string];
+}
+
+/** Whether the bus can take work now, and if not, why (for `/health/ready`). */
+export interface EventBusReadiness {
+  readonly ready: boolean;
+  readonly reason?: string | undefined;
 }
 
 /**
@@ -41,15 +95,21 @@ export interface EventBusHealth {
 export interface ProtocolEventBus {
   readonly kind: string;
   /**
-   * Publishes an envelope to `topic`. Resolves once the bus accepted it; waits (rather
-   * than growing memory) when the topic is full. Never modifies the envelope.
+   * Publishes an envelope to `topic`. Resolves once the bus accepted it (Kafka: the broker
+   * acknowledged it); waits (rather than growing memory) when the topic is full. Never
+   * modifies the envelope.
    */
   publishEnvelope(envelope: OnexEnvelope, topic: string): Promise<void>;
   /** Registers a subscriber; delivery starts with `startConsuming()`. */
   subscribe(topic: string, subscriber: BusSubscriber): Promise<BusSubscription>;
   /** Starts delivering messages to the subscribers. */
   startConsuming(): Promise<void>;
+  /** Cheap and synchronous: read by `/health/ready` on every probe. */
+  readiness(): EventBusReadiness;
   healthCheck(): Promise<EventBusHealth>;
-  /** Stops delivery and releases resources. Idempotent. */
+  /**
+   * Stops delivery and releases resources. Finished messages are committed first; those
+   * never settled are left for redelivery and counted in the log. Idempotent.
+   */
   shutdown(): Promise<void>;
 }

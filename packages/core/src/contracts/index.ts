@@ -22,6 +22,9 @@ export {
   RUNTIME_HOST_DEFAULTS,
   EVENT_BUS_KINDS,
   BACKOFF_STRATEGIES,
+  KAFKA_DELIVERY_MODES,
+  IDEMPOTENCY_STORES,
+  INTERRUPTED_POLICIES,
   HANDLER_CONNECTION_FIELDS,
   NODE_SLUG_RE,
   runtimeHostContractSchema,
@@ -42,6 +45,11 @@ export {
   type NodeRef,
   type IngressConfig,
   type HandlerConnectionField,
+  type KafkaBusTuning,
+  type KafkaDeliveryMode,
+  type IdempotencyConfig,
+  type IdempotencyStoreKind,
+  type InterruptedPolicy,
 } from './runtime-host-contract-schema.js';
 export {
   NODE_NAME_RE,

@@ -24,6 +24,7 @@ export const ONEX_ERROR_CODES = {
   INFRA_UNAVAILABLE: { retryable: true },
   INFRA_RESPONSE_TOO_LARGE: { retryable: false },
   SHUTTING_DOWN: { retryable: true },
+  EXECUTION_INTERRUPTED: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type OnexErrorCode = keyof typeof ONEX_ERROR_CODES;

@@ -45,3 +45,10 @@ export class ArchitectureViolationError extends RuntimeHostError {
 export class VersionCompatibilityError extends RuntimeHostError {
   static override readonly defaultCode: OnexErrorCode = 'VERSION_INCOMPATIBLE';
 }
+/**
+ * An earlier execution of this envelope was cut off (its host died mid-call), so whether
+ * its side effects happened is unknown. Not retryable: a person decides.
+ */
+export class ExecutionInterruptedError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'EXECUTION_INTERRUPTED';
+}

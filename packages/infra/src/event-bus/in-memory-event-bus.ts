@@ -1,5 +1,5 @@
 import { EventBusError, type OnexEnvelope } from '@onex/core';
-import type { BusMessage, BusSubscriber, BusSubscription, EventBusHealth, ProtocolEventBus } from '@onex/spi';
+import type { BusMessage, BusSubscriber, BusSubscription, EventBusHealth, EventBusReadiness, InboundMessage, MessageSettlement, ProtocolEventBus } from '@onex/spi';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { assertNotInHandlerScope } from '../runtime/handler-scope.js';
 import { BoundedQueue } from './bounded-queue.js';
@@ -14,17 +14,41 @@ export interface InMemoryEventBusOptions {
   readonly logger?: Logger;
 }
 
+/**
+ * A message in the in-memory bus. Settling it publishes its outputs here; the same object
+ * is handed to every subscriber of its topic (fan-out), each of which settles it once.
+ */
+class InMemoryMessage implements InboundMessage {
+  readonly topic: string;
+  readonly value: BusMessage['value'];
+  readonly key: string | undefined;
+  readonly headers: BusMessage['headers'];
+  readonly #bus: InMemoryEventBus;
+
+  constructor(topic: string, value: BusMessage['value'], key: string | undefined, headers: BusMessage['headers'], bus: InMemoryEventBus) {
+    this.topic = topic;
+    this.value = value;
+    this.key = key;
+    this.headers = headers;
+    this.#bus = bus;
+  }
+
+  settle(settlement: MessageSettlement): Promise<void> {
+    return this.#bus.settleMessage(this, settlement);
+  }
+}
+
 interface Subscription {
   readonly topic: string;
   readonly subscriber: BusSubscriber;
-  readonly queue: BoundedQueue<BusMessage>;
+  readonly queue: BoundedQueue<InMemoryMessage>;
   active: boolean;
   pump: Promise<void> | undefined;
 }
 
 interface Topic {
   /** Messages published while nobody subscribed; the first subscriber receives them. */
-  readonly backlog: BoundedQueue<BusMessage>;
+  readonly backlog: BoundedQueue<InMemoryMessage>;
   readonly subscriptions: Subscription[];
 }
 
@@ -48,6 +72,9 @@ export class InMemoryEventBus implements ProtocolEventBus {
   #shutdown = false;
   #delivered = 0;
   #subscriberErrors = 0;
+  /** Delivered and not yet settled. */
+  #unsettled = 0;
+  #deadLetters = 0;
 
   constructor(options: InMemoryEventBusOptions = {}) {
     this.#maxQueueSize = options.maxQueueSize ?? 1000;
@@ -55,17 +82,19 @@ export class InMemoryEventBus implements ProtocolEventBus {
   }
 
   publishEnvelope(envelope: OnexEnvelope, topic: string): Promise<void> {
+    // Through `publish`, so a subclass that observes publishing sees envelopes too.
     return this.publish({ topic, value: envelope, key: envelope.correlationId });
   }
 
   /** Publishes a message as-is (raw text included); what a network transport would deliver. */
-  publish(message: BusMessage): Promise<void> {
+  publish(busMessage: BusMessage): Promise<void> {
     try {
       assertNotInHandlerScope('publish');
     } catch (error) {
       return Promise.reject(error);
     }
     if (this.#shutdown) return Promise.reject(closedError());
+    const message = new InMemoryMessage(busMessage.topic, busMessage.value, busMessage.key, busMessage.headers, this);
     const topic = this.#topic(message.topic);
     const live = topic.subscriptions;
     if (live.length === 0) return topic.backlog.put(message);
@@ -91,6 +120,34 @@ export class InMemoryEventBus implements ProtocolEventBus {
     return { topic: topicName, unsubscribe: () => this.#unsubscribe(topic, sub) };
   }
 
+  /**
+   * Finishes a delivered message: publishes its outputs (in process they are durable once
+   * queued). A dead letter has nowhere to go in memory, so it is logged and counted; its
+   * error envelope still reaches the output topic.
+   * @internal called by the messages this bus delivers
+   */
+  settleMessage(message: InMemoryMessage, settlement: MessageSettlement): Promise<void> {
+    this.#unsettled -= 1;
+    if (settlement.kind === 'dead_letter') {
+      this.#deadLetters += 1;
+      this.#logger.warn(
+        { topic: message.topic, correlation_id: message.key, error_code: settlement.reason.code, error_message: settlement.reason.message, attempts: settlement.reason.attempts },
+        'dead letter (in-memory bus: logged, not stored)',
+      );
+    }
+    const outputs = settlement.outputs;
+    if (outputs.length === 1) {
+      const only = outputs[0] as (typeof outputs)[number];
+      return this.publishEnvelope(only.envelope, only.topic);
+    }
+    return Promise.all(outputs.map((o) => this.publishEnvelope(o.envelope, o.topic))).then(() => undefined);
+  }
+
+  readiness(): EventBusReadiness {
+    if (this.#shutdown) return { ready: false, reason: 'the in-memory bus is shut down' };
+    return this.#consuming ? { ready: true } : { ready: false, reason: 'not consuming yet' };
+  }
+
   async startConsuming(): Promise<void> {
     assertNotInHandlerScope('startConsuming');
     if (this.#shutdown) throw closedError();
@@ -112,6 +169,8 @@ export class InMemoryEventBus implements ProtocolEventBus {
       consuming: this.#consuming,
       subscriptions,
       delivered: this.#delivered,
+      unsettled: this.#unsettled,
+      dead_letters: this.#deadLetters,
       subscriber_errors: this.#subscriberErrors,
       queue_depth: topics,
       max_queue_size: this.#maxQueueSize,
@@ -129,6 +188,9 @@ export class InMemoryEventBus implements ProtocolEventBus {
     this.#shutdown = true;
     // Whatever nobody consumed dies with the process: say so, with the ids to trace it.
     const undelivered = [...this.#topics.values()].flatMap((t) => [...t.backlog.clearQueued(), ...t.subscriptions.flatMap((s) => s.queue.clearQueued())]);
+    if (this.#unsettled > 0) {
+      this.#logger.warn({ unsettled: this.#unsettled }, 'in-memory bus shut down with delivered messages never settled; their outputs are lost with the process');
+    }
     if (undelivered.length > 0) {
       this.#logger.warn(
         { undelivered: undelivered.length, topics: [...new Set(undelivered.map((m) => m.topic))], correlation_ids: undelivered.slice(0, 20).map((m) => m.key ?? null) },
@@ -164,10 +226,12 @@ export class InMemoryEventBus implements ProtocolEventBus {
         return;
       }
       try {
+        this.#unsettled += 1;
         await sub.subscriber(message);
         this.#delivered += 1;
       } catch (error) {
         // A subscriber failure must not kill the pump or lose the following messages.
+        this.#unsettled -= 1;
         this.#subscriberErrors += 1;
         this.#logger.error({ err: error, topic: sub.topic, correlation_id: message.key }, 'in-memory bus subscriber failed');
       }
@@ -186,7 +250,7 @@ export class InMemoryEventBus implements ProtocolEventBus {
   }
 
   /** Messages a departing subscriber never saw go back to the topic, not to /dev/null. */
-  #requeue(sub: Subscription, messages: BusMessage[]): void {
+  #requeue(sub: Subscription, messages: InMemoryMessage[]): void {
     if (messages.length === 0 || this.#shutdown) return;
     const topic = this.#topic(sub.topic);
     if (topic.subscriptions.length > 0) return; // the remaining subscribers got their own copies

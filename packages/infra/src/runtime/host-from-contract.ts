@@ -6,12 +6,18 @@ import {
   type HandlerBinding,
   type JsonObject,
   type NodeInstance,
+  type RetryPolicy,
   type RuntimeHostContract,
   type SecretValue,
 } from '@onex/core';
-import type { ProtocolEventBus, ProtocolHandlerSource, ProtocolSecretResolver } from '@onex/spi';
+import { randomUUID } from 'node:crypto';
+import type { ProtocolEventBus, ProtocolHandlerSource, ProtocolIdempotencyStore, ProtocolSecretResolver } from '@onex/spi';
 import { InMemoryEventBus } from '../event-bus/in-memory-event-bus.js';
+import { KafkaEventBus } from '../event-bus/kafka/kafka-event-bus.js';
+import { KafkajsClient } from '../event-bus/kafka/kafkajs-client.js';
+import { InMemoryIdempotencyStore } from '../idempotency/in-memory-idempotency-store.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
+import { systemScheduler } from './scheduler.js';
 import { HandlerBootstrapSource, type HandlerRequest } from './handler-bootstrap-source.js';
 import type { HandlerGuardMode } from './handler-scope.js';
 import { RuntimeHostProcess, type RuntimeHostSettings } from './runtime-host-process.js';
@@ -32,6 +38,8 @@ export interface HostFromContractOptions {
   readonly handlerGuard?: HandlerGuardMode;
   readonly logger?: Logger;
   readonly providers?: EnvelopeProviders;
+  /** Names this host instance (idempotency claims, dead-letter records). @default runtime name + random suffix */
+  readonly hostId?: string;
 }
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
@@ -111,6 +119,8 @@ export async function settingsFromContract(
   const r = contract.runtime;
   const handlers: HandlerRequest[] = [];
   for (const binding of r.handlers) if (binding.enabled) handlers.push(await handlerRequest(binding, env, resolver));
+  const retryPolicies: Partial<Record<string, RetryPolicy>> = {};
+  for (const binding of r.handlers) if (binding.enabled && binding.config.retryPolicy) retryPolicies[binding.type] = binding.config.retryPolicy;
   return Object.freeze({
     name: r.name,
     version: r.version,
@@ -119,6 +129,8 @@ export async function settingsFromContract(
     maxInFlight: r.maxInFlight,
     drainTimeoutMs: r.drainTimeoutMs,
     handlers,
+    retryPolicies,
+    idempotency: { leaseMs: r.idempotency.leaseMs, onInterrupted: r.idempotency.onInterrupted },
   });
 }
 
@@ -131,13 +143,15 @@ export async function createRuntimeHostFromContract(options: HostFromContractOpt
   const logger = options.logger ?? silentLogger;
   const env = options.env ?? {};
   for (const b of contract.runtime.handlers) {
-    if (b.config.retryPolicy || b.config.rateLimit) {
-      logger.warn({ handler_type: b.type }, 'retry_policy / rate_limit are accepted but not enforced yet: each call is attempted once');
-    }
+    if (b.config.rateLimit) logger.warn({ handler_type: b.type }, 'rate_limit is accepted but not enforced yet');
   }
   const settings = await settingsFromContract(contract, env, options.secretResolver);
-  const bus = options.bus ?? createEventBus(contract, logger);
+  const hostId = options.hostId ?? `${contract.runtime.name}-${randomUUID().slice(0, 8)}`;
+  const bus = options.bus ?? createEventBus(contract, { logger, env, hostId });
+  const idempotencyStore = await createIdempotencyStore(contract, env, options.secretResolver, logger);
   return new RuntimeHostProcess({
+    hostId,
+    idempotencyStore,
     settings,
     bus,
     nodes: options.nodes ?? [],
@@ -148,11 +162,73 @@ export async function createRuntimeHostFromContract(options: HostFromContractOpt
   });
 }
 
-/** The event bus a contract names. */
-export function createEventBus(contract: RuntimeHostContract, logger: Logger = silentLogger): ProtocolEventBus {
-  const bus = contract.runtime.eventBus;
+/** Brokers from the contract, `${NAME}` placeholders expanded (a variable may hold a comma-separated list). */
+export function resolveBootstrapServers(servers: readonly string[], env: Readonly<Record<string, string | undefined>>): string[] {
+  const brokers = servers.flatMap((s) => expandPlaceholders(s, env, 'event_bus.config.bootstrap_servers').split(',')).map((b) => b.trim()).filter((b) => b.length > 0);
+  const bad = brokers.filter((b) => !/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):\d{1,5}$/.test(b));
+  if (brokers.length === 0 || bad.length > 0) {
+    throw new HandlerConfigurationError(`event_bus.config.bootstrap_servers must list brokers as host:port (got ${brokers.length === 0 ? 'nothing' : bad.map((b) => `"${b}"`).join(', ')})`, {
+      hint: 'Set e.g. KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092,127.0.0.1:9094 (no scheme, no credentials).',
+    });
+  }
+  return brokers;
+}
+
+/** The event bus a contract names. Kafka connects only on `startConsuming` (so `--dry-run` wires without a broker). */
+export function createEventBus(
+  contract: RuntimeHostContract,
+  options: { logger?: Logger; env?: Readonly<Record<string, string | undefined>>; hostId?: string } = {},
+): ProtocolEventBus {
+  const logger = options.logger ?? silentLogger;
+  const r = contract.runtime;
+  const bus = r.eventBus;
   if (bus.kind === 'inmemory') return new InMemoryEventBus({ maxQueueSize: bus.maxQueueSize, logger });
-  throw new HandlerConfigurationError(`Event bus kind "${bus.kind}" is not available in this build of @onex/infra`, {
-    hint: 'Use event_bus.kind: inmemory; the Kafka event bus ships in a later release.',
+  const k = bus.kafka;
+  if (k.delivery === 'exactly_once') {
+    throw new HandlerConfigurationError('event_bus.config.delivery: exactly_once is not available in this build', {
+      hint: 'Use delivery: at_least_once (the default); responses are deduplicated by the idempotency store.',
+    });
+  }
+  const client = new KafkajsClient({
+    brokers: resolveBootstrapServers(bus.bootstrapServers, options.env ?? {}),
+    clientId: bus.clientId,
+    groupId: bus.consumerGroup,
+    sessionTimeoutMs: k.sessionTimeoutMs,
+    heartbeatIntervalMs: k.heartbeatIntervalMs,
+    rebalanceTimeoutMs: k.rebalanceTimeoutMs,
+    connectionTimeoutMs: k.connectionTimeoutMs,
+    requestTimeoutMs: k.requestTimeoutMs,
+    fromBeginning: k.autoOffsetReset === 'earliest',
+    logger,
+    scheduler: systemScheduler,
   });
+  return new KafkaEventBus({
+    client,
+    logger,
+    settings: {
+      inputTopic: bus.topics.input,
+      deadLetterTopic: bus.topics.deadLetter,
+      consumerGroup: bus.consumerGroup,
+      hostId: options.hostId ?? `${r.name}-${randomUUID().slice(0, 8)}`,
+      maxInflightEnvelopes: k.maxInflightEnvelopes,
+      pauseConsumptionThreshold: k.pauseConsumptionThreshold,
+      commitIntervalMs: k.commitIntervalMs,
+      stallTimeoutMs: k.stallTimeoutMs,
+      drainTimeoutMs: r.drainTimeoutMs,
+    },
+  });
+}
+
+/** The idempotency store a contract names; the PostgreSQL one is loaded only when used. */
+export async function createIdempotencyStore(
+  contract: RuntimeHostContract,
+  env: Readonly<Record<string, string | undefined>>,
+  resolver: ProtocolSecretResolver | undefined,
+  logger: Logger,
+): Promise<ProtocolIdempotencyStore> {
+  const c = contract.runtime.idempotency;
+  if (c.store === 'memory') return new InMemoryIdempotencyStore({ ttlMs: c.ttlMs, maxEntries: c.maxEntries });
+  const url = await resolveSecret(c.url ?? '', 'runtime.idempotency url', env, resolver);
+  const { PostgresIdempotencyStore } = await import('../idempotency/postgres-idempotency-store.js');
+  return new PostgresIdempotencyStore({ url, namespace: contract.runtime.eventBus.consumerGroup, ttlMs: c.ttlMs, logger });
 }

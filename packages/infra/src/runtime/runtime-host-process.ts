@@ -1,8 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import {
+  ExecutionInterruptedError,
   NodeRuntime,
   createErrorResponse,
   createInvalidEnvelopeResponse,
   parseEnvelope,
+  resolveHandlerType,
+  serializeEnvelope,
   salvageIdentity,
   toOnexError,
   withCorrelationId,
@@ -10,11 +14,27 @@ import {
   RuntimeHostError,
   type EnvelopeProviders,
   type HandlerType,
+  type InterruptedPolicy,
   type NodeInstance,
   type OnexEnvelope,
+  type RetryPolicy,
 } from '@onex/core';
-import type { BusMessage, BusSubscription, HandlerHealth, ProtocolEventBus, ProtocolHandler, ProtocolHandlerSource } from '@onex/spi';
+import type {
+  BusSubscription,
+  EventBusReadiness,
+  HandlerHealth,
+  InboundMessage,
+  MessageSettlement,
+  ProtocolEventBus,
+  ProtocolHandler,
+  ProtocolHandlerSource,
+  ProtocolIdempotencyStore,
+} from '@onex/spi';
+import { InMemoryEventBus } from '../event-bus/in-memory-event-bus.js';
+import { InMemoryIdempotencyStore } from '../idempotency/in-memory-idempotency-store.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
+import { backoffDelayMs } from './retry-backoff.js';
+import { systemScheduler, type Scheduler } from './scheduler.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
 import { nodeProviders } from './node-providers.js';
 import { HandlerBootstrapSource, wireHandlers, type HandlerRequest } from './handler-bootstrap-source.js';
@@ -39,6 +59,18 @@ export interface RuntimeHostSettings {
   /** @default 30000 */
   readonly drainTimeoutMs: number;
   readonly handlers: readonly HandlerRequest[];
+  /**
+   * Retry policy per handler type (from each binding's `retry_policy`). A handler without
+   * one is attempted once. Only failures marked retryable are retried.
+   * @default {}
+   */
+  readonly retryPolicies?: Readonly<Partial<Record<string, RetryPolicy>>>;
+  /**
+   * How long a claim on an envelope holds, and what to do when an earlier execution was
+   * cut off (see the contract's `idempotency`).
+   * @default { leaseMs: 30000, onInterrupted: 'reexecute' }
+   */
+  readonly idempotency?: { readonly leaseMs: number; readonly onInterrupted: InterruptedPolicy };
 }
 
 export interface RuntimeHostProcessOptions {
@@ -58,6 +90,16 @@ export interface RuntimeHostProcessOptions {
   readonly handlerGuard?: HandlerGuardMode;
   /** Version facts to check; the default reads the installed package manifests. */
   readonly versionFacts?: { versions: ResolvedVersions; requirements: VersionRequirement[] };
+  /**
+   * Remembers finished envelope ids so a redelivered envelope is answered, not executed
+   * again. Closed by the host on stop.
+   * @default a bounded InMemoryIdempotencyStore
+   */
+  readonly idempotencyStore?: ProtocolIdempotencyStore;
+  /** Names this host instance in idempotency claims and dead-letter records. @default a random id */
+  readonly hostId?: string;
+  /** @default systemScheduler */
+  readonly scheduler?: Scheduler;
 }
 
 export interface RuntimeHostHealth {
@@ -68,6 +110,10 @@ export interface RuntimeHostHealth {
   readonly max_in_flight: number;
   readonly processed: number;
   readonly failed: number;
+  /** Redelivered envelopes answered from the idempotency store instead of executed again. */
+  readonly replayed: number;
+  /** Why `ready` is false, when it is. */
+  readonly not_ready_reason?: string;
 }
 
 /**
@@ -87,6 +133,15 @@ export class RuntimeHostProcess {
   readonly #waiters = new ResponseWaiters();
   readonly #versionFacts: RuntimeHostProcessOptions['versionFacts'];
   readonly #handlerGuard: HandlerGuardMode;
+  readonly #store: ProtocolIdempotencyStore;
+  readonly #hostId: string;
+  readonly #scheduler: Scheduler;
+  readonly #leaseMs: number;
+  readonly #onInterrupted: InterruptedPolicy;
+  /** Aborted when the drain starts: retry backoffs and claim waits end at once. */
+  readonly #stopping = new AbortController();
+  /** Messages go through the bus to the host (in process); other buses are served directly. */
+  readonly #ingressThroughBus: boolean;
   #state: RuntimeHostState = 'created';
   #handlers: ProtocolHandler[] = [];
   /** Input first; the output subscription joins on the first `submit()`. */
@@ -96,6 +151,7 @@ export class RuntimeHostProcess {
   #stopPromise: Promise<void> | undefined;
   #processed = 0;
   #failed = 0;
+  #replayed = 0;
   #versions: ResolvedVersions | undefined;
 
   constructor(options: RuntimeHostProcessOptions) {
@@ -109,6 +165,18 @@ export class RuntimeHostProcess {
     this.#limiter = new ConcurrencyLimiter(options.settings.maxInFlight);
     this.#versionFacts = options.versionFacts;
     this.#handlerGuard = options.handlerGuard ?? 'sync';
+    this.#store = options.idempotencyStore ?? new InMemoryIdempotencyStore();
+    // Not from the envelope id provider: a host id must not shift deterministic envelope ids.
+    this.#hostId = options.hostId ?? `${options.settings.name}-${randomUUID().slice(0, 8)}`;
+    this.#scheduler = options.scheduler ?? systemScheduler;
+    this.#leaseMs = options.settings.idempotency?.leaseMs ?? 30_000;
+    this.#onInterrupted = options.settings.idempotency?.onInterrupted ?? 'reexecute';
+    this.#ingressThroughBus = options.bus instanceof InMemoryEventBus;
+  }
+
+  /** This instance's id in idempotency claims and dead-letter records. */
+  get hostId(): string {
+    return this.#hostId;
   }
 
   get state(): RuntimeHostState {
@@ -177,6 +245,7 @@ export class RuntimeHostProcess {
     if (this.#state !== 'running') {
       return { status: 'unavailable', envelope: this.#errorFor(envelope, new RuntimeHostError(`Runtime host is ${this.#state}; not accepting envelopes`, { code: 'SHUTTING_DOWN', hint: 'Retry against a running instance.' })) };
     }
+    if (!this.#ingressThroughBus) return this.#submitDirect(envelope, timeoutMs);
     // The host listens to its own output only once someone submits through it (the
     // ingress): a host fed by other publishers leaves its output topic to their consumers.
     this.#outputSubscription ??= this.bus.subscribe(this.settings.outputTopic, (m) => this.#onOutput(m)).then((sub) => {
@@ -197,6 +266,40 @@ export class RuntimeHostProcess {
     };
   }
 
+  /**
+   * The ingress path when the bus is a network transport: the request would land on any
+   * host of the consumer group, so this host executes it itself, under the same slots
+   * and the same idempotency store (a resent envelope gets the first result).
+   */
+  async #submitDirect(envelope: OnexEnvelope, timeoutMs: number): Promise<{ status: 'ok' | 'timeout' | 'unavailable'; envelope: OnexEnvelope }> {
+    let timer: { cancel(): void } | undefined;
+    const timedOut = new Promise<undefined>((resolve) => {
+      timer = this.#scheduler.setTimeout(() => resolve(undefined), timeoutMs);
+    });
+    const work = (async () => {
+      await this.#limiter.acquire();
+      try {
+        return await this.#execute(envelope);
+      } finally {
+        this.#limiter.release();
+      }
+    })();
+    work.catch(() => undefined);
+    const result = await Promise.race([work, timedOut]);
+    timer?.cancel();
+    if (result) {
+      this.#count(result.response);
+      return { status: 'ok', envelope: result.response };
+    }
+    if (this.#state !== 'running') {
+      return { status: 'unavailable', envelope: this.#errorFor(envelope, new RuntimeHostError('Runtime host stopped before this envelope was processed', { code: 'SHUTTING_DOWN', hint: 'Send it again to a running instance.' })) };
+    }
+    return {
+      status: 'timeout',
+      envelope: this.#errorFor(envelope, new RuntimeHostError(`No response within ${timeoutMs} ms`, { code: 'INFRA_TIMEOUT', retryable: true, hint: 'Resend the same envelope (same envelope_id): it is not executed twice.' })),
+    };
+  }
+
   /** Health of each handler; a handler whose check throws is reported unhealthy. */
   async handlerHealth(): Promise<HandlerHealth[]> {
     return Promise.all(
@@ -211,15 +314,18 @@ export class RuntimeHostProcess {
   }
 
   health(): RuntimeHostHealth {
-    return {
+    const bus: EventBusReadiness = this.#state === 'running' ? this.bus.readiness() : { ready: false, reason: `the host is ${this.#state}` };
+    const base = {
       state: this.#state,
       live: this.#state !== 'failed' && this.#state !== 'stopped',
-      ready: this.#state === 'running',
+      ready: bus.ready,
       in_flight: this.#limiter.active,
       max_in_flight: this.#limiter.limit,
       processed: this.#processed,
       failed: this.#failed,
+      replayed: this.#replayed,
     };
+    return bus.ready ? base : { ...base, not_ready_reason: bus.reason ?? 'the event bus is not ready' };
   }
 
   /**
@@ -238,8 +344,14 @@ export class RuntimeHostProcess {
       return;
     }
     this.#state = 'draining';
+    this.#stopping.abort();
+    const inFlight = this.#limiter.active;
     const drained = await this.#drain();
-    this.#logger.info({ drained, in_flight: this.#limiter.active }, drained ? 'drain complete' : 'drain timed out; stopping with envelopes in flight');
+    const abandoned = this.#limiter.active;
+    this.#logger.info(
+      { in_flight_at_drain: inFlight, drained: inFlight - abandoned, abandoned },
+      drained ? 'drain complete' : 'drain timed out; envelopes still in flight are abandoned (not committed: they are delivered again)',
+    );
     // Whoever still waits gets an answer rather than a hang.
     for (const id of this.#waiters.pendingIds()) this.#waiters.cancel(id);
     await this.#release();
@@ -281,9 +393,10 @@ export class RuntimeHostProcess {
     for (const r of results) if (r.status === 'rejected') this.#logger.error({ err: toOnexError(r.reason).toLogFields() }, 'handler shutdown failed');
     this.#handlers = [];
     await this.bus.shutdown().catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'event bus shutdown failed'));
+    await this.#store.close().catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'idempotency store close failed'));
   }
 
-  #onInput(message: BusMessage): Promise<void> {
+  #onInput(message: InboundMessage): Promise<void> {
     if (this.#limiter.tryAcquire()) {
       this.#dispatch(message);
       return RESOLVED;
@@ -299,27 +412,55 @@ export class RuntimeHostProcess {
   }
 
   /** Processes one message in its slot; never rejects, always releases. */
-  #dispatch(message: BusMessage): void {
+  #dispatch(message: InboundMessage): void {
     this.#process(message).then(this.#releaseSlot, this.#releaseSlot);
   }
 
   readonly #releaseSlot = (): void => this.#limiter.release();
 
-  #onOutput(message: BusMessage): Promise<void> {
+  #onOutput(message: InboundMessage): Promise<void> {
     if (typeof message.value === 'object' && !(message.value instanceof Uint8Array)) this.#waiters.deliver(message.value);
     return RESOLVED;
   }
 
-  async #process(message: BusMessage): Promise<void> {
-    let response: OnexEnvelope;
+  /** Handles one input message and settles it; never rejects. Unsettled means redelivered. */
+  async #process(message: InboundMessage): Promise<void> {
+    const response = await this.#handle(message);
+    if (response === undefined) return;
+    this.#count(response.envelope);
+    const outputs = [{ topic: this.settings.outputTopic, envelope: response.envelope }];
+    const error = response.envelope.error;
+    // Every failure is answered on the output topic and dead-lettered with the original bytes.
+    const settlement: MessageSettlement =
+      response.envelope.success === false
+        ? { kind: 'dead_letter', outputs, reason: { code: error?.code ?? 'INTERNAL_ERROR', message: error?.message ?? 'failed', attempts: response.attempts } }
+        : { kind: 'processed', outputs };
+    try {
+      await message.settle(settlement);
+    } catch (err) {
+      this.#logger.error(
+        { correlation_id: response.envelope.correlationId, envelope_id: response.envelope.causationId, err: toOnexError(err).toLogFields() },
+        'could not make the response durable; the message stays unfinished and will be delivered again',
+      );
+    }
+  }
+
+  /** The answer to one message, or undefined when the host abandons it (stopping). */
+  async #handle(message: InboundMessage): Promise<{ envelope: OnexEnvelope; attempts: number } | undefined> {
+    let envelope: OnexEnvelope;
     try {
       const value = message.value;
-      let envelope = typeof value === 'string' || value instanceof Uint8Array ? parseEnvelope(decode(value), this.#providers) : value;
-      envelope = this.#withCorrelation(envelope);
-      response = await this.#runtime.routeEnvelope(envelope);
+      envelope = typeof value === 'string' || value instanceof Uint8Array ? parseEnvelope(decode(value), this.#providers) : value;
     } catch (error) {
-      response = this.#invalidResponse(message.value, error);
+      return { envelope: this.#invalidResponse(message.value, error), attempts: 1 };
     }
+    if (message.headers !== undefined) envelope = this.#reconcileHeaders(message, envelope);
+    envelope = this.#withCorrelation(envelope);
+    const result = await this.#execute(envelope);
+    return result === undefined ? undefined : { envelope: result.response, attempts: result.attempts };
+  }
+
+  #count(response: OnexEnvelope): void {
     this.#processed += 1;
     if (response.success === false) {
       this.#failed += 1;
@@ -327,10 +468,119 @@ export class RuntimeHostProcess {
     } else if (this.#logger.isLevelEnabled('debug')) {
       this.#logger.debug({ correlation_id: response.correlationId, envelope_id: response.causationId, handler_type: response.handlerType, operation: response.operation }, 'envelope processed');
     }
+  }
+
+  /**
+   * Transport headers repeat the body's ids for routing and tracing. The body is the
+   * envelope, so it wins; a disagreement is logged with both values. A header may fill
+   * in a correlation id the body lacks (the producer did correlate, just not in JSON).
+   */
+  #reconcileHeaders(message: InboundMessage, envelope: OnexEnvelope): OnexEnvelope {
+    const headers = message.headers ?? {};
+    const headerCorrelation = headers.correlation_id;
+    const headerEnvelopeId = headers.envelope_id;
+    if (headerCorrelation !== undefined && envelope.correlationId !== undefined && headerCorrelation.toLowerCase() !== envelope.correlationId) {
+      this.#logger.warn({ correlation_id: envelope.correlationId, header_correlation_id: headerCorrelation, topic: message.topic, ...message.position }, 'correlation_id header disagrees with the envelope body; the body wins');
+    }
+    if (headerEnvelopeId !== undefined && headerEnvelopeId.toLowerCase() !== envelope.envelopeId) {
+      this.#logger.warn({ envelope_id: envelope.envelopeId, header_envelope_id: headerEnvelopeId, correlation_id: envelope.correlationId, topic: message.topic, ...message.position }, 'envelope_id header disagrees with the envelope body; the body wins');
+    }
+    if (envelope.correlationId === undefined && headerCorrelation !== undefined && UUID_RE.test(headerCorrelation)) {
+      return withCorrelationId(envelope, headerCorrelation.toLowerCase());
+    }
+    return envelope;
+  }
+
+  /**
+   * Executes an envelope at most once per idempotency store, retrying retryable failures
+   * under the handler's retry policy. Undefined when abandoned because the host is stopping
+   * (its claim is released, so the redelivery executes at once).
+   */
+  async #execute(envelope: OnexEnvelope): Promise<{ response: OnexEnvelope; attempts: number } | undefined> {
+    const policy = this.settings.retryPolicies?.[resolveHandlerType(envelope)];
+    const maxAttempts = 1 + (policy?.maxRetries ?? 0);
+    const id = envelope.envelopeId;
+    for (let attempt = 1; ; attempt += 1) {
+      let response: OnexEnvelope;
+      try {
+        const claim = await this.#claim(envelope);
+        if (claim === 'abandon') return undefined;
+        if (claim !== 'claimed') return claim;
+        response = await this.#runtime.routeEnvelope(envelope);
+      } catch (error) {
+        // The store itself failed (e.g. its database is down): as retryable as the failure.
+        response = this.#errorFor(envelope, toOnexError(error));
+      }
+      const retry = response.success === false && response.error?.retryable === true && attempt < maxAttempts && policy !== undefined;
+      if (!retry) {
+        await this.#complete(id, response);
+        return { response, attempts: attempt };
+      }
+      const delayMs = backoffDelayMs(policy, attempt, this.#scheduler.random());
+      this.#logger.warn(
+        { correlation_id: envelope.correlationId, envelope_id: id, operation: envelope.operation, attempt, max_attempts: maxAttempts, delay_ms: delayMs, error_code: response.error?.code },
+        'retryable failure; retrying',
+      );
+      await this.#scheduler.sleep(delayMs, this.#stopping.signal);
+      if (this.#stopping.signal.aborted) {
+        await this.#releaseClaim(id);
+        return undefined;
+      }
+    }
+  }
+
+  /**
+   * Claims the envelope in the idempotency store: `claimed` to execute it now, a finished
+   * answer to republish, or `abandon` when the host stops while another owner holds it.
+   */
+  async #claim(envelope: OnexEnvelope): Promise<'claimed' | 'abandon' | { response: OnexEnvelope; attempts: number }> {
+    for (let wait = 20; ; wait = Math.min(wait * 2, 1_000)) {
+      const pending = this.#store.claim(envelope.envelopeId, this.#hostId, this.#leaseMs);
+      const claim = pending instanceof Promise ? await pending : pending;
+      if (claim.status === 'completed') {
+        this.#replayed += 1;
+        this.#logger.info({ correlation_id: envelope.correlationId, envelope_id: envelope.envelopeId }, 'redelivered envelope already finished; republishing its stored response');
+        return { response: parseEnvelope(claim.response, this.#providers), attempts: 0 };
+      }
+      if (claim.status === 'claimed') {
+        if (claim.interruptedOwner === undefined) return 'claimed';
+        const fields = { correlation_id: envelope.correlationId, envelope_id: envelope.envelopeId, interrupted_owner: claim.interruptedOwner, policy: this.#onInterrupted };
+        if (this.#onInterrupted === 'reexecute') {
+          this.#logger.warn(fields, 'an earlier execution of this envelope was cut off; executing it again (side effects may repeat)');
+          return 'claimed';
+        }
+        this.#logger.warn(fields, 'an earlier execution of this envelope was cut off; not executing it again (dead-lettered)');
+        const response = this.#errorFor(
+          envelope,
+          new ExecutionInterruptedError(`An earlier execution of envelope ${envelope.envelopeId} by ${claim.interruptedOwner} was cut off; its side effects may or may not have happened`, {
+            hint: 'Check the target system for the effect, then resend the envelope with a new envelope_id if it did not happen.',
+          }),
+        );
+        return { response, attempts: 1 };
+      }
+      // Another host is on it (a rebalance handed the partition over mid-execution): its
+      // answer is coming, or its lease runs out and the claim becomes ours.
+      if (this.#stopping.signal.aborted) return 'abandon';
+      await this.#scheduler.sleep(Math.min(wait, Math.max(1, claim.leaseExpiresAtMs - this.#scheduler.now())), this.#stopping.signal);
+    }
+  }
+
+  async #complete(id: string, response: OnexEnvelope): Promise<void> {
     try {
-      await this.bus.publishEnvelope(response, this.settings.outputTopic);
+      const done = this.#store.complete(id, this.#hostId, serializeEnvelope(response));
+      if (done instanceof Promise) await done;
     } catch (error) {
-      this.#logger.error({ correlation_id: response.correlationId, envelope_id: response.causationId, err: toOnexError(error).toLogFields() }, 'could not publish response');
+      // The answer still goes out; only a redelivery of it would execute again.
+      this.#logger.error({ correlation_id: response.correlationId, envelope_id: id, err: toOnexError(error).toLogFields() }, 'could not record the finished envelope in the idempotency store');
+    }
+  }
+
+  async #releaseClaim(id: string): Promise<void> {
+    try {
+      const done = this.#store.release(id, this.#hostId);
+      if (done instanceof Promise) await done;
+    } catch (error) {
+      this.#logger.warn({ envelope_id: id, err: toOnexError(error).toLogFields() }, 'could not release an idempotency claim; its lease will run out');
     }
   }
 
@@ -355,6 +605,7 @@ export class RuntimeHostProcess {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 function decode(value: string | Uint8Array): string {
   return typeof value === 'string' ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');

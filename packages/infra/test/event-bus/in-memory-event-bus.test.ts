@@ -1,3 +1,4 @@
+import { createRequestEnvelope } from '@onex/core';
 import { EventBusError, type OnexEnvelope } from '@onex/core';
 import type { BusMessage } from '@onex/spi';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -284,6 +285,8 @@ describe('InMemoryEventBus: health and shutdown', () => {
       consuming: false,
       subscriptions: 0,
       delivered: 0,
+      unsettled: 0,
+      dead_letters: 0,
       subscriber_errors: 0,
       queue_depth: {},
       max_queue_size: 1000,
@@ -301,6 +304,9 @@ describe('InMemoryEventBus: health and shutdown', () => {
       consuming: true,
       subscriptions: 1,
       delivered: 1,
+      // The recorder accepts messages but never settles them.
+      unsettled: 1,
+      dead_letters: 0,
       subscriber_errors: 0,
       queue_depth: { [A]: 0, [B]: 1 },
       max_queue_size: 1000,
@@ -344,5 +350,35 @@ describe('InMemoryEventBus: health and shutdown', () => {
     await expect(bus.startConsuming()).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
     await settle();
     expect(values(held.received)).toEqual(['m1']);
+  });
+});
+
+describe('InMemoryEventBus: settlement', () => {
+  it('publishes the outputs of a settled message, counts dead letters, and reports readiness', async () => {
+    const bus = newBus();
+    expect(bus.readiness()).toEqual({ ready: false, reason: 'not consuming yet' });
+    const out = recorder();
+    await bus.subscribe(B, out.subscriber);
+    const settled: Promise<void>[] = [];
+    await bus.subscribe(A, async (m) => {
+      const envelope = createRequestEnvelope({ operation: 'x.y', payload: String(m.value) });
+      settled.push(
+        m.value === 'bad'
+          ? m.settle({ kind: 'dead_letter', outputs: [{ topic: B, envelope }], reason: { code: 'ENVELOPE_VALIDATION_ERROR', message: 'bad', attempts: 1 } })
+          : m.settle({ kind: 'processed', outputs: [{ topic: B, envelope }] }),
+      );
+    });
+    await bus.startConsuming();
+    expect(bus.readiness()).toEqual({ ready: true });
+    await bus.publish({ topic: A, value: 'good' });
+    await bus.publish({ topic: A, value: 'bad' });
+    await eventually(() => expect(out.received).toHaveLength(2));
+    await Promise.all(settled);
+    expect(out.received.map((m) => (m.value as { payload: unknown }).payload)).toEqual(['good', 'bad']);
+    const health = await bus.healthCheck();
+    expect(health).toMatchObject({ unsettled: 2, dead_letters: 1 });
+    // The two outputs on B were delivered to the recorder, which never settles them; A's two are settled.
+    await bus.shutdown();
+    expect(bus.readiness()).toEqual({ ready: false, reason: 'the in-memory bus is shut down' });
   });
 });

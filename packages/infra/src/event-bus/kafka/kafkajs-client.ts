@@ -1,0 +1,227 @@
+/**
+ * The kafkajs 2.2 implementation of `KafkaClient`: the only file that imports kafkajs.
+ * Facts it relies on (see docs/kafka.md): autoCommit off and eachBatchAutoResolve off, so
+ * kafkajs never commits and `resolveOffset` only moves the fetch position; an idempotent
+ * producer requires `acks: -1`; a consumer that crashes without restarting must be rebuilt.
+ */
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type IHeaders, type LogEntry, type Producer } from 'kafkajs';
+import type { Logger } from '../../logging/logger.js';
+import type { Scheduler, TimerHandle } from '../../runtime/scheduler.js';
+import type { ConsumerEvents, KafkaClient, OutboundRecord, TopicPartitionOffset } from './kafka-client.js';
+
+export interface KafkajsClientOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly groupId: string;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly fromBeginning: boolean;
+  readonly logger: Logger;
+  readonly scheduler: Scheduler;
+}
+
+/** kafkajs logs through the host's logger, warnings and errors only, tagged with their namespace. */
+function logCreator(logger: Logger) {
+  return () =>
+    ({ level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      const fields = { kafkajs: true, namespace: extra.namespace as unknown, broker: extra.broker as unknown, error: extra.error as unknown, group_id: extra.groupId as unknown };
+      if (level === logLevel.ERROR) logger.error(fields, `kafka: ${message}`);
+      else if (level === logLevel.WARN) logger.warn(fields, `kafka: ${message}`);
+    };
+}
+
+function headerText(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  for (const [name, raw] of Object.entries(headers)) {
+    const value = Array.isArray(raw) ? raw[0] : raw;
+    if (value !== undefined) out[name] = typeof value === 'string' ? value : value.toString('utf8');
+  }
+  return out;
+}
+
+export class KafkajsClient implements KafkaClient {
+  readonly brokers: readonly string[];
+  readonly #options: KafkajsClientOptions;
+  readonly #kafka: Kafka;
+  readonly #producer: Producer;
+  readonly #admin: Admin;
+  #adminConnected: Promise<void> | undefined;
+  #consumer: Consumer | undefined;
+  #topic: string | undefined;
+  #events: ConsumerEvents | undefined;
+  #stopping = false;
+  #restart: TimerHandle | undefined;
+  #restartDelayMs = 1_000;
+  #paused = false;
+
+  constructor(options: KafkajsClientOptions) {
+    this.#options = options;
+    this.brokers = options.brokers;
+    this.#kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      connectionTimeout: options.connectionTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      logLevel: logLevel.WARN,
+      logCreator: logCreator(options.logger),
+      retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 8 },
+    });
+    // Idempotent with acks=all (kafkajs refuses idempotence with other acks); one request in
+    // flight, which kafkajs needs for idempotence; retries go on through broker restarts.
+    this.#producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    // Health probes must fail fast rather than retry through an outage.
+    this.#admin = this.#kafka.admin({ retry: { retries: 0 } });
+  }
+
+  async connectProducer(): Promise<void> {
+    await this.#producer.connect();
+  }
+
+  async send(records: readonly OutboundRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const byTopic = new Map<string, { key: string | null; value: string; headers: Record<string, string> }[]>();
+    for (const r of records) {
+      let list = byTopic.get(r.topic);
+      if (!list) byTopic.set(r.topic, (list = []));
+      list.push({ key: r.key, value: r.value, headers: { ...r.headers } });
+    }
+    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    await this.#producer.sendBatch({ acks: -1, topicMessages });
+  }
+
+  async #adminReady(): Promise<Admin> {
+    this.#adminConnected ??= this.#admin.connect().catch((error: unknown) => {
+      this.#adminConnected = undefined;
+      throw error;
+    });
+    await this.#adminConnected;
+    return this.#admin;
+  }
+
+  async missingTopics(topics: readonly string[]): Promise<string[]> {
+    const existing = new Set(await (await this.#adminReady()).listTopics());
+    return topics.filter((t) => !existing.has(t));
+  }
+
+  async highWatermarks(topic: string): Promise<Map<number, bigint>> {
+    const offsets = await (await this.#adminReady()).fetchTopicOffsets(topic);
+    return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+  }
+
+  async startConsumer(topic: string, events: ConsumerEvents): Promise<void> {
+    this.#topic = topic;
+    this.#events = events;
+    await this.#run();
+  }
+
+  async #run(): Promise<void> {
+    const topic = this.#topic;
+    const events = this.#events;
+    if (topic === undefined || events === undefined || this.#stopping) return;
+    const o = this.#options;
+    const consumer = this.#kafka.consumer({
+      groupId: o.groupId,
+      sessionTimeout: o.sessionTimeoutMs,
+      heartbeatInterval: o.heartbeatIntervalMs,
+      rebalanceTimeout: o.rebalanceTimeoutMs,
+      // Short fetch waits keep liveness signals coming on an idle topic.
+      maxWaitTimeInMs: 500,
+      allowAutoTopicCreation: false,
+      readUncommitted: false,
+      // A consumer that runs out of retries crashes; we rebuild it ourselves (below).
+      retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 8, restartOnFailure: async () => false },
+    });
+    this.#consumer = consumer;
+    const { GROUP_JOIN, REBALANCING, CRASH, FETCH, HEARTBEAT } = consumer.events;
+    consumer.on(GROUP_JOIN, (e) => {
+      this.#restartDelayMs = 1_000;
+      const assignment = Object.entries(e.payload.memberAssignment).flatMap(([t, partitions]) => partitions.map((partition) => ({ topic: t, partition })));
+      // Pause state does not survive a crash-restart; it is re-applied on every join.
+      if (this.#paused) consumer.pause([{ topic }]);
+      events.onGroupJoin(assignment, e.payload.memberId);
+    });
+    consumer.on(REBALANCING, () => events.onRebalancing());
+    consumer.on(FETCH, () => events.onAlive());
+    consumer.on(HEARTBEAT, () => events.onAlive());
+    consumer.on(CRASH, (e) => {
+      events.onCrash(e.payload.error);
+      if (e.payload.restart || this.#stopping) return;
+      // kafkajs gives up on this consumer: build a new one after a growing pause.
+      const delay = this.#restartDelayMs;
+      this.#restartDelayMs = Math.min(this.#restartDelayMs * 2, 30_000);
+      this.#restart = this.#options.scheduler.setTimeout(() => {
+        consumer
+          .disconnect()
+          .catch(() => undefined)
+          .then(() => this.#run())
+          .catch((error: unknown) => events.onCrash(error));
+      }, delay);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: o.fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        await events.onBatch(
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            records: batch.messages.map((m) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: m.offset,
+              key: m.key,
+              value: m.value,
+              headers: headerText(m.headers),
+            })),
+          },
+          { resolveOffset, heartbeat, isActive: () => isRunning() && !isStale() },
+        );
+      },
+    });
+  }
+
+  pause(topic: string): void {
+    this.#paused = true;
+    try {
+      this.#consumer?.pause([{ topic }]);
+    } catch {
+      // Between a crash and its restart kafkajs refuses pause; the join re-applies it.
+    }
+  }
+
+  resume(topic: string): void {
+    this.#paused = false;
+    try {
+      this.#consumer?.resume([{ topic }]);
+    } catch {
+      // As for pause: nothing to resume until the consumer runs again.
+    }
+  }
+
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    const consumer = this.#consumer;
+    if (!consumer || offsets.length === 0) return;
+    await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
+  }
+
+  async stopConsumer(): Promise<void> {
+    this.#stopping = true;
+    this.#restart?.cancel();
+    // disconnect = stop fetching, wait for the batch in hand, leave the group.
+    await this.#consumer?.disconnect();
+  }
+
+  async disconnect(): Promise<void> {
+    this.#stopping = true;
+    this.#restart?.cancel();
+    await Promise.allSettled([this.#consumer?.disconnect(), this.#producer.disconnect(), this.#adminConnected ? this.#admin.disconnect() : undefined]);
+  }
+}

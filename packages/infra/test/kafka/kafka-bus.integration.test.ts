@@ -1,0 +1,225 @@
+/**
+ * The Kafka event bus on a real broker (tooling/services/kafka.sh), driven through a
+ * RuntimeHostProcess built from a contract. Producers and readers are plain kafkajs
+ * clients, acting as systems nobody wrote for this project.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { InfraConnectionError, InvalidOperationError, parseRuntimeHostContract, type OnexEnvelope } from '@onex/core';
+import { createRuntimeHostFromContract, type RuntimeHostProcess } from '@onex/infra';
+import { FakeHandler, FakeHandlerSource } from '../runtime/fakes.js';
+import { KafkaKit, waitFor, wireEnvelope, type ReadRecord, type TopicSet } from '../helpers/kafka-kit.js';
+import { KAFKA_BROKERS, kafkaServerAvailable } from '../helpers/kafka-server.js';
+
+const available = await kafkaServerAvailable();
+
+interface HostOptions {
+  readonly maxInFlight?: number;
+  readonly extraBusConfig?: readonly string[];
+  readonly retry?: boolean;
+  readonly drainTimeoutMs?: number;
+}
+
+function contractFor(t: TopicSet, o: HostOptions = {}) {
+  return parseRuntimeHostContract(
+    [
+      'runtime:',
+      '  name: "kafka-it"',
+      '  version: "1.0.0"',
+      '  event_bus:',
+      '    kind: kafka',
+      '    config:',
+      '      bootstrap_servers: "${KAFKA_IT_BROKERS}"',
+      `      consumer_group: "${t.group}"`,
+      '      commit_interval_ms: 50',
+      '      session_timeout_ms: 10000',
+      '      heartbeat_interval_ms: 1000',
+      ...(o.extraBusConfig ?? []).map((l) => `      ${l}`),
+      '      topics:',
+      `        input: "${t.input}"`,
+      `        output: "${t.output}"`,
+      `        dead_letter: "${t.deadLetter}"`,
+      '  handlers:',
+      '    - type: http',
+      ...(o.retry ? ['      config:', '        retry_policy: { max_retries: 2, backoff_strategy: fixed, base_delay_ms: 100, max_delay_ms: 100 }'] : []),
+      '  nodes: []',
+      `  max_in_flight: ${o.maxInFlight ?? 16}`,
+      `  drain_timeout_ms: ${o.drainTimeoutMs ?? 10000}`,
+      '  ingress:',
+      '    enabled: false',
+    ].join('\n'),
+  ).contract;
+}
+
+const parse = (r: ReadRecord): Record<string, unknown> => JSON.parse(r.value) as Record<string, unknown>;
+
+describe.skipIf(!available)('KafkaEventBus on a real broker', { timeout: 120_000 }, () => {
+  const kit = new KafkaKit();
+  const hosts: RuntimeHostProcess[] = [];
+
+  afterEach(async () => {
+    await Promise.allSettled(hosts.splice(0).map((h) => h.stop()));
+    await kit.close();
+  });
+
+  async function startHost(t: TopicSet, handler: FakeHandler, options: HostOptions = {}): Promise<RuntimeHostProcess> {
+    const host = await createRuntimeHostFromContract({ contract: contractFor(t, options), env: { KAFKA_IT_BROKERS: KAFKA_BROKERS }, handlerSource: new FakeHandlerSource([handler]) });
+    hosts.push(host);
+    await host.start();
+    await waitFor(() => expect(host.health().ready).toBe(true), 30_000);
+    return host;
+  }
+
+  it('answers every envelope on the output topic: correlated, caused by the request, headers matching the body', async () => {
+    const t = await kit.topics(3);
+    const host = await startHost(t, new FakeHandler('http'));
+    const out = await kit.reader(t.output);
+    const producer = await kit.producer();
+    const sent = Array.from({ length: 30 }, (_, n) => wireEnvelope({ operation: 'http.fake', payload: { n } }));
+    await producer.send({ topic: t.input, messages: sent.map((e) => ({ key: e.correlation, value: e.text, headers: { correlation_id: e.correlation, envelope_id: e.id } })) });
+    await waitFor(() => expect(out).toHaveLength(30));
+    for (const e of sent) {
+      const record = out.find((r) => parse(r).causation_id === e.id);
+      expect(record, `response to ${e.id}`).toBeDefined();
+      const body = parse(record as ReadRecord);
+      expect(body).toMatchObject({ correlation_id: e.correlation, is_response: true, success: true });
+      expect(record?.key).toBe(e.correlation);
+      expect(record?.headers).toMatchObject({ correlation_id: e.correlation, envelope_id: body.envelope_id, 'content-type': 'application/json' });
+    }
+    // Everything finished is committed: the group's offsets reach the end of each partition.
+    const high = await kit.highWatermarks(t.input);
+    await waitFor(async () => expect(await kit.committed(t.group, t.input)).toEqual(high));
+    const health = await host.bus.healthCheck();
+    expect(health).toMatchObject({ kind: 'kafka', group: t.group, state: 'joined', paused: false });
+    expect(health.partitions).toHaveLength(3);
+  });
+
+  it('dead-letters malformed JSON and non-retryable failures with their details; later messages keep flowing', async () => {
+    const t = await kit.topics(1);
+    const handler = new FakeHandler('http', {
+      behaviour: (envelope) => {
+        if ((envelope.payload as { fail?: boolean }).fail) throw new InvalidOperationError('refused on purpose', { hint: 'test' });
+        return { ok: true };
+      },
+    });
+    await startHost(t, handler);
+    const out = await kit.reader(t.output);
+    const dlq = await kit.reader(t.deadLetter);
+    const producer = await kit.producer();
+    const failing = wireEnvelope({ operation: 'http.fake', payload: { fail: true } });
+    const after = wireEnvelope({ operation: 'http.fake', payload: {} });
+    await producer.send({
+      topic: t.input,
+      messages: [
+        { key: 'poison', value: '{"operation": "http.fake", ', headers: { source: 'test' } },
+        { key: failing.correlation, value: failing.text },
+        { key: after.correlation, value: after.text },
+      ],
+    });
+    await waitFor(() => expect(out).toHaveLength(3));
+    await waitFor(() => expect(dlq).toHaveLength(2));
+    const [malformed, refused] = dlq.map(parse);
+    expect(malformed).toMatchObject({
+      original_topic: t.input,
+      partition: 0,
+      offset: '0',
+      key: 'poison',
+      headers: { source: 'test' },
+      raw_value: '{"operation": "http.fake", ',
+      raw_value_encoding: 'utf8',
+      error: { code: 'ENVELOPE_VALIDATION_ERROR' },
+      attempts: 1,
+    });
+    expect(typeof malformed?.host_id).toBe('string');
+    expect(typeof malformed?.dead_lettered_at).toBe('string');
+    expect(refused).toMatchObject({ offset: '1', error: { code: 'INVALID_OPERATION', message: 'refused on purpose' }, attempts: 1 });
+    // Different keys run in parallel, so the answers come in any order.
+    const answers = out.map(parse);
+    expect(answers.find((a) => a.causation_id === failing.id)).toMatchObject({ correlation_id: failing.correlation, success: false, error: { code: 'INVALID_OPERATION' } });
+    expect(answers.find((a) => a.causation_id === after.id)).toMatchObject({ correlation_id: after.correlation, success: true });
+    expect(answers.filter((a) => a.success === false && (a.error as { code: string }).code === 'ENVELOPE_VALIDATION_ERROR')).toHaveLength(1);
+    const high = await kit.highWatermarks(t.input);
+    await waitFor(async () => expect(await kit.committed(t.group, t.input)).toEqual(high));
+  });
+
+  it('a key that keeps failing retryably does not delay other keys of its partition, then goes to the dead-letter topic', async () => {
+    const t = await kit.topics(1);
+    const handler = new FakeHandler('http', {
+      behaviour: (envelope) => {
+        if ((envelope.payload as { broken?: boolean }).broken) throw new InfraConnectionError('dependency down', { transportType: 'http', target: 'dep:80' });
+        return { ok: true };
+      },
+    });
+    await startHost(t, handler, { retry: true });
+    const out = await kit.reader(t.output);
+    const dlq = await kit.reader(t.deadLetter);
+    const producer = await kit.producer();
+    const broken = wireEnvelope({ operation: 'http.fake', payload: { broken: true }, correlation_id: '0000000b-0000-4000-8000-00000000000b' });
+    const others = Array.from({ length: 20 }, (_, n) => wireEnvelope({ operation: 'http.fake', payload: { n } }));
+    await producer.send({ topic: t.input, messages: [broken, ...others].map((e) => ({ key: e.correlation, value: e.text })) });
+    // All 20 other keys are answered while the broken key is still retrying (3 attempts, 100 ms apart).
+    await waitFor(() => expect(out.filter((r) => parse(r).success === true)).toHaveLength(20), 10_000, 5);
+    expect(dlq).toHaveLength(0);
+    await waitFor(() => expect(dlq).toHaveLength(1));
+    expect(parse(dlq[0] as ReadRecord)).toMatchObject({ error: { code: 'INFRA_CONNECTION_ERROR' }, attempts: 3 });
+    expect(handler.calls.filter((c) => (c.envelope.payload as { broken?: boolean }).broken)).toHaveLength(3);
+  });
+
+  it('keeps the per-key order of 1,000 envelopes on 10 keys with random handler delays', async () => {
+    const t = await kit.topics(2);
+    const handler = new FakeHandler('http', {
+      behaviour: async (envelope: OnexEnvelope) => {
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 4)));
+        return envelope.payload;
+      },
+    });
+    await startHost(t, handler, { maxInFlight: 32 });
+    const out = await kit.reader(t.output);
+    const producer = await kit.producer();
+    const keys = Array.from({ length: 10 }, (_, k) => `0000000${k}-0000-4000-8000-000000000000`);
+    const sent: { key: string; seq: number }[] = [];
+    for (let batch = 0; batch < 10; batch += 1) {
+      const messages = Array.from({ length: 100 }, (_, i) => {
+        const seq = batch * 100 + i;
+        const key = keys[seq % 10] as string;
+        sent.push({ key, seq });
+        return { key, value: wireEnvelope({ operation: 'http.fake', payload: { seq }, correlation_id: key }).text };
+      });
+      await producer.send({ topic: t.input, messages });
+    }
+    await waitFor(() => expect(out).toHaveLength(1000), 60_000);
+    for (const key of keys) {
+      const produced = sent.filter((s) => s.key === key).map((s) => s.seq);
+      const answered = out.filter((r) => r.key === key).map((r) => (parse(r).payload as { seq: number }).seq);
+      expect(answered).toEqual(produced);
+    }
+    // Different keys did run in parallel.
+    expect(handler.maxActive).toBeGreaterThan(1);
+  });
+
+  it('pauses fetching under a burst of 20x max_in_flight on slow handlers, stays bounded, and completes everything', async () => {
+    const t = await kit.topics(1);
+    const handler = new FakeHandler('http', {
+      behaviour: async (envelope: OnexEnvelope) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return envelope.payload;
+      },
+    });
+    const host = await startHost(t, handler, { maxInFlight: 8, extraBusConfig: ['max_inflight_envelopes: 40', 'pause_consumption_threshold: 30'] });
+    const out = await kit.reader(t.output);
+    const producer = await kit.producer();
+    const total = 8 * 20;
+    await producer.send({ topic: t.input, messages: Array.from({ length: total }, (_, n) => ({ value: wireEnvelope({ operation: 'http.fake', payload: { n } }).text })) });
+    let sawPaused = false;
+    let maxUnfinished = 0;
+    await waitFor(async () => {
+      const h = await host.bus.healthCheck();
+      sawPaused ||= h.paused === true;
+      maxUnfinished = Math.max(maxUnfinished, Number(h.unfinished));
+      expect(out).toHaveLength(total);
+    }, 60_000, 10);
+    expect(sawPaused).toBe(true);
+    expect(maxUnfinished).toBeLessThanOrEqual(40);
+    expect(handler.maxActive).toBeLessThanOrEqual(8);
+    await waitFor(async () => expect((await host.bus.healthCheck()).paused).toBe(false));
+  });
+});
