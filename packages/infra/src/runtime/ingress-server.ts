@@ -36,7 +36,8 @@ function sendJson(res: http.ServerResponse, status: number, body: string): void 
  *
  * - `POST /v1/envelopes`: an envelope (or a plain request object) in, its response
  *   envelope out (200; 400 invalid, 503 not running, 504 no response in time).
- * - `GET /health/live`, `GET /health/ready` (200 only while running), `GET /health/handlers`.
+ * - `GET /health/live`, `GET /health/ready` (200 only while running and the bus is ready),
+ *   `GET /health/handlers` (handlers plus a `bus` section).
  */
 export async function startIngressServer(host: RuntimeHostProcess, options: IngressOptions = {}): Promise<IngressServer> {
   const logger = options.logger ?? silentLogger;
@@ -83,11 +84,11 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
       return;
     }
     if (route === 'GET /health/handlers') {
-      host
-        .handlerHealth()
-        .then((handlers) => {
+      Promise.all([host.handlerHealth(), host.bus.healthCheck()])
+        .then(([handlers, bus]) => {
           const healthy = host.health().ready && handlers.every((h) => h.healthy);
-          sendJson(res, healthy ? 200 : 503, JSON.stringify({ state: host.health().state, handlers }));
+          // The bus section: for Kafka the group, assigned partitions, lag and paused state.
+          sendJson(res, healthy ? 200 : 503, JSON.stringify({ state: host.health().state, handlers, bus }));
         })
         .catch(() => sendJson(res, 500, JSON.stringify({ handlers: [] })));
       return;
