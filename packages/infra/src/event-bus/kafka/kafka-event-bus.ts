@@ -105,6 +105,9 @@ export class KafkaEventBus implements ProtocolEventBus {
   #highWatermarks = new Map<number, bigint>();
   #counts = { delivered: 0, finished: 0, deadLettered: 0, released: 0, duplicatesSkipped: 0, commits: 0, rebalances: 0 };
   #idleWaiters: Array<() => void> = [];
+  /** Records waiting for the next produce request, with the settlements waiting on them. */
+  #outbox: { records: OutboundRecord[]; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> } = { records: [], waiters: [] };
+  #sending = false;
 
   constructor(options: KafkaEventBusOptions) {
     this.#client = options.client;
@@ -272,7 +275,7 @@ export class KafkaEventBus implements ProtocolEventBus {
   async #sendDurably(records: readonly OutboundRecord[], entry: Entry): Promise<void> {
     for (let delay = 200; ; delay = Math.min(delay * 2, 5_000)) {
       try {
-        await this.#client.send(records);
+        await this.#produce(records);
         this.#brokerError = undefined;
         return;
       } catch (error) {
@@ -281,6 +284,36 @@ export class KafkaEventBus implements ProtocolEventBus {
         this.#logger.warn({ partition: entry.record.partition, offset: entry.record.offset, retry_in_ms: delay, err: mapped.toLogFields() }, 'outputs not acknowledged by the broker yet; retrying');
         await this.#scheduler.sleep(delay);
       }
+    }
+  }
+
+  /**
+   * Group commit for produce requests: one request in flight (the idempotent producer
+   * allows no more), and whatever settles meanwhile goes out together in the next one.
+   */
+  #produce(records: readonly OutboundRecord[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#outbox.records.push(...records);
+      this.#outbox.waiters.push({ resolve, reject });
+      if (!this.#sending) void this.#flushOutbox();
+    });
+  }
+
+  async #flushOutbox(): Promise<void> {
+    this.#sending = true;
+    try {
+      while (this.#outbox.waiters.length > 0) {
+        const batch = this.#outbox;
+        this.#outbox = { records: [], waiters: [] };
+        try {
+          await this.#client.send(batch.records);
+          for (const w of batch.waiters) w.resolve();
+        } catch (error) {
+          for (const w of batch.waiters) w.reject(error);
+        }
+      }
+    } finally {
+      this.#sending = false;
     }
   }
 
