@@ -94,6 +94,72 @@ describe('onex-runtime-host describe', () => {
       expect.objectContaining({ slug: 'order_calculator', kind: 'compute' }),
     ]);
   });
+
+  const KAFKA_CONTRACT = (extra: string[] = []) =>
+    [
+      'runtime:',
+      '  name: "orders"',
+      '  version: "1.0.0"',
+      '  event_bus:',
+      '    kind: kafka',
+      '    config:',
+      '      bootstrap_servers: "${KAFKA_BOOTSTRAP_SERVERS}"',
+      '      consumer_group: "orders-hosts"',
+      ...extra,
+      '      topics:',
+      '        input: "onex.acme.orders.cmd.v1"',
+      '        output: "onex.acme.orders.evt.v1"',
+      '  handlers:',
+      '    - type: http',
+      '  nodes: []',
+      '',
+    ].join('\n');
+
+  it('shows every Kafka setting, defaults filled in, and validate, run --dry-run agree on it', async () => {
+    const file = await contractFile('kafka.yaml', KAFKA_CONTRACT(['      max_inflight_envelopes: 50']));
+    const r = await runBin(['describe', file, '--json']);
+    expect(r.code).toBe(0);
+    const wiring = JSON.parse(r.stdout) as { event_bus: Record<string, unknown>; idempotency: Record<string, unknown> };
+    expect(wiring.event_bus).toEqual({
+      kind: 'kafka',
+      input_topic: 'onex.acme.orders.cmd.v1',
+      output_topic: 'onex.acme.orders.evt.v1',
+      dead_letter_topic: 'onex.acme.orders.error.v1',
+      bootstrap_servers: ['${KAFKA_BOOTSTRAP_SERVERS}'],
+      consumer_group: 'orders-hosts',
+      client_id: 'orders',
+      delivery: 'at_least_once',
+      max_inflight_envelopes: 50,
+      pause_consumption_threshold: 50,
+      commit_interval_ms: 200,
+      session_timeout_ms: 30_000,
+      heartbeat_interval_ms: 3_000,
+      rebalance_timeout_ms: 60_000,
+      stall_timeout_ms: 60_000,
+      connection_timeout_ms: 3_000,
+      request_timeout_ms: 30_000,
+      auto_offset_reset: 'earliest',
+    });
+    expect(wiring.idempotency).toMatchObject({ store: 'memory', on_interrupted: 'reexecute' });
+    expect((await runBin(['validate', file])).code).toBe(0);
+    // Wiring needs the brokers but not a running broker.
+    const dry = await runBin(['run', file, '--dry-run'], { KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:1' });
+    expect(dry.stdout).toContain('valid and wired');
+    expect(dry.code).toBe(0);
+    const noEnv = await runBin(['run', file, '--dry-run'], { KAFKA_BOOTSTRAP_SERVERS: '' });
+    expect(noEnv.code).toBe(3);
+    expect(noEnv.stderr).toContain('bootstrap_servers must list brokers as host:port');
+  });
+
+  it('refuses a pause threshold above the in-flight cap in validate and in run alike', async () => {
+    const file = await contractFile('kafka-bad.yaml', KAFKA_CONTRACT(['      max_inflight_envelopes: 10', '      pause_consumption_threshold: 20']));
+    const v = await runBin(['validate', file]);
+    expect(v.code).toBe(1);
+    expect(v.stderr).toMatch(/:10:\d+ error CONTRACT_INVALID_VALUE/);
+    expect(v.stderr).toContain('must not exceed max_inflight_envelopes (10)');
+    const run = await runBin(['run', file, '--dry-run'], { KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:9092' });
+    expect(run.code).toBe(1);
+  });
 });
 
 const LOCAL_CONTRACT = ['runtime:', '  name: "devbox"', '  version: "1.0.0"', '  event_bus:', '    kind: "inmemory"', '  handlers:', '    - type: "local"', '  nodes: []', '  ingress:', '    port: 0', ''].join('\n');

@@ -1,4 +1,4 @@
-import { formatIssue } from '@onex/core';
+import { formatIssue, type EventBusConfig } from '@onex/core';
 import { HandlerBootstrapSource } from '@onex/infra';
 import { BUILTIN_IMPLEMENTATIONS } from '../builtin-nodes.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -17,7 +17,8 @@ export async function describeWiring(file: string, options: { dev: boolean }) {
     ok: true as const,
     wiring: {
       runtime: { name: r.name, version: r.version, max_in_flight: r.maxInFlight, drain_timeout_ms: r.drainTimeoutMs },
-      event_bus: { kind: r.eventBus.kind, input_topic: r.eventBus.topics.input, output_topic: r.eventBus.topics.output, max_queue_size: r.eventBus.maxQueueSize },
+      event_bus: eventBusWiring(r.eventBus),
+      idempotency: { store: r.idempotency.store, ttl_ms: r.idempotency.ttlMs, lease_ms: r.idempotency.leaseMs, on_interrupted: r.idempotency.onInterrupted, ...(r.idempotency.store === 'memory' ? { max_entries: r.idempotency.maxEntries } : {}) },
       ingress: r.ingress.enabled ? { url: `http://${r.ingress.host}:${r.ingress.port}`, request_timeout_ms: r.ingress.requestTimeoutMs } : null,
       handlers: r.handlers.filter((h) => h.enabled).map((h) => {
         const d = descriptors.find((x) => x.handlerType === h.type);
@@ -28,6 +29,32 @@ export async function describeWiring(file: string, options: { dev: boolean }) {
         return { slug: d.slug, kind: d.kind, operations: [...d.allowedOperations], description: d.description ?? null };
       }),
     },
+  };
+}
+
+/** The bus section: every setting the bus runs with, defaults filled in (brokers as written: placeholders are not expanded here). */
+function eventBusWiring(bus: EventBusConfig) {
+  const topics = { input_topic: bus.topics.input, output_topic: bus.topics.output };
+  if (bus.kind === 'inmemory') return { kind: bus.kind, ...topics, max_queue_size: bus.maxQueueSize };
+  const k = bus.kafka;
+  return {
+    kind: bus.kind,
+    ...topics,
+    dead_letter_topic: bus.topics.deadLetter,
+    bootstrap_servers: [...bus.bootstrapServers],
+    consumer_group: bus.consumerGroup,
+    client_id: bus.clientId,
+    delivery: k.delivery,
+    max_inflight_envelopes: k.maxInflightEnvelopes,
+    pause_consumption_threshold: k.pauseConsumptionThreshold,
+    commit_interval_ms: k.commitIntervalMs,
+    session_timeout_ms: k.sessionTimeoutMs,
+    heartbeat_interval_ms: k.heartbeatIntervalMs,
+    rebalance_timeout_ms: k.rebalanceTimeoutMs,
+    stall_timeout_ms: k.stallTimeoutMs,
+    connection_timeout_ms: k.connectionTimeoutMs,
+    request_timeout_ms: k.requestTimeoutMs,
+    auto_offset_reset: k.autoOffsetReset,
   };
 }
 
@@ -44,6 +71,13 @@ export async function describeCommand(file: string, options: { dev: boolean; jso
   }
   io.out(`runtime ${w.runtime.name} ${w.runtime.version} (max_in_flight ${w.runtime.max_in_flight}, drain ${w.runtime.drain_timeout_ms} ms)`);
   io.out(`event bus: ${w.event_bus.kind}  in: ${w.event_bus.input_topic}  out: ${w.event_bus.output_topic}`);
+  if (w.event_bus.kind === 'kafka' && 'consumer_group' in w.event_bus) {
+    const b = w.event_bus;
+    io.out(`  dead letters: ${b.dead_letter_topic}  brokers: ${b.bootstrap_servers.join(',')}  group: ${b.consumer_group}  client: ${b.client_id}`);
+    io.out(`  delivery: ${b.delivery}  max_inflight_envelopes: ${b.max_inflight_envelopes}  pause at: ${b.pause_consumption_threshold}  commit every: ${b.commit_interval_ms} ms`);
+    io.out(`  session: ${b.session_timeout_ms} ms  heartbeat: ${b.heartbeat_interval_ms} ms  stall: ${b.stall_timeout_ms} ms  offset reset: ${b.auto_offset_reset}`);
+  }
+  io.out(`idempotency: ${w.idempotency.store} (ttl ${w.idempotency.ttl_ms} ms, lease ${w.idempotency.lease_ms} ms, on_interrupted ${w.idempotency.on_interrupted})`);
   io.out(`ingress: ${w.ingress ? w.ingress.url : 'disabled'}`);
   io.out('handlers:');
   for (const h of w.handlers) io.out(`  - ${h.type} (${h.category ?? '?'}): ${h.operations.join(', ')}`);

@@ -80,7 +80,20 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
   }
 
   const example = exampleEnvelope(built.nodes.map((n) => n.describe()));
-  logger.info({ runtime: r.name, input_topic: r.eventBus.topics.input, output_topic: r.eventBus.topics.output, ingress: ingress?.url ?? null }, 'runtime host ready');
+  logger.info(
+    {
+      runtime: r.name,
+      event_bus: r.eventBus.kind,
+      input_topic: r.eventBus.topics.input,
+      output_topic: r.eventBus.topics.output,
+      ...(r.eventBus.kind === 'kafka' ? { dead_letter_topic: r.eventBus.topics.deadLetter, consumer_group: r.eventBus.consumerGroup, host_id: host.hostId } : {}),
+      ingress: ingress?.url ?? null,
+    },
+    'runtime host ready',
+  );
+  if (r.eventBus.kind === 'kafka') {
+    io.out(`ready: ${r.name} consuming ${r.eventBus.topics.input} as group ${r.eventBus.consumerGroup}; answers on ${r.eventBus.topics.output}, dead letters on ${r.eventBus.topics.deadLetter}`);
+  }
   if (ingress) {
     io.out(`ready: ${r.name} listening on ${ingress.url} — try:\n  curl -s -X POST ${ingress.url}/v1/envelopes -H 'content-type: application/json' -d '${JSON.stringify(example)}'`);
   }

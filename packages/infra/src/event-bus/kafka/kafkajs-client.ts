@@ -72,8 +72,16 @@ export class KafkajsClient implements KafkaClient {
       retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 8 },
     });
     // Idempotent with acks=all (kafkajs refuses idempotence with other acks); one request in
-    // flight, which kafkajs needs for idempotence; retries go on through broker restarts.
-    this.#producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    // flight, which kafkajs needs for idempotence. Unlimited retries (kafkajs's own default
+    // for idempotence; a cap could break its sequence numbers): a send waits out a broker
+    // restart instead of failing, and the settlement waiting on it simply takes longer.
+    this.#producer = this.#kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
+    });
     // Health probes must fail fast rather than retry through an outage.
     this.#admin = this.#kafka.admin({ retry: { retries: 0 } });
   }
