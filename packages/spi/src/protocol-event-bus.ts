@@ -95,6 +95,12 @@ export interface EventBusReadiness {
 export interface ProtocolEventBus {
   readonly kind: string;
   /**
+   * Whether a message may be delivered more than once (an at-least-once transport such as
+   * Kafka). The host then checks every message against its idempotency store; a bus that
+   * never redelivers (in-memory) spares it that. Absent means true: the safe assumption.
+   */
+  readonly redelivers?: boolean;
+  /**
    * Publishes an envelope to `topic`. Resolves once the bus accepted it (Kafka: the broker
    * acknowledged it); waits (rather than growing memory) when the topic is full. Never
    * modifies the envelope.

@@ -88,8 +88,14 @@ export class InMemoryIdempotencyStore implements ProtocolIdempotencyStore {
   readonly #now: () => number;
   /** Insertion order is claim order: the eviction order of last resort. */
   readonly #pending = new Map<string, PendingEntry>();
-  /** Insertion order is completion order, hence expiry order. */
   readonly #completed = new Map<string, CompletedEntry>();
+  /**
+   * Completion order, hence expiry and eviction order. A queue beside the Map because
+   * iterating a Map from its front after many deletes walks V8's tombstones: that made
+   * every claim O(evicted) once the store was full.
+   */
+  #order: Array<{ readonly envelopeId: string; readonly entry: CompletedEntry }> = [];
+  #orderHead = 0;
   #bytes = 0;
   /**
    * Expiry of the oldest completed entry, or earlier (it is not raised when that entry
@@ -161,11 +167,9 @@ export class InMemoryIdempotencyStore implements ProtocolIdempotencyStore {
     // it is the true result, and storing it prevents another execution.
     const expiresAtMs = now + this.#ttlMs;
     if (this.#completed.size === 0) this.#frontExpiresAtMs = expiresAtMs;
-    this.#completed.set(envelopeId, {
-      expiresAtMs,
-      bytes,
-      claim: Object.freeze({ status: 'completed', response }),
-    });
+    const entry: CompletedEntry = { expiresAtMs, bytes, claim: Object.freeze({ status: 'completed', response }) };
+    this.#completed.set(envelopeId, entry);
+    this.#order.push({ envelopeId, entry });
     this.#bytes += bytes;
     this.#dropExpired(now);
     this.#enforceBounds();
@@ -180,6 +184,8 @@ export class InMemoryIdempotencyStore implements ProtocolIdempotencyStore {
   close(): Promise<void> {
     this.#pending.clear();
     this.#completed.clear();
+    this.#order = [];
+    this.#orderHead = 0;
     this.#bytes = 0;
     this.#frontExpiresAtMs = Number.POSITIVE_INFINITY;
     return Promise.resolve();
@@ -196,21 +202,33 @@ export class InMemoryIdempotencyStore implements ProtocolIdempotencyStore {
    */
   #dropExpired(now: number): void {
     if (now < this.#frontExpiresAtMs) return;
-    for (const [envelopeId, entry] of this.#completed) {
-      if (entry.expiresAtMs > now) {
-        this.#frontExpiresAtMs = entry.expiresAtMs;
+    for (let oldest = this.#oldestCompleted(); oldest !== undefined; oldest = this.#oldestCompleted()) {
+      if (oldest.entry.expiresAtMs > now) {
+        this.#frontExpiresAtMs = oldest.entry.expiresAtMs;
         return;
       }
-      this.#deleteCompleted(envelopeId, entry);
+      this.#deleteCompleted(oldest.envelopeId, oldest.entry);
     }
     this.#frontExpiresAtMs = Number.POSITIVE_INFINITY;
   }
 
+  /** The oldest completed entry still stored (skipping queue slots already deleted or replaced). */
+  #oldestCompleted(): { readonly envelopeId: string; readonly entry: CompletedEntry } | undefined {
+    while (this.#orderHead < this.#order.length) {
+      const slot = this.#order[this.#orderHead] as { readonly envelopeId: string; readonly entry: CompletedEntry };
+      if (this.#completed.get(slot.envelopeId) === slot.entry) return slot;
+      this.#orderHead += 1;
+    }
+    this.#order = [];
+    this.#orderHead = 0;
+    return undefined;
+  }
+
   #enforceBounds(): void {
     while (this.#bytes > this.#maxBytes || this.size > this.#maxEntries) {
-      const oldestCompleted = this.#completed.entries().next();
-      if (!oldestCompleted.done) {
-        this.#deleteCompleted(oldestCompleted.value[0], oldestCompleted.value[1]);
+      const oldestCompleted = this.#oldestCompleted();
+      if (oldestCompleted !== undefined) {
+        this.#deleteCompleted(oldestCompleted.envelopeId, oldestCompleted.entry);
         continue;
       }
       // Only pending claims are left and there are too many of them.
@@ -223,6 +241,11 @@ export class InMemoryIdempotencyStore implements ProtocolIdempotencyStore {
   #deleteCompleted(envelopeId: string, entry: CompletedEntry): void {
     this.#completed.delete(envelopeId);
     this.#bytes -= entry.bytes;
+    // Deleted slots are skipped lazily; the queue is compacted once they are most of it.
+    if (this.#orderHead > 1024 && this.#orderHead * 2 > this.#order.length) {
+      this.#order = this.#order.slice(this.#orderHead);
+      this.#orderHead = 0;
+    }
   }
 }
 

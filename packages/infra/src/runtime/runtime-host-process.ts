@@ -142,6 +142,10 @@ export class RuntimeHostProcess {
   readonly #stopping = new AbortController();
   /** Messages go through the bus to the host (in process); other buses are served directly. */
   readonly #ingressThroughBus: boolean;
+  /** Every message is checked against the idempotency store (the bus may redeliver). */
+  readonly #everyMessageIdempotent: boolean;
+  /** Envelope ids the ingress published and waits for: checked against the store even on a bus that never redelivers. */
+  readonly #ingressIds = new Set<string>();
   #state: RuntimeHostState = 'created';
   #handlers: ProtocolHandler[] = [];
   /** Input first; the output subscription joins on the first `submit()`. */
@@ -172,6 +176,9 @@ export class RuntimeHostProcess {
     this.#leaseMs = options.settings.idempotency?.leaseMs ?? 30_000;
     this.#onInterrupted = options.settings.idempotency?.onInterrupted ?? 'reexecute';
     this.#ingressThroughBus = options.bus instanceof InMemoryEventBus;
+    // An in-memory bus never redelivers; consulting the store for each of its messages
+    // would cost more than the rest of the round trip (see docs/benchmarks.md).
+    this.#everyMessageIdempotent = options.bus.redelivers !== false;
   }
 
   /** This instance's id in idempotency claims and dead-letter records. */
@@ -253,9 +260,21 @@ export class RuntimeHostProcess {
       return sub;
     });
     await this.#outputSubscription;
-    const response = this.#waiters.wait(envelope.envelopeId, timeoutMs);
-    await this.bus.publishEnvelope(envelope, this.settings.inputTopic);
-    const answer = await response;
+    const id = envelope.envelopeId;
+    // A resend while the first attempt is still running waits for that attempt's answer.
+    const running = this.#ingressIds.has(id);
+    const response = this.#waiters.wait(id, timeoutMs);
+    let answer: OnexEnvelope | undefined;
+    if (running) answer = await response;
+    else {
+      this.#ingressIds.add(id);
+      try {
+        await this.bus.publishEnvelope(envelope, this.settings.inputTopic);
+        answer = await response;
+      } finally {
+        this.#ingressIds.delete(id);
+      }
+    }
     if (answer) return { status: 'ok', envelope: answer };
     if (this.#state !== 'running') {
       return { status: 'unavailable', envelope: this.#errorFor(envelope, new RuntimeHostError('Runtime host stopped before this envelope was processed', { code: 'SHUTTING_DOWN', hint: 'Send it again to a running instance; it was not executed.' })) };
@@ -456,7 +475,8 @@ export class RuntimeHostProcess {
     }
     if (message.headers !== undefined) envelope = this.#reconcileHeaders(message, envelope);
     envelope = this.#withCorrelation(envelope);
-    const result = await this.#execute(envelope);
+    const viaIngress = this.#ingressIds.has(envelope.envelopeId);
+    const result = await this.#execute(envelope, this.#everyMessageIdempotent || viaIngress);
     return result === undefined ? undefined : { envelope: result.response, attempts: result.attempts };
   }
 
@@ -496,16 +516,18 @@ export class RuntimeHostProcess {
    * under the handler's retry policy. Undefined when abandoned because the host is stopping
    * (its claim is released, so the redelivery executes at once).
    */
-  async #execute(envelope: OnexEnvelope): Promise<{ response: OnexEnvelope; attempts: number } | undefined> {
+  async #execute(envelope: OnexEnvelope, idempotent = true): Promise<{ response: OnexEnvelope; attempts: number } | undefined> {
     const policy = this.settings.retryPolicies?.[resolveHandlerType(envelope)];
     const maxAttempts = 1 + (policy?.maxRetries ?? 0);
     const id = envelope.envelopeId;
     for (let attempt = 1; ; attempt += 1) {
       let response: OnexEnvelope;
       try {
-        const claim = await this.#claim(envelope);
-        if (claim === 'abandon') return undefined;
-        if (claim !== 'claimed') return claim;
+        if (idempotent) {
+          const claim = await this.#claim(envelope);
+          if (claim === 'abandon') return undefined;
+          if (claim !== 'claimed') return claim;
+        }
         response = await this.#runtime.routeEnvelope(envelope);
       } catch (error) {
         // The store itself failed (e.g. its database is down): as retryable as the failure.
@@ -513,7 +535,7 @@ export class RuntimeHostProcess {
       }
       const retry = response.success === false && response.error?.retryable === true && attempt < maxAttempts && policy !== undefined;
       if (!retry) {
-        await this.#complete(id, response);
+        if (idempotent) await this.#complete(id, response);
         return { response, attempts: attempt };
       }
       const delayMs = backoffDelayMs(policy, attempt, this.#scheduler.random());
@@ -523,7 +545,7 @@ export class RuntimeHostProcess {
       );
       await this.#scheduler.sleep(delayMs, this.#stopping.signal);
       if (this.#stopping.signal.aborted) {
-        await this.#releaseClaim(id);
+        if (idempotent) await this.#releaseClaim(id);
         return undefined;
       }
     }

@@ -12,6 +12,11 @@ import { RuntimeHostProcess, type RuntimeHostSettings } from '../../src/runtime/
 import { systemScheduler, type Scheduler } from '../../src/runtime/scheduler.js';
 import { COMPATIBLE_VERSION_FACTS, Cleanup, FakeHandler, FakeHandlerSource, INPUT_TOPIC, OUTPUT_TOPIC, RecordingBus, eventually, requestFactory, testSettings } from './fakes.js';
 
+/** The in-memory bus, declaring itself at-least-once like Kafka: every message is checked against the store. */
+class RedeliveringBus extends RecordingBus {
+  override readonly redelivers = true;
+}
+
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
@@ -35,8 +40,8 @@ function recordingLogger(): { logger: Logger; warnings: Array<{ fields: Record<s
   return { logger, warnings };
 }
 
-async function startHost(handler: FakeHandler, options: { settings?: Partial<RuntimeHostSettings>; store?: InMemoryIdempotencyStore; logger?: Logger; scheduler?: Scheduler } = {}) {
-  const bus = new RecordingBus();
+async function startHost(handler: FakeHandler, options: { settings?: Partial<RuntimeHostSettings>; store?: InMemoryIdempotencyStore; logger?: Logger; scheduler?: Scheduler; redelivers?: boolean } = {}) {
+  const bus = options.redelivers === false ? new RecordingBus() : new RedeliveringBus();
   const host = new RuntimeHostProcess({
     settings: testSettings(options.settings),
     bus,
@@ -68,9 +73,20 @@ describe('host: idempotent execution', () => {
     expect(host.health().replayed).toBe(1);
   });
 
+  it('on a bus that never redelivers, spares the store: a second publish is a new request', async () => {
+    const handler = new FakeHandler('http');
+    const { bus, outputs } = await startHost(handler, { redelivers: false });
+    const envelope = request({ operation: 'http.get', payload: {} });
+    await bus.publishEnvelope(envelope, INPUT_TOPIC);
+    await bus.publishEnvelope(envelope, INPUT_TOPIC);
+    await eventually(() => expect(outputs()).toHaveLength(2));
+    expect(handler.calls).toHaveLength(2);
+  });
+
   it('gives an ingress client that resends after a timeout the first result, not a second execution', async () => {
     const handler = new FakeHandler('http');
-    const { host } = await startHost(handler);
+    // The ingress uses the store even on a bus that never redelivers.
+    const { host } = await startHost(handler, { redelivers: false });
     const wire = { envelope_id: '00000000-0000-4000-8000-0000000000b2', operation: 'http.get', payload: { once: true } };
     const first = await host.submit(wire, 5_000);
     const again = await host.submit(wire, 5_000);
@@ -187,5 +203,22 @@ describe('host: transport headers', () => {
     await bus.publish({ topic: INPUT_TOPIC, value: bare, headers: { correlation_id: '00000000-0000-4000-8000-0000000000d2' } });
     await eventually(() => expect(outputs()).toHaveLength(2));
     expect(outputs()[1]?.correlationId).toBe('00000000-0000-4000-8000-0000000000d2');
+  });
+});
+
+describe('host: ingress resends while the first attempt runs', () => {
+  it('joins the running attempt instead of executing again', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const handler = new FakeHandler('http', { behaviour: async () => { await gate; return { done: true }; } });
+    const { host } = await startHost(handler, { redelivers: false });
+    const wire = { envelope_id: '00000000-0000-4000-8000-0000000000e3', operation: 'http.get', payload: {} };
+    const first = host.submit(wire, 5_000);
+    await eventually(() => expect(handler.calls).toHaveLength(1));
+    const second = host.submit(wire, 5_000);
+    release();
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.envelope.envelopeId).toBe(b.envelope.envelopeId);
+    expect(handler.calls).toHaveLength(1);
   });
 });

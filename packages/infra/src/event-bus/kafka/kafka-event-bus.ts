@@ -72,6 +72,8 @@ const decoder = new TextDecoder();
 
 export class KafkaEventBus implements ProtocolEventBus {
   readonly kind = 'kafka';
+  /** At least once: a crash or a rebalance delivers uncommitted records again. */
+  readonly redelivers = true;
   readonly #client: KafkaClient;
   readonly #settings: KafkaEventBusSettings;
   readonly #logger: Logger;
