@@ -2,13 +2,14 @@
  * `pnpm bench`: runs every measure and prints ONE table, each ONEX figure next to its
  * baseline from this same run and the ratio between them, plus the machine it ran on.
  *
- *   node --expose-gc src/run.mjs [--only=direct,handlers,bus,effect,rss] [--reps=3]
+ *   node --expose-gc src/run.mjs [--only=direct,handlers,bus,effect,rss,kafka] [--reps=3]
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { busMeasures, effectMeasures } from './measures/bus.mjs';
 import { directMeasures } from './measures/direct.mjs';
 import { PG_URL, handlerMeasures, pgTarget } from './measures/handlers.mjs';
+import { KAFKA_BROKERS, kafkaMeasures } from './measures/kafka.mjs';
 import { rssMeasures } from './measures/rss.mjs';
 import { MOLECULER_VERSION } from './lib/moleculer.mjs';
 import { renderTable } from './lib/table.mjs';
@@ -27,7 +28,7 @@ const cpus = os.cpus();
 const machine = [
   `machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
   `runtime: Node ${process.version} (${process.platform}/${process.arch}), Moleculer ${MOLECULER_VERSION}, GC between runs: ${typeof globalThis.gc === 'function' ? 'yes' : 'no (run with --expose-gc)'}`,
-  `services: PostgreSQL ${pgTarget(PG_URL)}${process.env.ONEX_PG_URL ? ' (from ONEX_PG_URL)' : ' (set ONEX_PG_URL to change)'}; HTTP server in a child process on 127.0.0.1`,
+  `services: PostgreSQL ${pgTarget(PG_URL)}${process.env.ONEX_PG_URL ? ' (from ONEX_PG_URL)' : ' (set ONEX_PG_URL to change)'}; Kafka ${KAFKA_BROKERS}${process.env.ONEX_KAFKA_BROKERS ? ' (from ONEX_KAFKA_BROKERS)' : ' (set ONEX_KAFKA_BROKERS to change)'}; HTTP server in a child process on 127.0.0.1`,
   `date: ${new Date().toISOString()}`,
   `method: closed-loop workers; warm-up ${timing.warmupMs} ms then a fixed iteration count sized to ~${timing.budgetMs} ms; median of ${reps} repetitions, subject and baseline alternating`,
 ];
@@ -42,6 +43,8 @@ const measures = [
   ['bus', () => busMeasures(timing)],
   ['effect', () => effectMeasures(timing)],
   ['rss', () => rssMeasures({ reps })],
+  // Last: it loads kafkajs and opens broker connections in this process; its subjects run in child processes.
+  ['kafka', () => kafkaMeasures({ reps })],
 ];
 
 const started = performance.now();
