@@ -320,17 +320,9 @@ describe('KafkaEventBus: settlement', () => {
     expect(t.client.sentTo(OUTPUT)).toHaveLength(0);
   });
 
-  // BUG (kafka-event-bus.ts #settle): `entry.settled` is set only after the outputs were
-  // acknowledged, so a second settle() issued while the first one's send is still pending
-  // passes the "settled twice" check. Expected: the second call rejects, outputs are sent once,
-  // the next record of the key is delivered once. Actual (lane A with offsets 0,1,2, settle(0)
-  // twice while the send is held): both calls resolve, send is called twice, health counts
-  // `finished: 2` and `unfinished` one too low, and the lane is advanced twice, so offset 1 is
-  // handed to the subscriber twice, concurrently with itself (delivered 0,1,1).
-  // Fix: mark the entry as settling before the first await (e.g. `entry.settling = true`, or
-  // keep the settle promise on the entry and reject callers that find one).
-  // `it.fails` keeps the suite green while the bug stands and turns red once it is fixed.
-  it.fails('rejects a second settle issued while the first one is still being made durable', async () => {
+  // Regression: a second settle() while the first one's outputs were still in flight used
+  // to pass the check, send the outputs twice and hand the key's next record out twice.
+  it('rejects a second settle issued while the first one is still being made durable', async () => {
     const t = await startBus();
     t.client.deliver([
       { offset: 0, key: 'A' },
@@ -490,18 +482,9 @@ describe('KafkaEventBus: rebalances', () => {
     // 0 finished, 1 was still being processed: only 0 is committed.
     expect(t.client.committedOffsets()).toEqual(['1']);
   });
-  // BUG (kafka-event-bus.ts #onGroupJoin/#revoke): resuming is checked only when a record
-  // settles. A revocation that releases the queued records which had paused the topic lowers
-  // `unfinished` without that check; when nothing is left in processing, no settle ever comes,
-  // so the topic stays paused for good (KafkajsClient even re-applies the pause on every
-  // join) and the kept partitions are never fetched again. Readiness stays `{ ready: true }`
-  // meanwhile: the stall checks need unfinished > 0 or not paused. Reached when a heartbeat
-  // inside onBatch reports the rebalance (the bus holds queued records, lets the ones in
-  // processing finish, then the join moves their partition away). Expected: resumed after
-  // the join. Actual: `paused: true`, flowLog ends with `pause:<topic>`, unfinished 0.
-  // Fix: after revoking in #onGroupJoin, `if (this.#paused && this.#unfinished <=
-  // Math.floor(threshold / 2)) this.#resume()` (the same check #settle makes).
-  it.fails('resumes fetching when a revocation releases the queued records that had paused it', async () => {
+  // Regression: a revocation that released the queued records which had paused the topic
+  // left it paused for good when nothing was in processing (no settle came to resume it).
+  it('resumes fetching when a revocation releases the queued records that had paused it', async () => {
     const t = await startBus({ join: [0, 1], settings: { commitIntervalMs: 600_000 } });
     // Nine records of one key on partition 1: one in processing, eight queued, so fetching pauses.
     const batch = t.client.deliver(
@@ -580,14 +563,9 @@ describe('KafkaEventBus: readiness', () => {
     expect(t.bus.readiness()).toEqual({ ready: true });
   });
 
-  // BUG (kafka-event-bus.ts #probe): lag is counted only from a partition's watermark or last
-  // commit; while nothing has finished on a partition since this host took it (first records
-  // after a start or a rejoin), both are undefined and the lag stays 0. The stall check needs
-  // lag > 0, so a host whose first records hang is reported ready forever. Expected: not
-  // ready after stallTimeoutMs. Actual: `{ ready: true }`. (The line "Nothing finished yet
-  // here: all of it is lag" adds `0n`.) Fix: when nothing is finished, measure from the
-  // lowest offset in hand (high − first tracked offset), or from the group's committed offset.
-  it.fails('is not ready when the first records taken in never finish for stallTimeoutMs', async () => {
+  // Regression: with nothing finished yet on a partition the lag read as 0, so a host whose
+  // first records hung was reported ready forever.
+  it('is not ready when the first records taken in never finish for stallTimeoutMs', async () => {
     const t = await startBus();
     t.client.highWatermarkMap.set(0, 2n);
     t.client.deliver(distinct([0, 1]));

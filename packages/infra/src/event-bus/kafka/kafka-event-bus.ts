@@ -58,6 +58,8 @@ interface Entry {
   readonly tracked: TrackedOffset;
   readonly lane: string;
   delivered: boolean;
+  /** settle() was called (its outputs may still be on their way). */
+  settling: boolean;
   settled: boolean;
 }
 
@@ -207,7 +209,7 @@ export class KafkaEventBus implements ProtocolEventBus {
     const key = record.key !== null && record.key.length > 0 ? decoder.decode(record.key) : record.headers.correlation_id;
     // Without a key there is nothing to order by: the record gets a lane of its own.
     const lane = key === undefined ? `${progress.partition}@${record.offset}` : `${progress.partition}:${key}`;
-    const entry: Entry = { record, progress, tracked: progress.track(BigInt(record.offset)), lane, delivered: false, settled: false };
+    const entry: Entry = { record, progress, tracked: progress.track(BigInt(record.offset)), lane, delivered: false, settling: false, settled: false };
     this.#unfinished += 1;
     const waiting = this.#lanes.get(lane);
     if (waiting) waiting.push(entry);
@@ -254,12 +256,21 @@ export class KafkaEventBus implements ProtocolEventBus {
   }
 
   async #settle(entry: Entry, settlement: MessageSettlement): Promise<void> {
-    if (entry.settled) throw new EventBusError(`Record ${entry.record.partition}@${entry.record.offset} was settled twice`, { code: 'INTERNAL_ERROR' });
+    // Checked before the first await: a second call while the first one's outputs are in
+    // flight would send them twice and advance the key's lane twice.
+    if (entry.settling) throw new EventBusError(`Record ${entry.record.partition}@${entry.record.offset} was settled twice`, { code: 'INTERNAL_ERROR' });
+    entry.settling = true;
     const records = settlement.outputs.map((o) => envelopeRecord(o.envelope, o.topic));
     if (settlement.kind === 'dead_letter') {
       records.push(deadLetterRecord(entry.record, settlement.reason, this.#settings.deadLetterTopic, this.#settings.hostId, new Date(this.#scheduler.now())));
     }
-    await this.#sendDurably(records, entry);
+    try {
+      await this.#sendDurably(records, entry);
+    } catch (error) {
+      // Not durable (shutting down): the record stays unfinished, to be delivered again.
+      entry.settling = false;
+      throw error;
+    }
     entry.settled = true;
     entry.tracked.done = true;
     this.#unfinished -= 1;
@@ -348,6 +359,9 @@ export class KafkaEventBus implements ProtocolEventBus {
     const mine = new Set(assignment.filter((a) => a.topic === this.#settings.inputTopic).map((a) => a.partition));
     const revoked = [...this.#partitions.keys()].filter((p) => !mine.has(p));
     for (const p of revoked) this.#revoke(p);
+    // Releasing a revoked partition's queue may be what brings us under the mark: no settle
+    // would come to resume fetching for the partitions we keep.
+    if (this.#paused && this.#unfinished <= Math.floor(this.#settings.pauseConsumptionThreshold / 2)) this.#resume();
     for (const p of mine) if (!this.#partitions.has(p)) this.#partitions.set(p, new PartitionProgress(this.#settings.inputTopic, p));
     this.#memberId = memberId;
     this.#state = 'joined';
@@ -454,10 +468,9 @@ export class KafkaEventBus implements ProtocolEventBus {
       let lag = 0n;
       for (const progress of this.#partitions.values()) {
         const high = this.#highWatermarks.get(progress.partition);
-        const at = progress.watermark() ?? progress.committed;
+        // Nothing finished here yet: everything from the first record in hand is lag.
+        const at = progress.watermark() ?? progress.committed ?? progress.firstOffset;
         if (high !== undefined && at !== undefined && high > at) lag += high - at;
-        // Nothing finished yet here: all of it is lag until the first commit.
-        if (high !== undefined && at === undefined && high > 0n && progress.unfinished === 0) lag += 0n;
       }
       this.#lag = lag;
     } catch (error) {

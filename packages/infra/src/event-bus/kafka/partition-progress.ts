@@ -19,12 +19,18 @@ export class PartitionProgress {
   #highest = -1n;
   /** Next offset to read once everything taken in so far is finished. */
   #doneUpTo: bigint | undefined;
+  #first: bigint | undefined;
   /** Offset last committed, if any. */
   committed: bigint | undefined;
 
   constructor(topic: string, partition: number) {
     this.topic = topic;
     this.partition = partition;
+  }
+
+  /** The first offset taken in since this host got the partition, if any. */
+  get firstOffset(): bigint | undefined {
+    return this.#first;
   }
 
   /** Whether `offset` is new to this partition (not a refetch of work in hand). */
@@ -36,6 +42,7 @@ export class PartitionProgress {
     const entry: TrackedOffset = { offset, done: false };
     this.#entries.push(entry);
     this.#highest = offset;
+    this.#first ??= offset;
     return entry;
   }
 
