@@ -198,10 +198,13 @@ async function startRaw() {
 
 try {
   const subject = config.kind === 'onex' ? await startOnex() : await startRaw();
+  // CPU this process spends from ready to stop: warm-up and measured envelopes, not start-up.
+  const cpuAtReady = process.cpuUsage();
   process.on('message', (/** @type {{ type?: string }} */ message) => {
     if (message?.type !== 'stop') return;
+    const cpu = process.cpuUsage(cpuAtReady);
     subject.stop().then(
-      (stats) => leave({ type: 'stopped', stats }),
+      (stats) => leave({ type: 'stopped', stats: { ...stats, cpu_ms: Math.round((cpu.user + cpu.system) / 1000) } }),
       (error) => leave({ type: 'error', message: `stop failed: ${error instanceof Error ? error.message : String(error)}` }),
     );
   });

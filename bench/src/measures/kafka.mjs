@@ -187,6 +187,7 @@ async function trial(kafkajs, kafka, variant) {
     let expected = 0;
     let lastAt = 0;
     let unexpected = 0;
+    let answerBytes = 0;
     let errors = 0;
     /** @type {(() => void) | undefined} */
     let allAnswered;
@@ -212,6 +213,7 @@ async function trial(kafkajs, kafka, variant) {
           }
           sentAt.delete(key);
           samples.push(now - t);
+          answerBytes += m.value?.length ?? 0;
           // ONEX answers are envelopes: a benchmark of error responses measures nothing.
           if (kind === 'onex' && m.value?.indexOf('"success":true') === -1) errors += 1;
         }
@@ -227,6 +229,7 @@ async function trial(kafkajs, kafka, variant) {
     const phase = async (count) => {
       const messages = Array.from({ length: count }, (_, n) => wireEnvelope(n));
       samples = [];
+      answerBytes = 0;
       expected = count;
       const done = new Promise((resolve) => {
         allAnswered = () => resolve(undefined);
@@ -258,6 +261,7 @@ async function trial(kafkajs, kafka, variant) {
     const stats = await subject.stop();
     subject = undefined;
     if (errors > 0) throw new Error(`${kind}: ${errors} error responses`);
+    const cpuMs = Number(stats.cpu_ms);
     return {
       opsPerSec: (N / elapsedMs) * 1000,
       p50Us: percentile(sorted, 0.5) * 1000,
@@ -265,7 +269,7 @@ async function trial(kafkajs, kafka, variant) {
       meanUs: (elapsedMs * 1000) / N,
       iterations: N,
       elapsedMs,
-      stats: { ...stats, unexpected, producer_done_ms: Math.round(sentMs), elapsed_ms: Math.round(elapsedMs) },
+      stats: { ...stats, cpu_us_per_envelope: Math.round((cpuMs * 1000) / (N + WARMUP)), answer_bytes: Math.round(answerBytes / N), unexpected, producer_done_ms: Math.round(sentMs), elapsed_ms: Math.round(elapsedMs) },
     };
   } finally {
     subject?.kill();
