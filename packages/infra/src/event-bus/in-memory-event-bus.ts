@@ -66,7 +66,7 @@ const closedError = () =>
 export class InMemoryEventBus implements ProtocolEventBus {
   readonly kind = 'inmemory';
   /** Each message is delivered once per subscriber; a resend is a new publish. */
-  readonly redelivers = false;
+  readonly redelivers: boolean = false;
   readonly #maxQueueSize: number;
   readonly #logger: Logger;
   readonly #topics = new Map<string, Topic>();

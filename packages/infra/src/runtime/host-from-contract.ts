@@ -184,11 +184,6 @@ export function createEventBus(
   const bus = r.eventBus;
   if (bus.kind === 'inmemory') return new InMemoryEventBus({ maxQueueSize: bus.maxQueueSize, logger });
   const k = bus.kafka;
-  if (k.delivery === 'exactly_once') {
-    throw new HandlerConfigurationError('event_bus.config.delivery: exactly_once is not available in this build', {
-      hint: 'Use delivery: at_least_once (the default); responses are deduplicated by the idempotency store.',
-    });
-  }
   const client = new KafkajsClient({
     brokers: resolveBootstrapServers(bus.bootstrapServers, options.env ?? {}),
     clientId: bus.clientId,
@@ -206,6 +201,7 @@ export function createEventBus(
     client,
     logger,
     settings: {
+      delivery: k.delivery,
       inputTopic: bus.topics.input,
       deadLetterTopic: bus.topics.deadLetter,
       consumerGroup: bus.consumerGroup,

@@ -129,6 +129,22 @@ export class FakeKafkaClient implements KafkaClient {
     this.callLog.push(`commit:${offsets.map((o) => `${o.partition}=${o.offset}`).join(',')}`);
   }
 
+  /** Every committed transaction: its records and offsets. */
+  readonly transactions: Array<{ partition: number; records: OutboundRecord[]; offsets: TopicPartitionOffset[] }> = [];
+  readonly transactionErrors: unknown[] = [];
+  readonly releasedPartitions: number[] = [];
+
+  async commitTransaction(partition: number, records: readonly OutboundRecord[], offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    const error = this.transactionErrors.shift();
+    if (error !== undefined) throw error;
+    this.transactions.push({ partition, records: [...records], offsets: offsets.map((o) => ({ ...o })) });
+    this.callLog.push(`transaction:${partition}:${records.length}:${offsets.map((o) => o.offset).join(',')}`);
+  }
+
+  async releasePartition(partition: number): Promise<void> {
+    this.releasedPartitions.push(partition);
+  }
+
   async stopConsumer(): Promise<void> {
     this.stopConsumerCalls += 1;
     this.callLog.push('stopConsumer');

@@ -222,4 +222,17 @@ describe.skipIf(!available)('KafkaEventBus on a real broker', { timeout: 120_000
     expect(handler.maxActive).toBeLessThanOrEqual(8);
     await waitFor(async () => expect((await host.bus.healthCheck()).paused).toBe(false));
   });
+
+  it('exactly_once: a read_committed reader sees each response once; offsets commit inside the transactions', async () => {
+    const t = await kit.topics(2);
+    await startHost(t, new FakeHandler('http'), { extraBusConfig: ['delivery: exactly_once'] });
+    const committed = await kit.reader(t.output, { readCommitted: true });
+    const producer = await kit.producer();
+    const sent = Array.from({ length: 300 }, (_, n) => wireEnvelope({ operation: 'http.fake', payload: { n } }));
+    await producer.send({ topic: t.input, messages: sent.map((e) => ({ key: e.correlation, value: e.text })) });
+    await waitFor(() => expect(committed).toHaveLength(300), 60_000);
+    expect(new Set(committed.map((r) => parse(r).causation_id)).size).toBe(300);
+    const high = await kit.highWatermarks(t.input);
+    await waitFor(async () => expect(await kit.committed(t.group, t.input)).toEqual(high));
+  });
 });

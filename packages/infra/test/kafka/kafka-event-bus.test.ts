@@ -710,3 +710,57 @@ describe('mapKafkaError', () => {
     expect(mapKafkaError('boom', where)).toBeInstanceOf(EventBusError);
   });
 });
+
+describe('KafkaEventBus: exactly-once', () => {
+  const eos = { delivery: 'exactly_once' } as const;
+
+  it('writes settled outputs and the watermark in one transaction per partition and tick; nothing is sent or committed outside it', async () => {
+    const t = await startBus({ settings: eos });
+    const { providers, request } = envelopes();
+    t.client.deliver(distinct([0, 1, 2]));
+    await flush();
+    const response = createSuccessResponse(request, { ok: true }, providers);
+    const settled = [0, 1].map((o) => t.message(o).settle({ kind: 'processed', outputs: [{ topic: OUTPUT, envelope: response }] }));
+    await flush();
+    expect(await isSettled(settled[0] as Promise<void>)).toBe(false);
+    await t.scheduler.advance(100);
+    await Promise.all(settled);
+    expect(t.client.transactions).toEqual([{ partition: 0, records: [expect.objectContaining({ topic: OUTPUT }), expect.objectContaining({ topic: OUTPUT })], offsets: [{ topic: INPUT, partition: 0, offset: '2' }] }]);
+    expect(t.client.sends).toEqual([]);
+    expect(t.client.commits).toEqual([]);
+    // The key's next record was not held back by the transaction.
+    expect((await t.bus.healthCheck()).delivery).toBe('exactly_once');
+  });
+
+  it('retries an aborted transaction with the same records plus what settled meanwhile', async () => {
+    const t = await startBus({ settings: eos });
+    t.client.deliver(distinct([0, 1]));
+    await flush();
+    const first = t.message(0).settle(done);
+    t.client.transactionErrors.push(connectionError());
+    await t.scheduler.advance(100);
+    expect(await isSettled(first)).toBe(false);
+    const second = t.message(1).settle({ kind: 'dead_letter', outputs: [], reason: { code: 'INVALID_OPERATION', message: 'no', attempts: 1 } });
+    await t.scheduler.advance(100);
+    await Promise.all([first, second]);
+    expect(t.client.transactions).toHaveLength(1);
+    expect(t.client.transactions[0]?.offsets).toEqual([{ topic: INPUT, partition: 0, offset: '2' }]);
+    expect(t.client.transactions[0]?.records.map((r) => r.topic)).toEqual([DLQ]);
+  });
+
+  it('rejects the pending settlements of a revoked partition and releases its transactional producer', async () => {
+    const t = await startBus({ settings: eos, join: [0, 1] });
+    t.client.deliver(distinct([0], 1));
+    await flush();
+    const outcome = t.message(0, 1).settle(done).then(
+      () => 'committed',
+      (error: unknown) => error,
+    );
+    t.client.join([0]);
+    await flush();
+    expect(await outcome).toBeInstanceOf(EventBusError);
+    expect(t.client.releasedPartitions).toEqual([1]);
+    await t.scheduler.advance(100);
+    expect(t.client.transactions).toEqual([]);
+  });
+});

@@ -81,6 +81,15 @@ export interface KafkaClient {
   resume(topic: string): void;
   /** Commits offsets for the current generation. */
   commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /**
+   * Exactly-once: writes `records` and commits `offsets` for the consumer group in one
+   * Kafka transaction, through the transactional producer of input `partition` (its
+   * transactional id is stable per partition, so a new owner fences a zombie one). On
+   * failure the transaction is aborted and the producer rebuilt; nothing became visible.
+   */
+  commitTransaction(partition: number, records: readonly OutboundRecord[], offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /** Closes the transactional producer of a partition this host no longer owns. */
+  releasePartition(partition: number): Promise<void>;
   /** Stops the consumer and leaves the group. */
   stopConsumer(): Promise<void>;
   /** Closes every connection. */

@@ -23,6 +23,12 @@ import { mapKafkaError } from './kafka-errors.js';
 import { PartitionProgress, type TrackedOffset } from './partition-progress.js';
 
 export interface KafkaEventBusSettings {
+  /**
+   * `exactly_once`: outputs and input offsets go out together in one Kafka transaction per
+   * partition and commit tick; `at_least_once`: outputs are acknowledged, then offsets committed.
+   * @default 'at_least_once'
+   */
+  readonly delivery?: 'at_least_once' | 'exactly_once';
   readonly inputTopic: string;
   readonly deadLetterTopic: string;
   readonly consumerGroup: string;
@@ -72,6 +78,14 @@ export function envelopeRecord(envelope: OnexEnvelope, topic: string): OutboundR
 
 const decoder = new TextDecoder();
 
+/** What the next transaction of a partition carries, and who waits for it. */
+interface PendingTransaction {
+  readonly progress: PartitionProgress;
+  readonly entries: Entry[];
+  readonly records: OutboundRecord[];
+  readonly waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
+}
+
 export class KafkaEventBus implements ProtocolEventBus {
   readonly kind = 'kafka';
   /** At least once: a crash or a rebalance delivers uncommitted records again. */
@@ -112,6 +126,8 @@ export class KafkaEventBus implements ProtocolEventBus {
   /** Records waiting for the next produce request, with the settlements waiting on them. */
   #outbox: { records: OutboundRecord[]; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> } = { records: [], waiters: [] };
   #sending = false;
+  /** Exactly-once: settled records per partition waiting for the next transaction. */
+  readonly #transactions = new Map<number, PendingTransaction>();
 
   constructor(options: KafkaEventBusOptions) {
     this.#client = options.client;
@@ -264,6 +280,7 @@ export class KafkaEventBus implements ProtocolEventBus {
     if (settlement.kind === 'dead_letter') {
       records.push(deadLetterRecord(entry.record, settlement.reason, this.#settings.deadLetterTopic, this.#settings.hostId, new Date(this.#scheduler.now())));
     }
+    if (this.#settings.delivery === 'exactly_once') return this.#settleInTransaction(entry, records, settlement.kind === 'dead_letter');
     try {
       await this.#sendDurably(records, entry);
     } catch (error) {
@@ -282,6 +299,70 @@ export class KafkaEventBus implements ProtocolEventBus {
     if (this.#paused && this.#unfinished <= Math.floor(this.#settings.pauseConsumptionThreshold / 2)) this.#resume();
     if (this.#inProcessing === 0) for (const w of this.#idleWaiters.splice(0)) w();
     this.#pump();
+  }
+
+  /**
+   * Exactly-once: the outputs join the partition's next transaction, which also commits the
+   * input offsets; the settlement resolves when it committed. The key's next record may
+   * start now: this partition's outputs leave in order through its one transactional producer.
+   */
+  #settleInTransaction(entry: Entry, records: readonly OutboundRecord[], deadLetter: boolean): Promise<void> {
+    const partition = entry.progress.partition;
+    let pending = this.#transactions.get(partition);
+    if (pending === undefined || pending.progress !== entry.progress) {
+      pending = { progress: entry.progress, entries: [], records: [], waiters: [] };
+      this.#transactions.set(partition, pending);
+    }
+    pending.entries.push(entry);
+    pending.records.push(...records);
+    if (deadLetter) this.#counts.deadLettered += 1;
+    this.#inProcessing -= 1;
+    this.#advanceLane(entry);
+    if (this.#inProcessing === 0) for (const w of this.#idleWaiters.splice(0)) w();
+    this.#pump();
+    const settled = new Promise<void>((resolve, reject) => (pending as PendingTransaction).waiters.push({ resolve, reject }));
+    return settled;
+  }
+
+  /** One transaction per partition with settled records: their outputs plus the new watermark. */
+  async #commitTransactions(): Promise<void> {
+    for (const [partition, pending] of [...this.#transactions]) {
+      if (pending.entries.length === 0) continue;
+      // Taken out first: records settled while the transaction is out go in the next one.
+      this.#transactions.delete(partition);
+      for (const e of pending.entries) e.tracked.done = true;
+      const at = pending.progress.watermark();
+      const offsets = at === undefined ? [] : [{ topic: pending.progress.topic, partition, offset: at.toString() }];
+      try {
+        await this.#client.commitTransaction(partition, pending.records, offsets);
+      } catch (error) {
+        const later = this.#transactions.get(partition);
+        if (this.#partitions.get(partition) !== pending.progress) {
+          // The partition moved: its new owner processes these records again.
+          for (const w of pending.waiters) w.reject(new EventBusError(`Partition ${partition} was revoked before its transaction committed; its new owner processes these records again`, { retryable: true }));
+          continue;
+        }
+        this.#transactions.set(partition, {
+          progress: pending.progress,
+          entries: [...pending.entries, ...(later?.entries ?? [])],
+          records: [...pending.records, ...(later?.records ?? [])],
+          waiters: [...pending.waiters, ...(later?.waiters ?? [])],
+        });
+        this.#logger.warn({ partition, records: pending.records.length, err: this.#mapError(error, 'commit a transaction').toLogFields() }, 'kafka transaction failed and was aborted; retrying on the next tick');
+        continue;
+      }
+      this.#brokerError = undefined;
+      if (at !== undefined) pending.progress.committed = at;
+      this.#counts.commits += 1;
+      for (const e of pending.entries) {
+        e.settled = true;
+        this.#unfinished -= 1;
+        this.#counts.finished += 1;
+      }
+      this.#lastProgressAt = this.#scheduler.now();
+      for (const w of pending.waiters) w.resolve();
+      if (this.#paused && this.#unfinished <= Math.floor(this.#settings.pauseConsumptionThreshold / 2)) this.#resume();
+    }
   }
 
   /** Produces until the broker acknowledges; a broker outage is waited out, not turned into a loss. */
@@ -393,6 +474,12 @@ export class KafkaEventBus implements ProtocolEventBus {
     }
     this.#ready = this.#ready.filter((e) => e.progress !== progress);
     this.#counts.released += released;
+    const pending = this.#transactions.get(partition);
+    if (pending !== undefined && pending.progress === progress) {
+      this.#transactions.delete(partition);
+      for (const w of pending.waiters) w.reject(new EventBusError(`Partition ${partition} was revoked before its transaction committed; its new owner processes these records again`, { retryable: true }));
+    }
+    if (this.#settings.delivery === 'exactly_once') void this.#client.releasePartition(partition);
     this.#logger.info({ partition, released, in_flight: progress.unfinished - released }, 'kafka partition revoked; queued records are left to the new owner');
   }
 
@@ -434,6 +521,12 @@ export class KafkaEventBus implements ProtocolEventBus {
   /** Commits each partition's watermark; one commit at a time. */
   #commit(): Promise<void> {
     if (this.#committing) return this.#committing;
+    if (this.#settings.delivery === 'exactly_once') {
+      this.#committing = this.#commitTransactions().finally(() => {
+        this.#committing = undefined;
+      });
+      return this.#committing;
+    }
     const offsets: { topic: string; partition: number; offset: string; progress: PartitionProgress; at: bigint }[] = [];
     for (const progress of this.#partitions.values()) {
       const at = progress.watermark();
@@ -513,6 +606,7 @@ export class KafkaEventBus implements ProtocolEventBus {
       healthy: readiness.ready,
       kind: this.kind,
       ...(readiness.reason === undefined ? {} : { reason: readiness.reason }),
+      delivery: this.#settings.delivery ?? 'at_least_once',
       state: this.#state,
       group: this.#settings.consumerGroup,
       member_id: this.#memberId ?? null,

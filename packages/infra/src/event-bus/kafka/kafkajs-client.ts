@@ -58,6 +58,7 @@ export class KafkajsClient implements KafkaClient {
   #restart: TimerHandle | undefined;
   #restartDelayMs = 1_000;
   #paused = false;
+  readonly #txProducers = new Map<number, Promise<Producer>>();
 
   constructor(options: KafkajsClientOptions) {
     this.#options = options;
@@ -220,6 +221,56 @@ export class KafkajsClient implements KafkaClient {
     await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
   }
 
+  #txProducer(partition: number): Promise<Producer> {
+    let producer = this.#txProducers.get(partition);
+    if (!producer) {
+      const o = this.#options;
+      const p = this.#kafka.producer({
+        // Stable per input partition: whoever owns the partition next fences this one.
+        transactionalId: `${o.groupId}.${this.#topic ?? 'input'}.${partition}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
+      });
+      producer = p.connect().then(() => p);
+      producer.catch(() => this.#txProducers.delete(partition));
+      this.#txProducers.set(partition, producer);
+    }
+    return producer;
+  }
+
+  async commitTransaction(partition: number, records: readonly OutboundRecord[], offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    const producer = await this.#txProducer(partition);
+    const tx = await producer.transaction();
+    try {
+      const byTopic = new Map<string, { key: string | null; value: string; headers: Record<string, string> }[]>();
+      for (const r of records) {
+        let list = byTopic.get(r.topic);
+        if (!list) byTopic.set(r.topic, (list = []));
+        list.push({ key: r.key, value: r.value, headers: { ...r.headers } });
+      }
+      if (byTopic.size > 0) await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      if (offsets.length > 0) {
+        await tx.sendOffsets({ consumerGroupId: this.#options.groupId, topics: [{ topic: offsets[0]?.topic ?? '', partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })) }] });
+      }
+      await tx.commit();
+    } catch (error) {
+      await tx.abort().catch(() => undefined);
+      // A failed commit or abort can leave a kafkajs producer stuck mid-transaction: rebuild it.
+      this.#txProducers.delete(partition);
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async releasePartition(partition: number): Promise<void> {
+    const producer = this.#txProducers.get(partition);
+    this.#txProducers.delete(partition);
+    if (producer) await (await producer).disconnect().catch(() => undefined);
+  }
+
   async stopConsumer(): Promise<void> {
     this.#stopping = true;
     this.#restart?.cancel();
@@ -230,6 +281,7 @@ export class KafkajsClient implements KafkaClient {
   async disconnect(): Promise<void> {
     this.#stopping = true;
     this.#restart?.cancel();
-    await Promise.allSettled([this.#consumer?.disconnect(), this.#producer.disconnect(), this.#adminConnected ? this.#admin.disconnect() : undefined]);
+    const tx = [...this.#txProducers.keys()].map((p) => this.releasePartition(p));
+    await Promise.allSettled([this.#consumer?.disconnect(), this.#producer.disconnect(), this.#adminConnected ? this.#admin.disconnect() : undefined, ...tx]);
   }
 }
