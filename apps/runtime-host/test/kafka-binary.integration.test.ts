@@ -39,6 +39,8 @@ interface ContractOptions {
   readonly drainTimeoutMs?: number;
   /** Lines under `runtime.idempotency:` (absent: the default in-memory store). */
   readonly idempotency?: readonly string[];
+  /** @default at_least_once */
+  readonly delivery?: 'exactly_once';
 }
 
 const NODE_CONTRACT = [
@@ -73,6 +75,7 @@ function contractText(t: TopicSet, o: ContractOptions): string {
     // A SIGKILLed member is evicted after the session timeout; keep it short (the broker's minimum is 6 s).
     '      session_timeout_ms: 10000',
     '      heartbeat_interval_ms: 1000',
+    ...(o.delivery === undefined ? [] : [`      delivery: ${o.delivery}`]),
     '      topics:',
     `        input: "${t.input}"`,
     `        output: "${t.output}"`,
@@ -289,6 +292,18 @@ describe.skipIf(!available)('onex-runtime-host binary on a real Kafka broker and
       );
       expect(dead).toEqual(interruptedIds);
     }, 10_000);
+  });
+
+  it('no loss under SIGKILL with delivery: exactly_once: a read_committed reader sees exactly one response per envelope', async () => {
+    // The kit's readers are read_committed (kafkajs's default): aborted transactions stay invisible.
+    const r = await crashAndRestart('crasheos', { delivery: 'exactly_once' });
+    console.log(
+      `[kafka-binary] SIGKILL + restart, exactly_once: ${r.sent.length} envelopes, killed after ${r.answeredAtKill} answered; ` +
+        `committed responses: ${[...r.responses.values()].reduce((n, list) => n + list.length, 0)}; duplicate responses: ${r.dupResponses.extra}; ` +
+        `duplicate side effects (at least once, not covered by transactions): ${r.dupEffects.extra}`,
+    );
+    expect(r.dupResponses.extra).toBe(0);
+    for (const e of r.sent) expect(r.responses.get(e.id)?.length, `responses to ${e.id}`).toBe(1);
   });
 
   it('graceful drain on SIGTERM: all 50 in-flight envelopes are answered and committed, exit 0 within the drain timeout', async () => {
