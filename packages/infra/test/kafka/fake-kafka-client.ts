@@ -102,6 +102,13 @@ export class FakeKafkaClient implements KafkaClient {
     return topics.filter((t) => !this.topics.has(t));
   }
 
+  /** What `groupOffsets` answers: the group's offsets before this host committed anything. */
+  groupOffsetMap = new Map<number, bigint>();
+
+  async groupOffsets(_topic: string): Promise<Map<number, bigint>> {
+    return new Map(this.groupOffsetMap);
+  }
+
   async highWatermarks(_topic: string): Promise<Map<number, bigint>> {
     if (this.probeError !== undefined) throw this.probeError;
     return new Map(this.highWatermarkMap);

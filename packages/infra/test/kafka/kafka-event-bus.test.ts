@@ -764,3 +764,22 @@ describe('KafkaEventBus: exactly-once', () => {
     expect(t.client.transactions).toEqual([]);
   });
 });
+
+describe('KafkaEventBus: the group offsets it inherits', () => {
+  it('shows the committed offset and lag of a partition this host has not committed yet', async () => {
+    const scheduler = new ManualScheduler();
+    const client = new FakeKafkaClient({ topics: [INPUT, OUTPUT, DLQ] });
+    client.groupOffsetMap.set(0, 3n);
+    client.highWatermarkMap.set(0, 5n);
+    const bus = new KafkaEventBus({ client, scheduler, settings: SETTINGS });
+    cleanup.add(() => bus.shutdown(), bus);
+    await bus.subscribe(INPUT, async () => undefined);
+    await bus.startConsuming();
+    client.join([0]);
+    await flush();
+    await scheduler.advance(1_000);
+    const health = await bus.healthCheck();
+    expect(health.partitions).toEqual([{ partition: 0, committed: '3', high_watermark: '5', lag: 2, unfinished: 0 }]);
+    expect(health.lag).toBe(2);
+  });
+});

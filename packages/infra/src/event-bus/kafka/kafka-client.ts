@@ -72,6 +72,8 @@ export interface KafkaClient {
   send(records: readonly OutboundRecord[]): Promise<void>;
   /** Topics of `topics` that do not exist on the cluster. */
   missingTopics(topics: readonly string[]): Promise<string[]>;
+  /** The consumer group's committed offset of each partition of `topic` (absent: none committed). */
+  groupOffsets(topic: string): Promise<Map<number, bigint>>;
   /** Latest offset (high watermark) of each partition of `topic`. */
   highWatermarks(topic: string): Promise<Map<number, bigint>>;
   /** Joins the consumer group on `topic` and starts fetching; never auto-commits. */

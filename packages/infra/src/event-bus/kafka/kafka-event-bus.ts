@@ -451,6 +451,20 @@ export class KafkaEventBus implements ProtocolEventBus {
     this.#lastProgressAt = this.#scheduler.now();
     this.#logger.info({ group: this.#settings.consumerGroup, member_id: memberId, partitions: [...mine].sort((a, b) => a - b), revoked }, 'kafka consumer joined the group');
     this.#pump();
+    void this.#learnCommittedOffsets();
+  }
+
+  /** Where the group stands on newly assigned partitions, for lag and health before this host commits anything. */
+  async #learnCommittedOffsets(): Promise<void> {
+    try {
+      const committed = await this.#client.groupOffsets(this.#settings.inputTopic);
+      for (const [partition, offset] of committed) {
+        const progress = this.#partitions.get(partition);
+        if (progress !== undefined && progress.committed === undefined) progress.committed = offset;
+      }
+    } catch (error) {
+      this.#logger.debug({ err: this.#mapError(error, 'read committed offsets').toLogFields() }, 'could not read the group offsets; lag shows once this host commits');
+    }
   }
 
   /** A partition moved away: its queued records go to the new owner; its in-flight ones finish but commit nothing. */

@@ -117,6 +117,12 @@ export class KafkajsClient implements KafkaClient {
     return topics.filter((t) => !existing.has(t));
   }
 
+  async groupOffsets(topic: string): Promise<Map<number, bigint>> {
+    const [entry] = await (await this.#adminReady()).fetchOffsets({ groupId: this.#options.groupId, topics: [topic] });
+    // kafkajs reports "-1" for a partition without a committed offset.
+    return new Map((entry?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, BigInt(p.offset)]));
+  }
+
   async highWatermarks(topic: string): Promise<Map<number, bigint>> {
     const offsets = await (await this.#adminReady()).fetchTopicOffsets(topic);
     return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
