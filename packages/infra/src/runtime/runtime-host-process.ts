@@ -12,6 +12,7 @@ import {
   withCorrelationId,
   OnexError,
   RuntimeHostError,
+  RUNTIME_HOST_DEFAULTS,
   type EnvelopeProviders,
   type HandlerType,
   type InterruptedPolicy,
@@ -68,7 +69,7 @@ export interface RuntimeHostSettings {
   /**
    * How long a claim on an envelope holds, and what to do when an earlier execution was
    * cut off (see the contract's `idempotency`).
-   * @default { leaseMs: 30000, onInterrupted: 'reexecute' }
+   * @default RUNTIME_HOST_DEFAULTS.idempotency (lease 30000 ms, reexecute)
    */
   readonly idempotency?: { readonly leaseMs: number; readonly onInterrupted: InterruptedPolicy };
 }
@@ -173,8 +174,8 @@ export class RuntimeHostProcess {
     // Not from the envelope id provider: a host id must not shift deterministic envelope ids.
     this.#hostId = options.hostId ?? `${options.settings.name}-${randomUUID().slice(0, 8)}`;
     this.#scheduler = options.scheduler ?? systemScheduler;
-    this.#leaseMs = options.settings.idempotency?.leaseMs ?? 30_000;
-    this.#onInterrupted = options.settings.idempotency?.onInterrupted ?? 'reexecute';
+    this.#leaseMs = options.settings.idempotency?.leaseMs ?? RUNTIME_HOST_DEFAULTS.idempotency.leaseMs;
+    this.#onInterrupted = options.settings.idempotency?.onInterrupted ?? RUNTIME_HOST_DEFAULTS.idempotency.onInterrupted;
     this.#ingressThroughBus = options.bus instanceof InMemoryEventBus;
     // An in-memory bus never redelivers; consulting the store for each of its messages
     // would cost more than the rest of the round trip (see docs/benchmarks.md).
