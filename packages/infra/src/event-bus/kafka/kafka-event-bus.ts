@@ -569,8 +569,17 @@ export class KafkaEventBus implements ProtocolEventBus {
 
   async #probe(): Promise<void> {
     if (this.#shutdown !== undefined) return;
+    const limitMs = this.#settings.probeIntervalMs ?? 2_000;
+    let timer: TimerHandle | undefined;
     try {
-      this.#highWatermarks = await this.#client.highWatermarks(this.#settings.inputTopic);
+      // A probe that does not answer within its interval counts as failed: a broker that
+      // vanished can leave requests hanging far longer than any timeout.
+      this.#highWatermarks = await Promise.race([
+        this.#client.highWatermarks(this.#settings.inputTopic),
+        new Promise<never>((_resolve, reject) => {
+          timer = this.#scheduler.setTimeout(() => reject(new EventBusError(`the broker did not answer a probe within ${limitMs} ms`)), limitMs);
+        }),
+      ]);
       this.#brokerError = undefined;
       let lag = 0n;
       for (const progress of this.#partitions.values()) {
@@ -582,6 +591,8 @@ export class KafkaEventBus implements ProtocolEventBus {
       this.#lag = lag;
     } catch (error) {
       this.#brokerError = this.#mapError(error, 'probe the broker').message;
+    } finally {
+      timer?.cancel();
     }
   }
 

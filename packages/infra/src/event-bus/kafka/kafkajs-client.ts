@@ -83,8 +83,17 @@ export class KafkajsClient implements KafkaClient {
       createPartitioner: Partitioners.DefaultPartitioner,
       retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
     });
-    // Health probes must fail fast rather than retry through an outage.
-    this.#admin = this.#kafka.admin({ retry: { retries: 0 } });
+    // Health probes must fail fast rather than retry through an outage. An admin built from
+    // the main client inherits its connection retries (a probe then hung 22 s with the broker
+    // down), so it gets a client of its own.
+    this.#admin = new Kafka({
+      clientId: `${options.clientId}-probe`,
+      brokers: [...options.brokers],
+      connectionTimeout: options.connectionTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    }).admin({ retry: { retries: 0 } });
   }
 
   async connectProducer(): Promise<void> {
@@ -165,17 +174,8 @@ export class KafkajsClient implements KafkaClient {
     consumer.on(HEARTBEAT, () => events.onAlive());
     consumer.on(CRASH, (e) => {
       events.onCrash(e.payload.error);
-      if (e.payload.restart || this.#stopping) return;
-      // kafkajs gives up on this consumer: build a new one after a growing pause.
-      const delay = this.#restartDelayMs;
-      this.#restartDelayMs = Math.min(this.#restartDelayMs * 2, 30_000);
-      this.#restart = this.#options.scheduler.setTimeout(() => {
-        consumer
-          .disconnect()
-          .catch(() => undefined)
-          .then(() => this.#run())
-          .catch((error: unknown) => events.onCrash(error));
-      }, delay);
+      // kafkajs gives up on this consumer: build a new one.
+      if (!e.payload.restart) this.#scheduleRebuild(consumer, events);
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: o.fromBeginning });
@@ -201,6 +201,28 @@ export class KafkajsClient implements KafkaClient {
         );
       },
     });
+  }
+
+  /**
+   * Replaces a consumer kafkajs gave up on, after a growing pause (1 s to 30 s). A rebuild
+   * that fails (the broker is still away) schedules the next one: the host consumes again
+   * however long the outage lasted.
+   */
+  #scheduleRebuild(failed: Consumer, events: ConsumerEvents): void {
+    if (this.#stopping) return;
+    const delay = this.#restartDelayMs;
+    this.#restartDelayMs = Math.min(this.#restartDelayMs * 2, 30_000);
+    this.#restart?.cancel();
+    this.#restart = this.#options.scheduler.setTimeout(() => {
+      failed
+        .disconnect()
+        .catch(() => undefined)
+        .then(() => this.#run())
+        .catch((error: unknown) => {
+          events.onCrash(error);
+          if (this.#consumer !== undefined) this.#scheduleRebuild(this.#consumer, events);
+        });
+    }, delay);
   }
 
   pause(topic: string): void {
