@@ -123,6 +123,8 @@ export class KafkaEventBus implements ProtocolEventBus {
   #highWatermarks = new Map<number, bigint>();
   #counts = { delivered: 0, finished: 0, deadLettered: 0, released: 0, duplicatesSkipped: 0, commits: 0, rebalances: 0 };
   #idleWaiters: Array<() => void> = [];
+  /** Batch handlers holding their batch until fetching resumes. */
+  #capacityWaiters: Array<() => void> = [];
   /** Records waiting for the next produce request, with the settlements waiting on them. */
   #outbox: { records: OutboundRecord[]; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> } = { records: [], waiters: [] };
   #sending = false;
@@ -206,19 +208,43 @@ export class KafkaEventBus implements ProtocolEventBus {
         control.resolveOffset(record.offset);
         continue;
       }
-      // The hard cap: leave the rest unresolved; it is fetched again after resume.
+      if (this.#unfinished >= s.pauseConsumptionThreshold) {
+        // Backpressure: hold this batch, and with it the fetch loop, until enough settles.
+        // (kafkajs's own pause would drop the rest of the batch, to be fetched and decoded
+        // again, and a fully paused consumer sleeps a whole fetch wait before it notices a
+        // resume: that ran at 1% of a raw consume loop.)
+        this.#pause();
+        this.#pump();
+        if (!(await this.#awaitCapacity(control)) || this.#partitions.get(batch.partition) !== progress) break;
+      }
+      // The hard cap, should the threshold have been raised to it.
       if (this.#unfinished >= s.maxInflightEnvelopes) break;
       this.#take(record, progress);
       control.resolveOffset(record.offset);
     }
-    if (this.#unfinished >= s.pauseConsumptionThreshold) this.#pause();
     this.#pump();
+    await this.#heartbeat(control);
+  }
+
+  /** Heartbeats (kafkajs throttles it); a rebalance first lets records in processing finish and commits. */
+  async #heartbeat(control: BatchControl): Promise<void> {
     try {
       await control.heartbeat();
     } catch (error) {
       if (isRebalanceError(error)) await this.#quiesce('rebalance');
       throw error;
     }
+  }
+
+  /** Waits, heartbeating, until fetching resumes; false when intake stopped or the batch went stale meanwhile. */
+  async #awaitCapacity(control: BatchControl): Promise<boolean> {
+    while (this.#paused && !this.#intakeStopped && control.isActive()) {
+      const woken = new AbortController();
+      this.#capacityWaiters.push(() => woken.abort());
+      await this.#scheduler.sleep(1_000, woken.signal);
+      await this.#heartbeat(control);
+    }
+    return !this.#intakeStopped && control.isActive();
   }
 
   #take(record: KafkaRecord, progress: PartitionProgress): void {
@@ -423,14 +449,13 @@ export class KafkaEventBus implements ProtocolEventBus {
   #pause(): void {
     if (this.#paused) return;
     this.#paused = true;
-    this.#client.pause(this.#settings.inputTopic);
     this.#logger.info({ unfinished: this.#unfinished, threshold: this.#settings.pauseConsumptionThreshold }, 'kafka consumption paused (backpressure)');
   }
 
   #resume(): void {
     if (!this.#paused || this.#intakeStopped) return;
     this.#paused = false;
-    this.#client.resume(this.#settings.inputTopic);
+    for (const wake of this.#capacityWaiters.splice(0)) wake();
     this.#logger.info({ unfinished: this.#unfinished }, 'kafka consumption resumed');
   }
 
@@ -664,6 +689,8 @@ export class KafkaEventBus implements ProtocolEventBus {
     this.#intakeStopped = true;
     this.#client.pause(this.#settings.inputTopic);
     this.#paused = true;
+    // A batch handler holding for capacity lets go now, so kafkajs can stop.
+    for (const wake of this.#capacityWaiters.splice(0)) wake();
     const queued = this.#ready.length + [...this.#lanes.values()].reduce((n, lane) => n + lane.filter((e) => !e.delivered).length, 0);
     this.#logger.info({ in_processing: this.#inProcessing, queued_released: queued }, 'kafka intake stopped for the drain; queued records are left for redelivery');
   }
@@ -675,6 +702,7 @@ export class KafkaEventBus implements ProtocolEventBus {
 
   async #close(): Promise<void> {
     this.#intakeStopped = true;
+    for (const wake of this.#capacityWaiters.splice(0)) wake();
     this.#commitTimer?.cancel();
     this.#probeTimer?.cancel();
     const abandoned = this.#inProcessing;
