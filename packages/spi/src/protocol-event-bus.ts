@@ -101,6 +101,14 @@ export interface ProtocolEventBus {
    */
   readonly redelivers?: boolean;
   /**
+   * Whether the bus itself bounds how many delivered messages may be unsettled (it stops
+   * delivering at its limit, as Kafka's `max_inflight_envelopes` does). A subscriber may
+   * then free its own capacity once it has settled a message, without waiting for the
+   * outputs to be durable. Absent means false: the subscriber holds its capacity until the
+   * settlement resolves, which is how publish backpressure reaches it.
+   */
+  readonly boundsUnsettled?: boolean;
+  /**
    * Publishes an envelope to `topic`. Resolves once the bus accepted it (Kafka: the broker
    * acknowledged it); waits (rather than growing memory) when the topic is full. Never
    * modifies the envelope.

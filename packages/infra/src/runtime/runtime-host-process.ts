@@ -145,6 +145,7 @@ export class RuntimeHostProcess {
   readonly #ingressThroughBus: boolean;
   /** Every message is checked against the idempotency store (the bus may redeliver). */
   readonly #everyMessageIdempotent: boolean;
+  readonly #busBoundsUnsettled: boolean;
   /** Envelope ids the ingress published and waits for: checked against the store even on a bus that never redelivers. */
   readonly #ingressIds = new Set<string>();
   #state: RuntimeHostState = 'created';
@@ -180,6 +181,7 @@ export class RuntimeHostProcess {
     // An in-memory bus never redelivers; consulting the store for each of its messages
     // would cost more than the rest of the round trip (see docs/benchmarks.md).
     this.#everyMessageIdempotent = options.bus.redelivers !== false;
+    this.#busBoundsUnsettled = options.bus.boundsUnsettled === true;
   }
 
   /** This instance's id in idempotency claims and dead-letter records. */
@@ -455,14 +457,16 @@ export class RuntimeHostProcess {
       response.envelope.success === false
         ? { kind: 'dead_letter', outputs, reason: { code: error?.code ?? 'INTERNAL_ERROR', message: error?.message ?? 'failed', attempts: response.attempts } }
         : { kind: 'processed', outputs };
-    try {
-      await message.settle(settlement);
-    } catch (err) {
+    const settled = message.settle(settlement).catch((err: unknown) => {
       this.#logger.error(
         { correlation_id: response.envelope.correlationId, envelope_id: response.envelope.causationId, err: toOnexError(err).toLogFields() },
         'could not make the response durable; the message stays unfinished and will be delivered again',
       );
-    }
+    });
+    // The slot is for processing. A bus that bounds unsettled messages itself (Kafka) frees
+    // it now rather than after the broker's acknowledgement; otherwise waiting here is how
+    // the output's backpressure reaches the input.
+    if (!this.#busBoundsUnsettled) await settled;
   }
 
   /** The answer to one message, or undefined when the host abandons it (stopping). */

@@ -90,6 +90,8 @@ export class KafkaEventBus implements ProtocolEventBus {
   readonly kind = 'kafka';
   /** At least once: a crash or a rebalance delivers uncommitted records again. */
   readonly redelivers = true;
+  /** Never more than `max_inflight_envelopes` unfinished records: the host need not wait for acknowledgements. */
+  readonly boundsUnsettled = true;
   readonly #client: KafkaClient;
   readonly #settings: KafkaEventBusSettings;
   readonly #logger: Logger;
@@ -121,8 +123,11 @@ export class KafkaEventBus implements ProtocolEventBus {
   #lastCrash: string | undefined;
   #lag = 0n;
   #highWatermarks = new Map<number, bigint>();
-  #counts = { delivered: 0, finished: 0, deadLettered: 0, released: 0, duplicatesSkipped: 0, commits: 0, rebalances: 0 };
+  #counts = { delivered: 0, finished: 0, deadLettered: 0, released: 0, duplicatesSkipped: 0, commits: 0, rebalances: 0, pauses: 0 };
   #idleWaiters: Array<() => void> = [];
+  /** Settlements whose outputs are on their way to the broker, and who waits for none to be. */
+  #sendsInFlight = 0;
+  #sendWaiters: Array<() => void> = [];
   /** Batch handlers holding their batch until fetching resumes. */
   #capacityWaiters: Array<() => void> = [];
   /** Records waiting for the next produce request, with the settlements waiting on them. */
@@ -307,12 +312,16 @@ export class KafkaEventBus implements ProtocolEventBus {
       records.push(deadLetterRecord(entry.record, settlement.reason, this.#settings.deadLetterTopic, this.#settings.hostId, new Date(this.#scheduler.now())));
     }
     if (this.#settings.delivery === 'exactly_once') return this.#settleInTransaction(entry, records, settlement.kind === 'dead_letter');
+    this.#sendsInFlight += 1;
     try {
       await this.#sendDurably(records, entry);
     } catch (error) {
       // Not durable (shutting down): the record stays unfinished, to be delivered again.
       entry.settling = false;
       throw error;
+    } finally {
+      this.#sendsInFlight -= 1;
+      if (this.#sendsInFlight === 0) for (const w of this.#sendWaiters.splice(0)) w();
     }
     entry.settled = true;
     entry.tracked.done = true;
@@ -449,14 +458,16 @@ export class KafkaEventBus implements ProtocolEventBus {
   #pause(): void {
     if (this.#paused) return;
     this.#paused = true;
-    this.#logger.info({ unfinished: this.#unfinished, threshold: this.#settings.pauseConsumptionThreshold }, 'kafka consumption paused (backpressure)');
+    this.#counts.pauses += 1;
+    // Debug: under steady backpressure this happens many times a second (health counts them).
+    this.#logger.debug({ unfinished: this.#unfinished, threshold: this.#settings.pauseConsumptionThreshold }, 'kafka consumption paused (backpressure)');
   }
 
   #resume(): void {
     if (!this.#paused || this.#intakeStopped) return;
     this.#paused = false;
     for (const wake of this.#capacityWaiters.splice(0)) wake();
-    this.#logger.info({ unfinished: this.#unfinished }, 'kafka consumption resumed');
+    this.#logger.debug({ unfinished: this.#unfinished }, 'kafka consumption resumed');
   }
 
   // ---------------------------------------------------------------- group membership
@@ -677,6 +688,7 @@ export class KafkaEventBus implements ProtocolEventBus {
       duplicates_skipped: this.#counts.duplicatesSkipped,
       commits: this.#counts.commits,
       rebalances: this.#counts.rebalances,
+      pauses: this.#counts.pauses,
       last_progress_ms_ago: this.#scheduler.now() - this.#lastProgressAt,
     };
   }
@@ -706,6 +718,18 @@ export class KafkaEventBus implements ProtocolEventBus {
     this.#commitTimer?.cancel();
     this.#probeTimer?.cancel();
     const abandoned = this.#inProcessing;
+    // The host frees its slots before outputs are acknowledged: let those land (bounded) so
+    // their offsets are committed now rather than delivered again.
+    if (this.#sendsInFlight > 0) {
+      let timer: TimerHandle | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.#sendWaiters.push(resolve)),
+        new Promise<void>((resolve) => {
+          timer = this.#scheduler.setTimeout(resolve, this.#settings.drainTimeoutMs);
+        }),
+      ]);
+      timer?.cancel();
+    }
     await this.#committing;
     await this.#commit();
     const committed = Object.fromEntries([...this.#partitions.values()].map((p) => [p.partition, p.committed === undefined ? null : p.committed.toString()]));
