@@ -552,16 +552,7 @@ export class KafkaEventBus implements ProtocolEventBus {
     this.#holding = true;
     const started = this.#scheduler.now();
     const inProcessing = this.#inProcessing;
-    if (this.#inProcessing > 0) {
-      let timer: TimerHandle | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
-        new Promise<void>((resolve) => {
-          timer = this.#scheduler.setTimeout(resolve, this.#settings.drainTimeoutMs);
-        }),
-      ]);
-      timer?.cancel();
-    }
+    if (this.#inProcessing > 0) await this.#waitAtMostDrainTimeout(this.#idleWaiters);
     await this.#commit();
     this.#logger.info({ why, in_processing: inProcessing, finished: inProcessing - this.#inProcessing, still_processing: this.#inProcessing, waited_ms: this.#scheduler.now() - started }, 'kafka records in processing settled before letting go');
   }
@@ -720,16 +711,7 @@ export class KafkaEventBus implements ProtocolEventBus {
     const abandoned = this.#inProcessing;
     // The host frees its slots before outputs are acknowledged: let those land (bounded) so
     // their offsets are committed now rather than delivered again.
-    if (this.#sendsInFlight > 0) {
-      let timer: TimerHandle | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.#sendWaiters.push(resolve)),
-        new Promise<void>((resolve) => {
-          timer = this.#scheduler.setTimeout(resolve, this.#settings.drainTimeoutMs);
-        }),
-      ]);
-      timer?.cancel();
-    }
+    if (this.#sendsInFlight > 0) await this.#waitAtMostDrainTimeout(this.#sendWaiters);
     await this.#committing;
     await this.#commit();
     const committed = Object.fromEntries([...this.#partitions.values()].map((p) => [p.partition, p.committed === undefined ? null : p.committed.toString()]));
@@ -744,6 +726,18 @@ export class KafkaEventBus implements ProtocolEventBus {
       { finished: this.#counts.finished, dead_lettered: this.#counts.deadLettered, committed, abandoned, released_for_redelivery: this.#unfinished },
       abandoned > 0 ? 'kafka bus stopped; abandoned records were not committed and will be delivered again' : 'kafka bus stopped',
     );
+  }
+
+  /** Resolves when one of `waiters` is called, or after drain_timeout_ms, whichever comes first. */
+  async #waitAtMostDrainTimeout(waiters: Array<() => void>): Promise<void> {
+    let timer: TimerHandle | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => waiters.push(resolve)),
+      new Promise<void>((resolve) => {
+        timer = this.#scheduler.setTimeout(resolve, this.#settings.drainTimeoutMs);
+      }),
+    ]);
+    timer?.cancel();
   }
 
   #mapError(error: unknown, action: string): OnexError {

@@ -44,6 +44,17 @@ function headerText(headers: IHeaders | undefined): Record<string, string> {
   return out;
 }
 
+/** Records grouped by topic, as kafkajs's sendBatch takes them. */
+function topicMessages(records: readonly OutboundRecord[]): { topic: string; messages: { key: string | null; value: string; headers: Record<string, string> }[] }[] {
+  const byTopic = new Map<string, { key: string | null; value: string; headers: Record<string, string> }[]>();
+  for (const r of records) {
+    let list = byTopic.get(r.topic);
+    if (!list) byTopic.set(r.topic, (list = []));
+    list.push({ key: r.key, value: r.value, headers: { ...r.headers } });
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
 export class KafkajsClient implements KafkaClient {
   readonly brokers: readonly string[];
   readonly #options: KafkajsClientOptions;
@@ -102,14 +113,7 @@ export class KafkajsClient implements KafkaClient {
 
   async send(records: readonly OutboundRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const byTopic = new Map<string, { key: string | null; value: string; headers: Record<string, string> }[]>();
-    for (const r of records) {
-      let list = byTopic.get(r.topic);
-      if (!list) byTopic.set(r.topic, (list = []));
-      list.push({ key: r.key, value: r.value, headers: { ...r.headers } });
-    }
-    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-    await this.#producer.sendBatch({ acks: -1, topicMessages });
+    await this.#producer.sendBatch({ acks: -1, topicMessages: topicMessages(records) });
   }
 
   async #adminReady(): Promise<Admin> {
@@ -273,13 +277,7 @@ export class KafkajsClient implements KafkaClient {
     const producer = await this.#txProducer(partition);
     const tx = await producer.transaction();
     try {
-      const byTopic = new Map<string, { key: string | null; value: string; headers: Record<string, string> }[]>();
-      for (const r of records) {
-        let list = byTopic.get(r.topic);
-        if (!list) byTopic.set(r.topic, (list = []));
-        list.push({ key: r.key, value: r.value, headers: { ...r.headers } });
-      }
-      if (byTopic.size > 0) await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      if (records.length > 0) await tx.sendBatch({ acks: -1, topicMessages: topicMessages(records) });
       if (offsets.length > 0) {
         await tx.sendOffsets({ consumerGroupId: this.#options.groupId, topics: [{ topic: offsets[0]?.topic ?? '', partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })) }] });
       }
