@@ -785,3 +785,23 @@ describe('KafkaEventBus: the group offsets it inherits', () => {
     expect(health.lag).toBe(2);
   });
 });
+
+describe('KafkaEventBus: produce requests', () => {
+  it('coalesces what settles during a send into the next request, but never past ~512 KiB (a broker refuses bigger batches for good)', async () => {
+    const t = await startBus({ settings: { maxInflightEnvelopes: 60, pauseConsumptionThreshold: 50 } });
+    const { providers, request } = envelopes();
+    const big = createSuccessResponse(request, { blob: 'x'.repeat(30_000) }, providers);
+    t.client.deliver(distinct(range(0, 31)));
+    await flush();
+    t.client.holdSends();
+    const first = t.message(0).settle({ kind: 'processed', outputs: [{ topic: OUTPUT, envelope: big }] });
+    await flush();
+    const rest = range(1, 31).map((o) => t.message(o).settle({ kind: 'processed', outputs: [{ topic: OUTPUT, envelope: big }] }));
+    await flush();
+    t.client.releaseSends();
+    await Promise.all([first, ...rest]);
+    const sizes = t.client.sends.map((batch) => batch.reduce((n, r) => n + Buffer.byteLength(r.value), 0));
+    expect(t.client.sends.map((b) => b.length)).toEqual([1, 17, 13]);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(512 * 1024);
+  });
+});

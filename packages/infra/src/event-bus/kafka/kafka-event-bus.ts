@@ -78,6 +78,19 @@ export function envelopeRecord(envelope: OnexEnvelope, topic: string): OutboundR
 
 const decoder = new TextDecoder();
 
+/** Upper bound of one produce request's payload: half the broker's default message.max.bytes. */
+const PRODUCE_REQUEST_BYTES = 512 * 1024;
+
+/** Bytes the records add to a produce request, near enough (values exact, framing estimated). */
+function recordBytes(records: readonly OutboundRecord[]): number {
+  let n = 0;
+  for (const r of records) {
+    n += Buffer.byteLength(r.value) + (r.key?.length ?? 0) + 64;
+    for (const [k, v] of Object.entries(r.headers)) n += k.length + v.length + 8;
+  }
+  return n;
+}
+
 /** What the next transaction of a partition carries, and who waits for it. */
 interface PendingTransaction {
   readonly progress: PartitionProgress;
@@ -131,7 +144,7 @@ export class KafkaEventBus implements ProtocolEventBus {
   /** Batch handlers holding their batch until fetching resumes. */
   #capacityWaiters: Array<() => void> = [];
   /** Records waiting for the next produce request, with the settlements waiting on them. */
-  #outbox: { records: OutboundRecord[]; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> } = { records: [], waiters: [] };
+  #outbox: Array<{ readonly records: readonly OutboundRecord[]; readonly bytes: number; readonly resolve: () => void; readonly reject: (error: unknown) => void }> = [];
   #sending = false;
   /** Exactly-once: settled records per partition waiting for the next transaction. */
   readonly #transactions = new Map<number, PendingTransaction>();
@@ -422,8 +435,7 @@ export class KafkaEventBus implements ProtocolEventBus {
    */
   #produce(records: readonly OutboundRecord[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#outbox.records.push(...records);
-      this.#outbox.waiters.push({ resolve, reject });
+      this.#outbox.push({ records, bytes: recordBytes(records), resolve, reject });
       if (!this.#sending) void this.#flushOutbox();
     });
   }
@@ -431,14 +443,21 @@ export class KafkaEventBus implements ProtocolEventBus {
   async #flushOutbox(): Promise<void> {
     this.#sending = true;
     try {
-      while (this.#outbox.waiters.length > 0) {
-        const batch = this.#outbox;
-        this.#outbox = { records: [], waiters: [] };
+      while (this.#outbox.length > 0) {
+        // One request carries at most PRODUCE_REQUEST_BYTES: a broker refuses a record batch
+        // over its message.max.bytes (1 MiB by default), and that refusal is not retryable.
+        let bytes = 0;
+        let take = 0;
+        while (take < this.#outbox.length && (take === 0 || bytes + (this.#outbox[take]?.bytes ?? 0) <= PRODUCE_REQUEST_BYTES)) {
+          bytes += this.#outbox[take]?.bytes ?? 0;
+          take += 1;
+        }
+        const batch = this.#outbox.splice(0, take);
         try {
-          await this.#client.send(batch.records);
-          for (const w of batch.waiters) w.resolve();
+          await this.#client.send(batch.flatMap((b) => b.records));
+          for (const b of batch) b.resolve();
         } catch (error) {
-          for (const w of batch.waiters) w.reject(error);
+          for (const b of batch) b.reject(error);
         }
       }
     } finally {
