@@ -805,3 +805,18 @@ describe('KafkaEventBus: produce requests', () => {
     for (const size of sizes) expect(size).toBeLessThanOrEqual(512 * 1024);
   });
 });
+
+describe('KafkaEventBus: outputs the broker refuses for good', () => {
+  it('dead-letters the input instead, so the partition moves on', async () => {
+    const t = await startBus();
+    t.client.deliver(distinct([0]));
+    await flush();
+    t.client.sendErrors.push(Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { name: 'KafkaJSProtocolError', type: 'MESSAGE_TOO_LARGE', retriable: false }));
+    const { providers, request } = envelopes();
+    await t.message(0).settle({ kind: 'processed', outputs: [{ topic: OUTPUT, envelope: createSuccessResponse(request, { huge: true }, providers) }] });
+    const [dead] = t.client.sentTo(DLQ);
+    expect(JSON.parse(dead?.value ?? '{}')).toMatchObject({ offset: '0', error: { code: 'EVENT_BUS_ERROR', message: expect.stringContaining('refused by the broker') } });
+    await t.scheduler.advance(100);
+    expect(t.client.committedOffsets()).toEqual(['1']);
+  });
+});

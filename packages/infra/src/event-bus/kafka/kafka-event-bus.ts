@@ -327,7 +327,17 @@ export class KafkaEventBus implements ProtocolEventBus {
     if (this.#settings.delivery === 'exactly_once') return this.#settleInTransaction(entry, records, settlement.kind === 'dead_letter');
     this.#sendsInFlight += 1;
     try {
-      await this.#sendDurably(records, entry);
+      try {
+        await this.#sendDurably(records, entry);
+      } catch (error) {
+        // The broker refuses the answer for good (e.g. larger than message.max.bytes): the
+        // input is dead-lettered instead, so its partition does not stall behind it.
+        const refused = this.#mapError(error, 'publish outputs');
+        if (this.#shutdown !== undefined || refused.retryable) throw error;
+        this.#logger.error({ partition: entry.record.partition, offset: entry.record.offset, err: refused.toLogFields() }, 'the broker refused the outputs of a record; dead-lettering the record instead');
+        const reason = { code: refused.code, message: `its outputs were refused by the broker: ${refused.message}`, attempts: 1 };
+        await this.#sendDurably([deadLetterRecord(entry.record, reason, this.#settings.deadLetterTopic, this.#settings.hostId, new Date(this.#scheduler.now()))], entry);
+      }
     } catch (error) {
       // Not durable (shutting down): the record stays unfinished, to be delivered again.
       entry.settling = false;
