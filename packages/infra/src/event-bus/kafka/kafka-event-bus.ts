@@ -737,12 +737,13 @@ export class KafkaEventBus implements ProtocolEventBus {
     for (const wake of this.#capacityWaiters.splice(0)) wake();
     this.#commitTimer?.cancel();
     this.#probeTimer?.cancel();
-    const abandoned = this.#inProcessing;
     // The host frees its slots before outputs are acknowledged: let those land (bounded) so
     // their offsets are committed now rather than delivered again.
     if (this.#sendsInFlight > 0) await this.#waitAtMostDrainTimeout(this.#sendWaiters);
     await this.#committing;
     await this.#commit();
+    // Delivered and never finished: not committed, so delivered again (here or elsewhere).
+    const abandoned = this.#inProcessing;
     const committed = Object.fromEntries([...this.#partitions.values()].map((p) => [p.partition, p.committed === undefined ? null : p.committed.toString()]));
     try {
       await this.#client.stopConsumer();
