@@ -31,14 +31,22 @@ export function pinnedPnpmVersion(root = repoRoot) {
   return match[1];
 }
 
+/**
+ * Set on every process this script starts; a nested run then skips the PATH probe and uses
+ * npx. A `pnpm` on PATH that wraps this very script would otherwise start itself forever
+ * (seen on this machine: hundreds of processes, load average 190).
+ */
+const NESTED = 'ONEX_WITH_PNPM_PROBE';
+
 function probeVersion(command) {
+  if (process.env[NESTED] === '1') return undefined;
   const probe = spawnSync(command, ['--version'], {
     cwd: repoRoot,
     encoding: 'utf8',
     timeout: 30_000,
     shell: isWindows,
     // A Corepack shim must not stop and ask whether it may download.
-    env: { ...process.env, COREPACK_ENABLE_DOWNLOAD_PROMPT: '0' },
+    env: { ...process.env, COREPACK_ENABLE_DOWNLOAD_PROMPT: '0', [NESTED]: '1' },
   });
   return probe.status === 0 ? probe.stdout.trim() : undefined;
 }
@@ -80,7 +88,7 @@ function main(args) {
     process.exit(1);
   }
   console.error(`with-pnpm: pnpm ${pnpm.version} via ${pnpm.source}: pnpm ${args.join(' ')}`);
-  const child = spawn(pnpm.command, [...pnpm.prefixArgs, ...args], { stdio: 'inherit', shell: pnpm.shell });
+  const child = spawn(pnpm.command, [...pnpm.prefixArgs, ...args], { stdio: 'inherit', shell: pnpm.shell, env: { ...process.env, [NESTED]: '1' } });
   const forward = (signal) => child.kill(signal);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, forward);
   child.on('error', (error) => {
