@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isJsonValue, MAX_JSON_DEPTH, type JsonObject, type JsonValue } from '../json.js';
+import { HANDLER_TYPE_RE, SEMVER_RE } from './envelope-patterns.js';
 
 /** 8-4-4-4-12 hex. Deliberately not RFC-variant strict: deterministic test ids are valid too. */
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -24,7 +25,7 @@ export const jsonObjectSchema: z.ZodType<JsonObject> = z.custom<JsonObject>(
 export const SUPPORTED_ENVELOPE_MAJOR = 1;
 export const CURRENT_ENVELOPE_VERSION = '1.0.0';
 
-const semverString = z.string().regex(/^\d+\.\d+\.\d+$/, 'must be "MAJOR.MINOR.PATCH", e.g. "1.0.0"');
+const semverString = z.string().regex(SEMVER_RE, 'must be "MAJOR.MINOR.PATCH", e.g. "1.0.0"');
 const semverObject = z.strictObject({
   major: z.number().int().nonnegative(),
   minor: z.number().int().nonnegative(),
@@ -95,7 +96,7 @@ export const wireEnvelopeSchema = z.strictObject({
   causation_id: uuidSchema.nullish(),
   source_node: slugSchema.nullish(),
   target_node: slugSchema.nullish(),
-  handler_type: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be a lower-case handler type such as "http" or "db"').nullish(),
+  handler_type: z.string().regex(HANDLER_TYPE_RE, 'must be a lower-case handler type such as "http" or "db"').nullish(),
   operation: operationSchema,
   payload: jsonValueSchema.optional(),
   metadata: metadataSchema.nullish(),

@@ -1,9 +1,10 @@
-import type { z } from 'zod';
 import type { JsonObject, JsonValue } from '../json.js';
 import type { EnvelopeErrorBody } from '../errors/onex-error.js';
 import { EnvelopeValidationError } from '../errors/runtime-errors.js';
-import { CURRENT_ENVELOPE_VERSION, OPERATION_RE, isUuid, wireEnvelopeSchema } from './envelope-schema.js';
+import { readWireEnvelope, salvageIdentity } from './envelope-wire-reader.js';
 import { defaultProviders, type EnvelopeProviders } from './providers.js';
+
+export { salvageIdentity };
 
 /**
  * The unified message of the runtime. Code works with this camelCase, read-only shape;
@@ -58,16 +59,6 @@ export interface EnvelopeIssue {
   readonly message: string;
 }
 
-function issuesOf(error: z.ZodError): EnvelopeIssue[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.') || '<root>';
-    let message = issue.message;
-    if (issue.code === 'unrecognized_keys') message = `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    else if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) message = 'is required';
-    return { path, message };
-  });
-}
-
 /**
  * Reads an envelope from JSON text or an already-decoded value. Accepts full envelopes
  * and the earlier system's plain request objects (`operation`, `payload`, optionally
@@ -96,50 +87,7 @@ export function parseEnvelope(input: string | unknown, providers: EnvelopeProvid
       ...salvageIdentity(value),
     });
   }
-  const parsed = wireEnvelopeSchema.safeParse(value);
-  if (!parsed.success) {
-    const issues = issuesOf(parsed.error);
-    throw new EnvelopeValidationError(
-      `Invalid envelope: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
-      {
-        hint: 'Fix the listed fields; see the envelope reference in docs/envelope.md.',
-        details: { issues: issues.map((i) => ({ path: i.path, message: i.message })) },
-        ...salvageIdentity(value),
-      },
-    );
-  }
-  const w = parsed.data;
-  return {
-    envelopeId: w.envelope_id ?? providers.ids.nextId(),
-    envelopeVersion: w.envelope_version ?? CURRENT_ENVELOPE_VERSION,
-    correlationId: w.correlation_id ?? undefined,
-    causationId: w.causation_id ?? undefined,
-    sourceNode: w.source_node ?? undefined,
-    targetNode: w.target_node ?? undefined,
-    handlerType: w.handler_type ?? undefined,
-    operation: w.operation,
-    payload: w.payload === undefined ? {} : w.payload,
-    metadata: w.metadata ?? {},
-    timestamp: w.timestamp ?? providers.clock.now().toISOString(),
-    isResponse: w.is_response ?? false,
-    success: w.success ?? undefined,
-    error: (w.error ?? undefined) as EnvelopeErrorBody | undefined,
-    ttlSeconds: w.ttl_seconds ?? undefined,
-  };
-}
-
-/**
- * Best-effort identity of a message that failed validation, so its error response can
- * still be correlated. Returns only well-formed values (UUIDs, a valid operation).
- */
-export function salvageIdentity(value: unknown): { correlationId?: string; envelopeId?: string; operation?: string } {
-  if (typeof value !== 'object' || value === null) return {};
-  const record = value as Record<string, unknown>;
-  const out: { correlationId?: string; envelopeId?: string; operation?: string } = {};
-  if (isUuid(record.correlation_id)) out.correlationId = record.correlation_id.toLowerCase();
-  if (isUuid(record.envelope_id)) out.envelopeId = record.envelope_id.toLowerCase();
-  if (typeof record.operation === 'string' && OPERATION_RE.test(record.operation)) out.operation = record.operation;
-  return out;
+  return readWireEnvelope(value, providers);
 }
 
 /** The wire object of an envelope, keys in a stable order, absent fields omitted. */
