@@ -3,7 +3,7 @@
  * would, plus a client that publishes request envelopes to the input topic and waits
  * for the matching response on the output topic (matched by causation_id).
  */
-import { ComputeNode, EffectNode, createRequestEnvelope, serializeEnvelope } from '@onex/core';
+import { ComputeNode, EffectNode, createRequestEnvelope, parseEnvelope, serializeEnvelope } from '@onex/core';
 import { HandlerBootstrapSource, InMemoryEventBus, RuntimeHostProcess } from '@onex/infra';
 
 export const INPUT_TOPIC = 'onex.bench.echo.cmd.v1';
@@ -16,10 +16,25 @@ export const echoComputeNode = (slug = 'echo') => new ComputeNode({ slug, comput
 export const echoEffectNode = (slug = 'echo-effect', operations = ['local.echo']) => new EffectNode({ slug, operations });
 
 /**
- * @param {{ maxInFlight: number, nodes?: import('@onex/core').NodeInstance[], handlers?: { type: string, config: Record<string, unknown> }[], maxQueueSize?: number }} options
+ * An in-memory bus that carries what the host publishes as JSON text, the way a network
+ * transport (Kafka) carries bytes: `publishEnvelope` serializes, and whoever consumes the
+ * output topic has to parse the text back.
  */
-export async function startHost({ maxInFlight, nodes = [echoComputeNode(), echoEffectNode()], handlers = [{ type: 'local', config: {} }], maxQueueSize }) {
-  const bus = new InMemoryEventBus(maxQueueSize ? { maxQueueSize } : {});
+class TextOutputBus extends InMemoryEventBus {
+  /** @param {import('@onex/core').OnexEnvelope} envelope @param {string} topic */
+  publishEnvelope(envelope, topic) {
+    return this.publish({ topic, value: serializeEnvelope(envelope), key: envelope.correlationId });
+  }
+}
+
+/**
+ * `wire: true` builds the host on a bus that serializes its responses to JSON text;
+ * its clients must then be `wire` clients too (they publish text and parse the replies).
+ * @param {{ maxInFlight: number, wire?: boolean, nodes?: import('@onex/core').NodeInstance[], handlers?: { type: string, config: Record<string, unknown> }[], maxQueueSize?: number }} options
+ */
+export async function startHost({ maxInFlight, wire = false, nodes = [echoComputeNode(), echoEffectNode()], handlers = [{ type: 'local', config: {} }], maxQueueSize }) {
+  const busOptions = maxQueueSize ? { maxQueueSize } : {};
+  const bus = wire ? new TextOutputBus(busOptions) : new InMemoryEventBus(busOptions);
   const host = new RuntimeHostProcess({
     settings: {
       name: 'bench-host',
@@ -41,7 +56,8 @@ export async function startHost({ maxInFlight, nodes = [echoComputeNode(), echoE
   /** @type {unknown} */
   let firstFailure;
   await bus.subscribe(OUTPUT_TOPIC, async (message) => {
-    const response = /** @type {import('@onex/core').OnexEnvelope} */ (message.value);
+    // A text reply is parsed and validated like any envelope a client receives off the wire.
+    const response = typeof message.value === 'string' ? parseEnvelope(message.value) : /** @type {import('@onex/core').OnexEnvelope} */ (message.value);
     if (response.success !== true) {
       failures += 1;
       firstFailure ??= response.error;
@@ -57,7 +73,8 @@ export async function startHost({ maxInFlight, nodes = [echoComputeNode(), echoE
 
   /**
    * A request/response call through the bus. `wire: true` publishes the JSON text a
-   * network transport would deliver, so the host parses and validates it.
+   * network transport would deliver, so the host parses and validates it (on a `wire`
+   * host the reply comes back as text too, and is parsed by the subscriber above).
    * @param {{ targetNode: string, operation: string, wire?: boolean, payload?: (i: number) => import('@onex/core').JsonValue }} target
    * @returns {(i: number) => Promise<import('@onex/core').OnexEnvelope>}
    */

@@ -5,6 +5,9 @@
  *
  * Two phases, in this order within one process:
  * - `busMeasures`: ComputeNode echo (the judged rows), envelope objects and JSON text.
+ *   The JSON-text rows use a second host whose bus serializes the responses as well, and
+ *   the client parses them back: both directions cross the wire as text, as Moleculer's
+ *   `Fake` transporter serializes both its request and its response packets.
  * - `effectMeasures`: EffectNode → local.echo, through the host's no-publish guard in
  *   its default (`sync`) mode. It runs last anyway: should anyone switch the bench to
  *   the `async` guard, AsyncLocalStorage turns on promise hooks for the whole process
@@ -41,22 +44,29 @@ function row(measure, concurrency, subject, r, baseline, m, judged) {
   };
 }
 
+/** @typedef {Awaited<ReturnType<typeof startHost>>} Host */
+
 /**
+ * Measures `subjects` against the Moleculer pair. Each entry of `hosts` starts one host
+ * (max_in_flight = concurrency, so the host never becomes the queue); hosts that are not
+ * being measured sit idle, their bus pumps waiting on empty queues.
  * @template {string} K
  * @param {number} concurrency
- * @param {(onex: Awaited<ReturnType<typeof startHost>>) => Record<K, (i: number) => Promise<unknown>>} subjects
+ * @param {{ wire?: boolean }[]} hosts
+ * @param {(hosts: Host[]) => Record<K, (i: number) => Promise<unknown>>} subjects
  * @param {{ reps: number, budgetMs: number, warmupMs: number }} timing
  */
-async function measureAgainstPeer(concurrency, subjects, timing) {
+async function measureAgainstPeer(concurrency, hosts, subjects, timing) {
   const peer = await startRemotePair();
-  // max_in_flight equals the offered concurrency: the host never becomes the queue.
-  const onex = await startHost({ maxInFlight: concurrency });
+  /** @type {Host[]} */
+  const started = [];
   try {
-    const results = await measureAll({ ...subjects(onex), moleculer: peer.call }, { concurrency, ...timing });
-    onex.assertHealthy();
+    for (const options of hosts) started.push(await startHost({ maxInFlight: concurrency, ...options }));
+    const results = await measureAll({ ...subjects(started), moleculer: peer.call }, { concurrency, ...timing });
+    for (const host of started) host.assertHealthy();
     return results;
   } finally {
-    await onex.stop();
+    for (const host of started.reverse()) await host.stop();
     await peer.stop();
   }
 }
@@ -68,14 +78,15 @@ export async function busMeasures(timing) {
   for (const concurrency of CONCURRENCIES) {
     const r = await measureAgainstPeer(
       concurrency,
-      (onex) => ({
-        compute: onex.client({ targetNode: 'echo', operation: 'bench.echo' }),
-        wire: onex.client({ targetNode: 'echo', operation: 'bench.echo', wire: true }),
+      [{}, { wire: true }],
+      ([onex, onexWire]) => ({
+        compute: /** @type {Host} */ (onex).client({ targetNode: 'echo', operation: 'bench.echo' }),
+        wire: /** @type {Host} */ (onexWire).client({ targetNode: 'echo', operation: 'bench.echo', wire: true }),
       }),
       timing,
     );
     rows.push(row('1+2 bus round trip', concurrency, 'host → ComputeNode echo, envelope object', r.compute, PEER, r.moleculer, true));
-    rows.push(row('1+2 bus round trip (info)', concurrency, 'host → ComputeNode echo, JSON text (parse + validate)', r.wire, PEER, r.moleculer, false));
+    rows.push(row('1+2 bus round trip (info)', concurrency, 'host → ComputeNode echo, JSON text both ways (parse + validate)', r.wire, PEER, r.moleculer, false));
   }
   return rows;
 }
@@ -85,7 +96,7 @@ export async function effectMeasures(timing) {
   /** @type {import('../lib/table.mjs').Row[]} */
   const rows = [];
   for (const concurrency of CONCURRENCIES) {
-    const r = await measureAgainstPeer(concurrency, (onex) => ({ effect: onex.client({ targetNode: 'echo-effect', operation: 'local.echo' }) }), timing);
+    const r = await measureAgainstPeer(concurrency, [{}], ([onex]) => ({ effect: /** @type {Host} */ (onex).client({ targetNode: 'echo-effect', operation: 'local.echo' }) }), timing);
     rows.push(row('1+2 bus round trip (info)', concurrency, 'host → EffectNode → local.echo (no-publish guard on)', r.effect, `${PEER}, same process`, r.moleculer, false));
   }
   return rows;
