@@ -138,6 +138,7 @@ export class InMemoryEventBus implements ProtocolEventBus {
       );
     }
     const outputs = settlement.outputs;
+    if (outputs.length === 0) return RESOLVED;
     if (outputs.length === 1) {
       const only = outputs[0] as (typeof outputs)[number];
       return this.publishEnvelope(only.envelope, only.topic);

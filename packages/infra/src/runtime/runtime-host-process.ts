@@ -442,7 +442,8 @@ export class RuntimeHostProcess {
 
   #onOutput(message: InboundMessage): Promise<void> {
     if (typeof message.value === 'object' && !(message.value instanceof Uint8Array)) this.#waiters.deliver(message.value);
-    return RESOLVED;
+    // Handing the answer to its waiter finishes it; unsettled it would be reported as lost at shutdown.
+    return message.settle(NOTHING_TO_PUBLISH);
   }
 
   /** Handles one input message and settles it; never rejects. Unsettled means redelivered. */
@@ -632,6 +633,7 @@ export class RuntimeHostProcess {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+const NOTHING_TO_PUBLISH: MessageSettlement = { kind: 'processed', outputs: [] };
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 function decode(value: string | Uint8Array): string {

@@ -222,3 +222,13 @@ describe('host: ingress resends while the first attempt runs', () => {
     expect(handler.calls).toHaveLength(1);
   });
 });
+
+describe('host: settlement of what it consumes', () => {
+  it('settles the answers it takes off its own output topic for the ingress: nothing is reported unsettled at stop', async () => {
+    const handler = new FakeHandler('http');
+    const { host, bus } = await startHost(handler, { redelivers: false });
+    const answer = await host.submit({ operation: 'http.get', payload: {} }, 5_000);
+    expect(answer.status).toBe('ok');
+    await eventually(async () => expect((await bus.healthCheck()).unsettled).toBe(0));
+  });
+});
