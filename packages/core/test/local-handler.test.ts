@@ -105,7 +105,7 @@ describe('LocalHandler', () => {
   });
 
   it('through NodeRuntime, error becomes an error envelope with handler type and operation', async () => {
-    const runtime = new NodeRuntime({ providers: deterministicProviders(7) });
+    const runtime = new NodeRuntime({ providers: deterministicProviders(7), directHandlerCalls: true });
     runtime.registerHandler(new LocalHandler());
     const res = await runtime.routeEnvelope(request({ operation: 'local.error', payload: { message: 'Database connection failed' }, correlationId: CORRELATION_ID }));
     expect(res.error).toEqual({

@@ -43,9 +43,10 @@ function throwingHandler(handlerType: HandlerType, value: unknown): EnvelopeHand
   };
 }
 
-function setup() {
+/** Most routing tests exercise handler dispatch itself, so the door to bare handlers is open here. */
+function setup(options: { directHandlerCalls?: boolean } = {}) {
   const providers = deterministicProviders(1000);
-  const runtime = new NodeRuntime({ providers });
+  const runtime = new NodeRuntime({ providers, directHandlerCalls: options.directHandlerCalls ?? true });
   return { runtime, providers };
 }
 
@@ -53,6 +54,63 @@ function setup() {
 function req(init: Parameters<typeof createRequestEnvelope>[0]): OnexEnvelope {
   return createRequestEnvelope({ correlationId: CORRELATION_ID, ...init }, deterministicProviders());
 }
+
+describe('NodeRuntime: every envelope passes a node allow-list', () => {
+  it('without target_node, goes through the one node that allows its operation, with that node\'s grant', async () => {
+    const { runtime } = setup({ directHandlerCalls: false });
+    const db = new RecordingHandler('db');
+    runtime.registerHandler(db);
+    runtime.registerNode(new EffectNode({ slug: 'reader', operations: ['db.query'] }));
+    runtime.registerNode(new EffectNode({ slug: 'writer', operations: ['db.execute'], access: { 'db.execute': 'read_write' } }));
+    const read = await runtime.routeEnvelope(req({ operation: 'db.query', payload: {} }));
+    const write = await runtime.routeEnvelope(req({ operation: 'db.execute', payload: {} }));
+    expect(read.success).toBe(true);
+    expect(write.success).toBe(true);
+    expect(db.calls.map((c) => [c.context.nodeSlug, c.context.access])).toEqual([
+      ['reader', 'read_only'],
+      ['writer', 'read_write'],
+    ]);
+  });
+
+  it('without target_node, an operation no node allows is refused and never reaches the handler', async () => {
+    const { runtime } = setup({ directHandlerCalls: false });
+    const db = new RecordingHandler('db');
+    runtime.registerHandler(db);
+    runtime.registerNode(new EffectNode({ slug: 'reader', operations: ['db.query'] }));
+    const response = await runtime.routeEnvelope(req({ operation: 'db.execute', payload: { sql: 'drop table users' } }));
+    expect(response.error).toMatchObject({ code: 'INVALID_OPERATION', allowing_nodes: [] });
+    expect(response.error?.hint).toContain('io_operations');
+    expect(db.calls).toHaveLength(0);
+  });
+
+  it('with no nodes at all, no envelope reaches a handler', async () => {
+    const { runtime } = setup({ directHandlerCalls: false });
+    const db = new RecordingHandler('db');
+    runtime.registerHandler(db);
+    const response = await runtime.routeEnvelope(req({ operation: 'db.query', payload: {} }));
+    expect(response.error?.code).toBe('INVALID_OPERATION');
+    expect(db.calls).toHaveLength(0);
+  });
+
+  it('an operation two nodes allow needs target_node', async () => {
+    const { runtime } = setup({ directHandlerCalls: false });
+    runtime.registerHandler(new RecordingHandler('db'));
+    runtime.registerNode(new EffectNode({ slug: 'a', operations: ['db.query'] }));
+    runtime.registerNode(new EffectNode({ slug: 'b', operations: ['db.query'] }));
+    const response = await runtime.routeEnvelope(req({ operation: 'db.query', payload: {} }));
+    expect(response.error).toMatchObject({ code: 'INVALID_OPERATION', allowing_nodes: ['a', 'b'] });
+  });
+
+  it('passes the caller\'s abort signal to the handler', async () => {
+    const { runtime } = setup({ directHandlerCalls: false });
+    const db = new RecordingHandler('db');
+    runtime.registerHandler(db);
+    runtime.registerNode(new EffectNode({ slug: 'reader', operations: ['db.query'] }));
+    const controller = new AbortController();
+    await runtime.routeEnvelope(req({ operation: 'db.query', payload: {} }), { signal: controller.signal });
+    expect(db.calls[0]?.context.signal).toBe(controller.signal);
+  });
+});
 
 describe('NodeRuntime routing', () => {
   it('routes by target_node to that node', async () => {
@@ -330,7 +388,7 @@ describe('NodeRuntime invariants', () => {
       expect(key in context, key).toBe(false);
     }
     expect(Object.values(context).some((v) => typeof v === 'function')).toBe(false);
-    expect(context).toEqual({ correlationId: CORRELATION_ID, envelopeId: request.envelopeId, operation: 'local.echo', nodeSlug: undefined });
+    expect(context).toEqual({ correlationId: CORRELATION_ID, envelopeId: request.envelopeId, operation: 'local.echo', nodeSlug: undefined, access: 'read_write', signal: undefined });
   });
 
   it('the handler receives the very envelope it was routed, not a rewritten copy', async () => {

@@ -26,7 +26,6 @@ export {
   IDEMPOTENCY_STORES,
   INTERRUPTED_POLICIES,
   HANDLER_CONNECTION_FIELDS,
-  NODE_SLUG_RE,
   runtimeHostContractSchema,
   handlerBindingSchema,
   retryPolicySchema,

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { HANDLER_TYPES, type HandlerType } from '../enums/handler-type.js';
 import { NODE_TYPES, type NodeType } from '../enums/node-kind.js';
 import { OPERATION_RE } from '../envelope/envelope-schema.js';
+import { IO_ACCESS_LEVELS, type IoAccess } from '../runtime/handler-port.js';
 import { CURRENT_CONTRACT_SCHEMA_VERSION } from './schema-version.js';
 import { addRuleIssue, handlerTypeSchema, matching, nonEmptyString, versionSchema, versionTriple } from './schema-helpers.js';
 
@@ -49,6 +50,12 @@ export interface IoOperation {
   /** Dotted operations, each starting with the handler type (`http.get`). */
   readonly operations: readonly string[];
   readonly target?: string | undefined;
+  /**
+   * What these operations may do: `read_only` (the db handler runs only statements that
+   * read) or `read_write`.
+   * @default 'read_only'
+   */
+  readonly access: IoAccess;
 }
 
 /** A class (handler or event model) named by the contract and loaded by the host. */
@@ -138,8 +145,9 @@ const ioOperationSchema = z
     type: handlerTypeSchema(HANDLER_TYPES),
     operations: z.array(operationString).min(1),
     target: nonEmptyString.optional(),
+    access: z.enum(IO_ACCESS_LEVELS).default('read_only'),
   })
-  .transform((w): IoOperation => ({ type: w.type, operations: w.operations, target: w.target }));
+  .transform((w): IoOperation => ({ type: w.type, operations: w.operations, target: w.target, access: w.access }));
 
 const handlerRouteSchema = z
   .strictObject({

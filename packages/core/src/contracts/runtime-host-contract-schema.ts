@@ -8,6 +8,7 @@ import { IMPLEMENTED_HANDLER_TYPES, type HandlerType } from '../enums/handler-ty
 import { validateTopic, withTopicDirection, type TopicDirection } from '../topics/validate-topic.js';
 import { addRuleIssue, handlerTypeSchema, matching, nonEmptyString, nonNegativeInt, positiveInt, semverString, versionTriple } from './schema-helpers.js';
 import { CURRENT_CONTRACT_SCHEMA_VERSION } from './schema-version.js';
+import { NODE_SLUG_RE } from '../runtime/nodes.js';
 import { secretValueSchema, type SecretValue } from './secret-ref.js';
 
 /** Topic the runtime consumes when `event_bus.config.topics.input` is not set. */
@@ -520,13 +521,11 @@ export const handlerBindingSchema = z
     }),
   );
 
-/** Node slugs are used in envelopes (`target_node`) and logs, so they stay plain. */
-export const NODE_SLUG_RE = /^[a-z0-9_-]+$/;
 
 /** Wire node entry → {@link NodeRef}. */
 export const nodeRefSchema = z
   .strictObject({
-    slug: matching(NODE_SLUG_RE, (v) => `must use only lower-case letters, digits, "_" and "-" (got "${v}")`, 'Rename the node slug, e.g. "user_service_effect".'),
+    slug: matching(NODE_SLUG_RE, (v) => `must be lower-case letters, digits, "_" and "-", starting with a letter or digit (got "${v}")`, 'Rename the node slug, e.g. "user_service_effect".'),
     contract: nonEmptyString
       .superRefine((value, ctx) => {
         if (value.startsWith('~')) {

@@ -55,7 +55,12 @@ export function createNodeFromContract(
   const routes = contract.handlerRouting?.handlers ?? [];
   switch (contract.nodeType) {
     case 'EFFECT':
-      return new EffectNode({ slug, description: contract.description, operations: contract.ioOperations.flatMap((io) => io.operations) });
+      return new EffectNode({
+        slug,
+        description: contract.description,
+        operations: contract.ioOperations.flatMap((io) => io.operations),
+        access: Object.fromEntries(contract.ioOperations.flatMap((io) => io.operations.map((op) => [op, io.access]))),
+      });
     case 'COMPUTE': {
       const registry = implementations.compute ?? {};
       const byOperation = new Map<string, ComputeFunction>();

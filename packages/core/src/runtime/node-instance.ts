@@ -1,11 +1,18 @@
 import type { OnexEnvelope } from '../envelope/envelope.js';
 import type { JsonValue } from '../json.js';
 import type { NodeKind } from '../enums/node-kind.js';
+import type { CancellationSignal, HandlerCall } from './handler-port.js';
 
 /** What a node may ask of the runtime that hosts it: only handler execution. */
 export interface NodeExecutionPort {
   /** Runs the envelope's operation on its handler. Throws typed errors. */
-  executeWithHandler(envelope: OnexEnvelope, nodeSlug?: string): Promise<JsonValue>;
+  executeWithHandler(envelope: OnexEnvelope, call?: HandlerCall): Promise<JsonValue>;
+}
+
+/** What the runtime tells a node about the call it serves. */
+export interface NodeCallScope {
+  /** Aborted when the caller gives up; passed on to the handler call. */
+  readonly signal?: CancellationSignal | undefined;
 }
 
 /** Static facts about a node, for `describe` and health output. */
@@ -27,7 +34,7 @@ export abstract class NodeInstance {
   abstract readonly kind: NodeDescription['kind'];
 
   /** Handles one request and resolves to the response payload. Throws typed errors. */
-  abstract handle(envelope: OnexEnvelope, port: NodeExecutionPort): Promise<JsonValue>;
+  abstract handle(envelope: OnexEnvelope, port: NodeExecutionPort, scope?: NodeCallScope): Promise<JsonValue>;
 
   abstract describe(): NodeDescription;
 }

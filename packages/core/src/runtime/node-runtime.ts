@@ -5,12 +5,27 @@ import { defaultProviders, type EnvelopeProviders } from '../envelope/providers.
 import { HandlerConfigurationError, HandlerNotFoundError, NodeNotFoundError, RuntimeHostError } from '../errors/runtime-errors.js';
 import { toOnexError } from '../errors/to-onex-error.js';
 import type { JsonValue } from '../json.js';
-import { createInvocationContext, type EnvelopeHandler } from './handler-port.js';
-import type { NodeDescription, NodeExecutionPort, NodeInstance } from './node-instance.js';
+import { InvalidOperationError } from '../errors/runtime-errors.js';
+import { createInvocationContext, type CancellationSignal, type EnvelopeHandler, type HandlerCall } from './handler-port.js';
+import type { NodeCallScope, NodeDescription, NodeExecutionPort, NodeInstance } from './node-instance.js';
 
 export interface NodeRuntimeOptions {
   /** Ids and time for response envelopes. @default random UUIDs and the system clock */
   readonly providers?: EnvelopeProviders;
+  /**
+   * Whether an envelope that no hosted node allows may still go straight to its handler.
+   * Off, every envelope passes a node's `io_operations` allow-list, with or without
+   * `target_node`; on (tests, embedding, benchmarks of a bare handler) the runtime is an
+   * open door to every registered handler. A contract cannot switch it on.
+   * @default false
+   */
+  readonly directHandlerCalls?: boolean;
+}
+
+/** How one envelope is routed. */
+export interface RouteOptions {
+  /** Aborted when the caller gives up; reaches the handler as its invocation signal. */
+  readonly signal?: CancellationSignal | undefined;
 }
 
 /**
@@ -19,13 +34,17 @@ export interface NodeRuntimeOptions {
  * (responses echo the request's). Routing never throws: every failure comes back as
  * an error response envelope with a typed code.
  */
+const NO_SCOPE: NodeCallScope = Object.freeze({});
+
 export class NodeRuntime implements NodeExecutionPort {
   readonly #handlers = new Map<string, EnvelopeHandler>();
   readonly #nodes = new Map<string, NodeInstance>();
   readonly #providers: EnvelopeProviders;
+  readonly #directHandlerCalls: boolean;
 
   constructor(options: NodeRuntimeOptions = {}) {
     this.#providers = options.providers ?? defaultProviders;
+    this.#directHandlerCalls = options.directHandlerCalls ?? false;
   }
 
   /** Registers a handler under its handler type. One handler per type. */
@@ -61,18 +80,22 @@ export class NodeRuntime implements NodeExecutionPort {
 
   /**
    * Routes one envelope and resolves to its response envelope (success or error).
-   * With `targetNode` the envelope goes to that node; without, straight to the handler
-   * its `handlerType` (or operation prefix) names.
+   * With `targetNode` the envelope goes to that node. Without, it goes to the one hosted
+   * node whose `io_operations` allow its operation, so no envelope escapes a node's
+   * allow-list; only a runtime built with `directHandlerCalls` hands an envelope no node
+   * claims straight to its handler.
    */
-  async routeEnvelope(envelope: OnexEnvelope): Promise<OnexEnvelope> {
+  async routeEnvelope(envelope: OnexEnvelope, options: RouteOptions = {}): Promise<OnexEnvelope> {
     try {
       let payload: JsonValue;
+      const scope: NodeCallScope = options.signal === undefined ? NO_SCOPE : { signal: options.signal };
       if (envelope.targetNode !== undefined) {
         const node = this.#nodes.get(envelope.targetNode);
         if (node === undefined) throw this.#nodeNotFound(envelope);
-        payload = await node.handle(envelope, this);
+        payload = await node.handle(envelope, this, scope);
       } else {
-        payload = await this.executeWithHandler(envelope);
+        const node = this.#nodeAllowing(envelope);
+        payload = node === undefined ? await this.executeWithHandler(envelope, { signal: options.signal }) : await node.handle(envelope, this, scope);
       }
       return createSuccessResponse(envelope, payload, this.#providers);
     } catch (thrown) {
@@ -85,7 +108,7 @@ export class NodeRuntime implements NodeExecutionPort {
   }
 
   /** Runs the envelope's operation on the handler of its type. Throws typed errors. */
-  async executeWithHandler(envelope: OnexEnvelope, nodeSlug?: string): Promise<JsonValue> {
+  async executeWithHandler(envelope: OnexEnvelope, call: HandlerCall = {}): Promise<JsonValue> {
     const handlerType = resolveHandlerType(envelope);
     const handler = this.#handlers.get(handlerType);
     if (handler === undefined) {
@@ -99,10 +122,37 @@ export class NodeRuntime implements NodeExecutionPort {
       });
     }
     try {
-      return await handler.execute(envelope, createInvocationContext(envelope, nodeSlug));
+      return await handler.execute(envelope, createInvocationContext(envelope, call));
     } catch (thrown) {
       throw toOnexError(thrown, { correlationId: envelope.correlationId, handlerType, operation: envelope.operation });
     }
+  }
+
+  /**
+   * The node an envelope without `target_node` goes to: the only one that allows its
+   * operation. Undefined only when direct handler calls are allowed and no node claims it.
+   * @throws InvalidOperationError when no node, or more than one, allows the operation.
+   */
+  #nodeAllowing(envelope: OnexEnvelope): NodeInstance | undefined {
+    const candidates: NodeInstance[] = [];
+    for (const node of this.#nodes.values()) if (node.describe().allowedOperations.includes(envelope.operation)) candidates.push(node);
+    if (candidates.length === 1) return candidates[0];
+    if (candidates.length === 0 && this.#directHandlerCalls) return undefined;
+    const slugs = candidates.map((n) => n.slug);
+    throw new InvalidOperationError(
+      candidates.length === 0
+        ? `No node hosted here allows operation "${envelope.operation}"`
+        : `Operation "${envelope.operation}" is allowed by several nodes (${slugs.join(', ')}); the envelope must say which`,
+      {
+        operation: envelope.operation,
+        correlationId: envelope.correlationId,
+        details: { allowing_nodes: slugs },
+        hint:
+          candidates.length === 0
+            ? `Every envelope passes a node's io_operations allow-list: add "${envelope.operation}" to an EFFECT node's io_operations, or set target_node.`
+            : `Set target_node to one of: ${slugs.join(', ')}.`,
+      },
+    );
   }
 
   #nodeNotFound(envelope: OnexEnvelope): NodeNotFoundError {

@@ -3,12 +3,18 @@ import { resolveHandlerType } from '../envelope/envelope.js';
 import { ArchitectureViolationError, InvalidOperationError } from '../errors/runtime-errors.js';
 import type { JsonObject, JsonValue } from '../json.js';
 import { intentToWire, type Intent } from './intent.js';
-import { NodeInstance, type NodeDescription, type NodeExecutionPort } from './node-instance.js';
+import type { IoAccess } from './handler-port.js';
+import { NodeInstance, type NodeCallScope, type NodeDescription, type NodeExecutionPort } from './node-instance.js';
 
-const SLUG_RE = /^[a-z0-9][a-z0-9_-]*$/;
+/**
+ * Node slugs address envelopes (`target_node`) and appear in logs, so they stay plain:
+ * lower-case letters, digits, `_` and `-`, starting with a letter or digit. The one rule,
+ * used by the contract schema and by every node constructor.
+ */
+export const NODE_SLUG_RE = /^[a-z0-9][a-z0-9_-]*$/;
 
 function checkSlug(slug: string): string {
-  if (!SLUG_RE.test(slug)) {
+  if (!NODE_SLUG_RE.test(slug)) {
     throw new InvalidOperationError(`Node slug "${slug}" is invalid`, {
       hint: 'Use lower-case letters, digits, "_" and "-", starting with a letter or digit.',
     });
@@ -24,6 +30,12 @@ export interface EffectNodeOptions {
   readonly slug: string;
   /** The node's `io_operations`: the only handler operations it may call. */
   readonly operations: readonly string[];
+  /**
+   * The grant of each operation (from its `io_operations` entry); an operation not listed
+   * here is read-only.
+   * @default every operation read_only
+   */
+  readonly access?: Readonly<Record<string, IoAccess>>;
   readonly description?: string;
 }
 
@@ -35,16 +47,18 @@ export class EffectNode extends NodeInstance {
   readonly kind = 'effect' as const;
   readonly slug: string;
   readonly #allowed: ReadonlySet<string>;
+  readonly #access: ReadonlyMap<string, IoAccess>;
   readonly #description: string | undefined;
 
   constructor(options: EffectNodeOptions) {
     super();
     this.slug = checkSlug(options.slug);
     this.#allowed = new Set(options.operations);
+    this.#access = new Map(Object.entries(options.access ?? {}));
     this.#description = options.description;
   }
 
-  async handle(envelope: OnexEnvelope, port: NodeExecutionPort): Promise<JsonValue> {
+  async handle(envelope: OnexEnvelope, port: NodeExecutionPort, scope?: NodeCallScope): Promise<JsonValue> {
     if (!this.#allowed.has(envelope.operation)) {
       const allowed = [...this.#allowed];
       throw new InvalidOperationError(
@@ -57,7 +71,7 @@ export class EffectNode extends NodeInstance {
         },
       );
     }
-    return port.executeWithHandler(envelope, this.slug);
+    return port.executeWithHandler(envelope, { nodeSlug: this.slug, access: this.#access.get(envelope.operation) ?? 'read_only', signal: scope?.signal });
   }
 
   describe(): NodeDescription {

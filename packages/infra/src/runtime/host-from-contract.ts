@@ -40,6 +40,8 @@ export interface HostFromContractOptions {
   readonly providers?: EnvelopeProviders;
   /** Names this host instance (idempotency claims, dead-letter records). @default runtime name + random suffix */
   readonly hostId?: string;
+  /** See RuntimeHostProcessOptions.directHandlerCalls; code may open it, a contract cannot. @default false */
+  readonly directHandlerCalls?: boolean;
 }
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
@@ -158,6 +160,7 @@ export async function createRuntimeHostFromContract(options: HostFromContractOpt
     handlerSource: options.handlerSource ?? new HandlerBootstrapSource({ logger, includeDevHandlers: options.allowDevHandlers ?? false }),
     logger,
     handlerGuard: options.handlerGuard ?? 'sync',
+    directHandlerCalls: options.directHandlerCalls ?? false,
     ...(options.providers ? { providers: options.providers } : {}),
   });
 }

@@ -101,6 +101,13 @@ export interface RuntimeHostProcessOptions {
   readonly hostId?: string;
   /** @default systemScheduler */
   readonly scheduler?: Scheduler;
+  /**
+   * Let an envelope that no hosted node allows go straight to its handler (tests,
+   * embedding a bare handler). A host built from a contract never does: every envelope
+   * passes a node's `io_operations` allow-list.
+   * @default false
+   */
+  readonly directHandlerCalls?: boolean;
 }
 
 export interface RuntimeHostHealth {
@@ -167,7 +174,7 @@ export class RuntimeHostProcess {
     this.#logger = options.logger ?? silentLogger;
     this.#providers = options.providers ?? nodeProviders;
     this.#source = options.handlerSource ?? new HandlerBootstrapSource({ logger: this.#logger });
-    this.#runtime = new NodeRuntime({ providers: this.#providers });
+    this.#runtime = new NodeRuntime({ providers: this.#providers, directHandlerCalls: options.directHandlerCalls ?? false });
     this.#limiter = new ConcurrencyLimiter(options.settings.maxInFlight);
     this.#versionFacts = options.versionFacts;
     this.#handlerGuard = options.handlerGuard ?? 'sync';

@@ -101,6 +101,7 @@ describe.skipIf(!available)('Kafka broker restart under load (private broker)', 
     const logger = createLogger({ level: 'warn', destination: { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) } });
     const handler = new FakeHandler('http');
     const h = (host = await createRuntimeHostFromContract({
+      directHandlerCalls: true,
       contract: contractFor(t),
       env: { KAFKA_CHAOS_BROKERS: b.brokers },
       handlerSource: new FakeHandlerSource([handler]),

@@ -62,7 +62,7 @@ describe.skipIf(!available)('KafkaEventBus on a real broker', { timeout: 120_000
   });
 
   async function startHost(t: TopicSet, handler: FakeHandler, options: HostOptions = {}): Promise<RuntimeHostProcess> {
-    const host = await createRuntimeHostFromContract({ contract: contractFor(t, options), env: { KAFKA_IT_BROKERS: KAFKA_BROKERS }, handlerSource: new FakeHandlerSource([handler]) });
+    const host = await createRuntimeHostFromContract({ directHandlerCalls: true, contract: contractFor(t, options), env: { KAFKA_IT_BROKERS: KAFKA_BROKERS }, handlerSource: new FakeHandlerSource([handler]) });
     hosts.push(host);
     await host.start();
     await waitFor(() => expect(host.health().ready).toBe(true), 30_000);

@@ -43,6 +43,7 @@ function recordingLogger(): { logger: Logger; warnings: Array<{ fields: Record<s
 async function startHost(handler: FakeHandler, options: { settings?: Partial<RuntimeHostSettings>; store?: InMemoryIdempotencyStore; logger?: Logger; scheduler?: Scheduler; redelivers?: boolean } = {}) {
   const bus = options.redelivers === false ? new RecordingBus() : new RedeliveringBus();
   const host = new RuntimeHostProcess({
+    directHandlerCalls: true,
     settings: testSettings(options.settings),
     bus,
     handlerSource: new FakeHandlerSource([handler]),

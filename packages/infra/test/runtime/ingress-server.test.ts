@@ -15,6 +15,7 @@ const CORRELATION = '1a2b3c4d-0000-4000-8000-000000000001';
 /** A running host with the dev-only local handler, and an ingress in front of it on a free port. */
 async function serve(options: IngressOptions = {}) {
   const host = new RuntimeHostProcess({
+    directHandlerCalls: true,
     settings: testSettings({ handlers: [{ type: 'local', config: {} }], drainTimeoutMs: 2000 }),
     bus: new InMemoryEventBus(),
     handlerSource: new HandlerBootstrapSource({ includeDevHandlers: true }),

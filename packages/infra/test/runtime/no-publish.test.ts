@@ -42,6 +42,7 @@ async function hostWithHandler(behaviour: (bus: ProtocolEventBus) => FakeHandler
   const bus = new RecordingBus();
   const handler = new FakeHandler('http', { behaviour: behaviour(bus) });
   const host = new RuntimeHostProcess({
+    directHandlerCalls: true,
     settings: testSettings(),
     bus,
     handlerSource: new FakeHandlerSource([handler]),
@@ -76,7 +77,7 @@ describe('no-publish: the handler invocation context', () => {
     await eventually(() => expect(outputs).toHaveLength(1));
 
     const context = seen as HandlerInvocationContext;
-    expect(Object.keys(context).sort()).toEqual(['correlationId', 'envelopeId', 'nodeSlug', 'operation']);
+    expect(Object.keys(context).sort()).toEqual(['access', 'correlationId', 'envelopeId', 'nodeSlug', 'operation', 'signal']);
     // Neither own nor inherited: nothing on the prototype chain either.
     const everyName = new Set<string>();
     for (let o: object | null = context; o !== null; o = Object.getPrototypeOf(o) as object | null) {

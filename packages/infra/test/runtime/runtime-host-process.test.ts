@@ -47,6 +47,7 @@ function makeHost(setup: HostSetup = {}) {
   const bus = new RecordingBus(setup.log ? { log: setup.log } : {});
   const source = new FakeHandlerSource(handlers);
   const host = new RuntimeHostProcess({
+    directHandlerCalls: true,
     settings: testSettings({ handlers: handlers.map((h) => ({ type: h.handlerType, config: { timeoutMs: 1000 } })), ...setup.settings }),
     bus,
     handlerSource: source,
@@ -284,7 +285,7 @@ describe('RuntimeHostProcess: correlation ids', () => {
     await eventually(() => expect(outputs()).toHaveLength(1));
     expect(sent.correlationId).toBeUndefined();
     expect(handler.calls[0]?.envelope.correlationId).toBe(detId(43));
-    expect(handler.calls[0]?.context).toEqual({ correlationId: detId(43), envelopeId: sent.envelopeId, operation: 'http.get', nodeSlug: undefined });
+    expect(handler.calls[0]?.context).toEqual({ correlationId: detId(43), envelopeId: sent.envelopeId, operation: 'http.get', nodeSlug: undefined, access: 'read_write', signal: undefined });
     expect(outputs()[0]).toMatchObject({ envelopeId: detId(44), correlationId: detId(43), causationId: sent.envelopeId });
   });
 

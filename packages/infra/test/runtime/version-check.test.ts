@@ -79,6 +79,7 @@ describe('RuntimeHostProcess with incompatible versions', () => {
     const source = new FakeHandlerSource([handler]);
     const bus = new RecordingBus();
     const host = new RuntimeHostProcess({
+    directHandlerCalls: true,
       settings: testSettings(),
       bus,
       handlerSource: source,
