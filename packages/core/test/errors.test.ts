@@ -4,7 +4,11 @@ import {
   ContractValidationError,
   EnvelopeValidationError,
   EventBusError,
+  ExecutionInterruptedError,
   HandlerConfigurationError,
+  InternalError,
+  ONEX_ERROR_CLASSES,
+  ShuttingDownError,
   HandlerExecutionError,
   HandlerNotFoundError,
   InfraAuthenticationError,
@@ -32,8 +36,10 @@ import { CORRELATION_ID } from './helpers.js';
 type PlainErrorClass = new (message: string, options?: OnexErrorOptions) => OnexError;
 
 const RUNTIME_ERRORS: ReadonlyArray<readonly [PlainErrorClass, OnexErrorCode, boolean]> = [
-  [OnexError, 'RUNTIME_HOST_ERROR', false],
   [RuntimeHostError, 'RUNTIME_HOST_ERROR', false],
+  [InternalError, 'INTERNAL_ERROR', false],
+  [ShuttingDownError, 'SHUTTING_DOWN', true],
+  [ExecutionInterruptedError, 'EXECUTION_INTERRUPTED', false],
   [HandlerExecutionError, 'HANDLER_EXECUTION_ERROR', false],
   [EventBusError, 'EVENT_BUS_ERROR', true],
   [InvalidOperationError, 'INVALID_OPERATION', false],
@@ -42,7 +48,6 @@ const RUNTIME_ERRORS: ReadonlyArray<readonly [PlainErrorClass, OnexErrorCode, bo
   [EnvelopeValidationError, 'ENVELOPE_VALIDATION_ERROR', false],
   [HandlerConfigurationError, 'HANDLER_CONFIGURATION_ERROR', false],
   [SecretResolutionError, 'SECRET_RESOLUTION_ERROR', false],
-  [ArchitectureViolationError, 'ARCHITECTURE_VIOLATION', false],
   [VersionCompatibilityError, 'VERSION_INCOMPATIBLE', false],
 ];
 
@@ -68,7 +73,7 @@ describe('error classes', () => {
     expect(error.name).toBe(Cls.name);
     expect(error.message).toBe('something failed');
     expect(isOnexError(error)).toBe(true);
-    if (Cls !== OnexError) expect(error).toBeInstanceOf(RuntimeHostError);
+    expect(error).toBeInstanceOf(RuntimeHostError);
   });
 
   it.each(INFRA_ERRORS)('%o has code %s and retryable %s', (Cls, code, retryable) => {
@@ -104,8 +109,23 @@ describe('error classes', () => {
     expect(isOnexErrorCode(undefined)).toBe(false);
   });
 
-  it('a code override brings that code\'s retryability, and retryable can be overridden explicitly', () => {
-    expect(new HandlerExecutionError('slow', { code: 'INFRA_TIMEOUT' })).toMatchObject({ code: 'INFRA_TIMEOUT', retryable: true });
+  it('class and code are one axis: each code has exactly one class, and that class carries that code', () => {
+    const classes = Object.entries(ONEX_ERROR_CLASSES);
+    expect(classes.map(([code]) => code).sort()).toEqual(Object.keys(ONEX_ERROR_CODES).sort());
+    for (const [code, Cls] of classes) expect(Cls.defaultCode, Cls.name).toBe(code);
+    expect(new Set(classes.map(([, Cls]) => Cls)).size).toBe(classes.length);
+    // No option can make an error's code disagree with its class.
+    const forged = new HandlerExecutionError('slow', { code: 'INFRA_TIMEOUT' } as OnexErrorOptions);
+    expect(forged.code).toBe('HANDLER_EXECUTION_ERROR');
+  });
+
+  it('an architecture violation carries its rule id', () => {
+    const error = new ArchitectureViolationError('handler published', { ruleId: 'ARCH_HANDLER_PUBLISH' });
+    expect(error).toMatchObject({ code: 'ARCHITECTURE_VIOLATION', retryable: false, ruleId: 'ARCH_HANDLER_PUBLISH' });
+    expect(error.toEnvelopeError()).toMatchObject({ rule_id: 'ARCH_HANDLER_PUBLISH' });
+  });
+
+  it('retryable can be overridden explicitly', () => {
     expect(new HandlerExecutionError('x', { retryable: true }).retryable).toBe(true);
     expect(new EventBusError('x', { retryable: false }).retryable).toBe(false);
   });

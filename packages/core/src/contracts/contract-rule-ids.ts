@@ -21,6 +21,7 @@ export const CONTRACT_RULES = {
   CONTRACT_COMPUTE_HAS_IO: 'A COMPUTE node declares io_operations; compute nodes are pure.',
   CONTRACT_IO_OPERATION_MISMATCH: 'An io operation does not start with the prefix of its handler type.',
   CONTRACT_DUPLICATE_ROUTE: 'Two handler_routing entries claim the same operation or payload type.',
+  CONTRACT_STATE_MACHINE_OUTSIDE_REDUCER: 'A state_machine on a node that is not a REDUCER (an orchestrator FSM duplicates reducer-governed transitions).',
 } as const satisfies Record<string, string>;
 
 export type ContractRuleId = keyof typeof CONTRACT_RULES;

@@ -172,6 +172,20 @@ export function nodeContractRules(raw: unknown, locate: Locate): DraftIssue[] {
     });
   }
 
+  if (raw.state_machine !== undefined && nodeType !== undefined && nodeType !== 'REDUCER') {
+    issues.push({
+      ruleId: 'CONTRACT_STATE_MACHINE_OUTSIDE_REDUCER',
+      severity: 'error',
+      message:
+        nodeType === 'ORCHESTRATOR'
+          ? 'An ORCHESTRATOR declares a state_machine: workflow FSM logic in an orchestrator duplicates reducer-governed transitions (architecture rule ARCH_ORCHESTRATOR_FSM)'
+          : `A ${nodeType} node declares a state_machine; only REDUCER nodes hold state transitions`,
+      hint: 'Move the state machine into a REDUCER node contract; the orchestrator emits the events that drive it.',
+      path: ['state_machine'],
+      target: 'key',
+    });
+  }
+
   issues.push(...routingIssues(raw.handler_routing, locate));
   return issues;
 }

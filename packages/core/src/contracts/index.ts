@@ -65,4 +65,5 @@ export {
   type HandlerRouting,
   type RoutingStrategy,
   type NodeDependency,
+  type StateMachineSpec,
 } from './node-contract-schema.js';

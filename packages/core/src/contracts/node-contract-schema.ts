@@ -87,6 +87,17 @@ export interface NodeDependency {
   readonly description?: string | undefined;
 }
 
+/**
+ * A reducer's aggregate state machine: the sanctioned home of state transitions. Only
+ * REDUCER contracts may declare one (an orchestrator with its own workflow FSM would
+ * duplicate the reducer-governed transitions).
+ */
+export interface StateMachineSpec {
+  readonly initialState: string;
+  readonly states: readonly string[];
+  readonly transitions: ReadonlyArray<{ readonly from: string; readonly to: string; readonly on: string }>;
+}
+
 /** A parsed node contract: frozen, every default filled in. */
 export interface NodeContract {
   /** @default '1.0.0' */
@@ -103,6 +114,8 @@ export interface NodeContract {
   readonly handlerRouting?: HandlerRouting | undefined;
   /** @default [] */
   readonly dependencies: readonly NodeDependency[];
+  /** REDUCER only. */
+  readonly stateMachine?: StateMachineSpec | undefined;
 }
 
 const nodeTypeSchema = z.string().transform((value, ctx): NodeType => {
@@ -178,6 +191,14 @@ const dependencySchema = z.union(
   { error: 'must be a name or a mapping { name, type?, module?, version?, description? }' },
 );
 
+const stateMachineSchema = z
+  .strictObject({
+    initial_state: nonEmptyString,
+    states: z.array(nonEmptyString).min(1),
+    transitions: z.array(z.strictObject({ from: nonEmptyString, to: nonEmptyString, on: nonEmptyString })).default([]),
+  })
+  .transform((w): StateMachineSpec => ({ initialState: w.initial_state, states: w.states, transitions: w.transitions }));
+
 /**
  * The node contract, wire form in, {@link NodeContract} out. It checks structure and single
  * fields; `parseNodeContract` adds the rules that span fields (compute purity, operation
@@ -196,6 +217,7 @@ export const nodeContractSchema = z
     io_operations: z.array(ioOperationSchema).default([]),
     handler_routing: handlerRoutingSchema.optional(),
     dependencies: z.array(dependencySchema).default([]),
+    state_machine: stateMachineSchema.optional(),
   })
   .transform(
     (w): NodeContract => ({
@@ -210,6 +232,7 @@ export const nodeContractSchema = z
       ioOperations: w.io_operations,
       handlerRouting: w.handler_routing,
       dependencies: w.dependencies,
+      stateMachine: w.state_machine,
     }),
   );
 

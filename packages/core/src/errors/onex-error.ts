@@ -10,8 +10,6 @@ export interface ErrorContext {
 }
 
 export interface OnexErrorOptions extends ErrorContext {
-  /** Overrides the class's default code. */
-  readonly code?: OnexErrorCode;
   /** Overrides the code's default retryability. */
   readonly retryable?: boolean;
   /** Extra wire-safe facts (`available_handlers`, `sqlstate`, ...), snake_case keys. */
@@ -35,8 +33,12 @@ export interface EnvelopeErrorBody {
 /**
  * Base of every error the system raises. Messages are sanitized on construction, so no
  * credential survives into logs or envelopes even if a driver put one in its message.
+ *
+ * Class and code are one axis: every concrete class has exactly one code (its
+ * `defaultCode`) and every code exactly one class (`ONEX_ERROR_CLASSES`), so an error
+ * that says INFRA_TIMEOUT is always an `InfraTimeoutError`. Abstract: throw a subclass.
  */
-export class OnexError extends Error {
+export abstract class OnexError extends Error {
   static readonly defaultCode: OnexErrorCode = 'RUNTIME_HOST_ERROR';
 
   readonly code: OnexErrorCode;
@@ -49,7 +51,7 @@ export class OnexError extends Error {
 
   constructor(message: string, options: OnexErrorOptions = {}) {
     super(sanitizeMessage(message), options.cause === undefined ? undefined : { cause: options.cause });
-    const code = options.code ?? (this.constructor as typeof OnexError).defaultCode;
+    const code = (new.target as unknown as { readonly defaultCode: OnexErrorCode }).defaultCode;
     this.name = new.target.name;
     this.code = code;
     this.retryable = options.retryable ?? ONEX_ERROR_CODES[code].retryable;

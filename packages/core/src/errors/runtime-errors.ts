@@ -1,9 +1,21 @@
+import type { ArchitectureRuleId } from './architecture-rules.js';
 import type { OnexErrorCode } from './codes.js';
-import { OnexError } from './onex-error.js';
+import { OnexError, type OnexErrorOptions } from './onex-error.js';
 
 /** Base for every error raised by the runtime host and its parts. */
 export class RuntimeHostError extends OnexError {
   static override readonly defaultCode: OnexErrorCode = 'RUNTIME_HOST_ERROR';
+}
+/**
+ * An unexpected failure: a bug or a failure nobody mapped to a typed error. `toOnexError`
+ * wraps anything raw in one of these.
+ */
+export class InternalError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'INTERNAL_ERROR';
+}
+/** The host, a handler or the bus is stopping and accepts no more work. Retryable elsewhere. */
+export class ShuttingDownError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'SHUTTING_DOWN';
 }
 /** A handler failed while executing an operation. */
 export class HandlerExecutionError extends RuntimeHostError {
@@ -37,9 +49,20 @@ export class HandlerConfigurationError extends RuntimeHostError {
 export class SecretResolutionError extends RuntimeHostError {
   static override readonly defaultCode: OnexErrorCode = 'SECRET_RESOLUTION_ERROR';
 }
+export interface ArchitectureViolationOptions extends OnexErrorOptions {
+  /** Which rule was broken; travels as `rule_id` in the error envelope. */
+  readonly ruleId: ArchitectureRuleId;
+}
+
 /** Code broke an architectural rule at run time (e.g. a handler tried to publish). */
 export class ArchitectureViolationError extends RuntimeHostError {
   static override readonly defaultCode: OnexErrorCode = 'ARCHITECTURE_VIOLATION';
+  readonly ruleId: ArchitectureRuleId;
+
+  constructor(message: string, options: ArchitectureViolationOptions) {
+    super(message, { ...options, details: { ...(options.details ?? {}), rule_id: options.ruleId } });
+    this.ruleId = options.ruleId;
+  }
 }
 /** Installed package versions do not satisfy the ranges the host requires. */
 export class VersionCompatibilityError extends RuntimeHostError {

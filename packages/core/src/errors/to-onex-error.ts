@@ -1,5 +1,5 @@
 import { OnexError, type ErrorContext } from './onex-error.js';
-import { RuntimeHostError } from './runtime-errors.js';
+import { InternalError } from './runtime-errors.js';
 
 /**
  * The one funnel from "anything that was thrown" to a typed error. Handlers should
@@ -9,9 +9,8 @@ import { RuntimeHostError } from './runtime-errors.js';
 export function toOnexError(value: unknown, context: ErrorContext = {}): OnexError {
   if (value instanceof OnexError) return value.withContext(context);
   const message = describeThrown(value);
-  return new RuntimeHostError(`Unexpected failure: ${message}`, {
+  return new InternalError(`Unexpected failure: ${message}`, {
     ...context,
-    code: 'INTERNAL_ERROR',
     cause: value,
     hint: 'This is a bug or an unmapped failure in a handler; the logs of the runtime host have the cause.',
   });

@@ -111,6 +111,7 @@ export class ComputeNode extends NodeInstance {
     });
     if (isPromiseLike(result)) {
       throw new ArchitectureViolationError(`Compute node "${this.slug}" returned a Promise; compute functions must be pure and synchronous`, {
+        ruleId: 'ARCH_IMPURE_COMPUTE',
         operation: envelope.operation,
         hint: 'Move I/O into an EFFECT node and keep compute() synchronous.',
       });
@@ -164,6 +165,7 @@ export class ReducerNode<S extends JsonValue = JsonValue> extends NodeInstance {
     const output: unknown = this.#options.reduce(this.#state, envelope);
     if (isPromiseLike(output)) {
       throw new ArchitectureViolationError(`Reducer "${this.slug}" returned a Promise; reducers must be pure and synchronous`, {
+        ruleId: 'ARCH_IMPURE_REDUCER',
         operation: envelope.operation,
         hint: 'Return { state, intents } synchronously and express side effects as intents.',
       });
@@ -177,6 +179,9 @@ export class ReducerNode<S extends JsonValue = JsonValue> extends NodeInstance {
     return { slug: this.slug, kind: this.kind, description: this.#options.description, allowedOperations: [] };
   }
 }
+
+/** Output keys that mean an orchestrator is running its own workflow state machine. */
+const WORKFLOW_STATE_KEYS: ReadonlySet<string> = new Set(['state', 'next_state', 'current_state', 'transition', 'transitions', 'state_machine', 'fsm']);
 
 /** An event an orchestrator emits. */
 export interface EmittedEvent {
@@ -216,8 +221,19 @@ export class OrchestratorNode extends NodeInstance {
     if (isPromiseLike(output) || typeof output !== 'object' || output === null || 'result' in output) {
       throw new ArchitectureViolationError(
         `Orchestrator "${this.slug}" must return { events, intents } synchronously and never a result`,
-        { operation: envelope.operation, hint: 'Return events and intents; let a COMPUTE node produce results.' },
+        { ruleId: 'ARCH_ORCHESTRATOR_RESULT', operation: envelope.operation, hint: 'Return events and intents; let a COMPUTE node produce results.' },
       );
+    }
+    const fsmKeys = Object.keys(output).filter((key) => WORKFLOW_STATE_KEYS.has(key));
+    if (fsmKeys.length > 0) {
+      // Reducer-driven aggregate state machines are the sanctioned place for transitions;
+      // an orchestrator that tracks workflow state would duplicate (and drift from) them.
+      throw new ArchitectureViolationError(`Orchestrator "${this.slug}" returned workflow state (${fsmKeys.join(', ')}); orchestrators hold no state machine`, {
+        ruleId: 'ARCH_ORCHESTRATOR_FSM',
+        operation: envelope.operation,
+        details: { node: this.slug, state_keys: fsmKeys },
+        hint: 'Move the states and transitions into a REDUCER node and have the orchestrator emit the events that drive it.',
+      });
     }
     const { events, intents } = output as OrchestratorOutput;
     return {

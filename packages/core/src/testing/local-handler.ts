@@ -1,6 +1,9 @@
 import type { OnexEnvelope } from '../envelope/envelope.js';
 import { HandlerExecutionError, InvalidOperationError } from '../errors/runtime-errors.js';
-import { isOnexErrorCode } from '../errors/codes.js';
+import { isOnexErrorCode, type OnexErrorCode } from '../errors/codes.js';
+import { ONEX_ERROR_CLASSES } from '../errors/error-classes.js';
+import { InfraError, type InfraErrorOptions } from '../errors/infra-errors.js';
+import type { OnexError, OnexErrorOptions } from '../errors/onex-error.js';
 import type { JsonObject, JsonValue } from '../json.js';
 import type { EnvelopeHandler, HandlerInvocationContext } from '../runtime/handler-port.js';
 
@@ -74,11 +77,7 @@ export class LocalHandler implements EnvelopeHandler {
       case 'error': {
         const p = (envelope.payload ?? {}) as JsonObject;
         const message = typeof p.message === 'string' ? p.message : 'LocalHandler error operation';
-        throw new HandlerExecutionError(message, {
-          handlerType: 'local',
-          operation: envelope.operation,
-          ...(isOnexErrorCode(p.code) ? { code: p.code } : {}),
-        });
+        throw errorOfCode(isOnexErrorCode(p.code) ? p.code : 'HANDLER_EXECUTION_ERROR', message, { handlerType: 'local', operation: envelope.operation });
       }
       default:
         throw new InvalidOperationError(`Operation '${envelope.operation}' is not supported by the local handler. Available: ${LOCAL_OPERATIONS.join(', ')}`, {
@@ -89,4 +88,18 @@ export class LocalHandler implements EnvelopeHandler {
         });
     }
   }
+}
+
+/**
+ * The error of `code` (the class that owns it), for the `error` operation. Codes whose
+ * class needs more than a message (architecture rule ids, contract issues) fall back to
+ * HANDLER_EXECUTION_ERROR; infra codes get the `runtime` transport.
+ */
+function errorOfCode(code: OnexErrorCode, message: string, options: OnexErrorOptions): OnexError {
+  const Cls = ONEX_ERROR_CLASSES[code];
+  if (Cls.prototype instanceof InfraError) {
+    return new (Cls as unknown as new (m: string, o: InfraErrorOptions) => OnexError)(message, { ...options, transportType: 'runtime' });
+  }
+  if (code === 'ARCHITECTURE_VIOLATION' || code === 'CONTRACT_VALIDATION_ERROR') return new HandlerExecutionError(message, options);
+  return new (Cls as unknown as new (m: string, o: OnexErrorOptions) => OnexError)(message, options);
 }

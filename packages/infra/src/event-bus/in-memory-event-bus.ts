@@ -1,4 +1,4 @@
-import { EventBusError, type OnexEnvelope } from '@onex/core';
+import { ShuttingDownError, type OnexEnvelope } from '@onex/core';
 import type { BusMessage, BusSubscriber, BusSubscription, EventBusHealth, EventBusReadiness, InboundMessage, MessageSettlement, ProtocolEventBus } from '@onex/spi';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { assertNotInHandlerScope } from '../runtime/handler-scope.js';
@@ -55,7 +55,7 @@ interface Topic {
 const RESOLVED: Promise<void> = Promise.resolve();
 
 const closedError = () =>
-  new EventBusError('The in-memory event bus is shut down', { code: 'SHUTTING_DOWN', hint: 'Publish before stopping the runtime host.' });
+  new ShuttingDownError('The in-memory event bus is shut down', { hint: 'Publish before stopping the runtime host.' });
 
 /**
  * An event bus inside one process, for development, tests and embedding. FIFO per

@@ -8,7 +8,7 @@
  * use; expired rows are deleted opportunistically by the operations themselves, at most
  * once per `cleanupIntervalMs`, so no timer keeps the process alive.
  */
-import { HandlerConfigurationError, InfraError, InfraUnavailableError, OnexError, RuntimeHostError, sanitizeMessage } from '@onex/core';
+import { ShuttingDownError, HandlerConfigurationError, InfraError, InfraUnavailableError, OnexError, RuntimeHostError, sanitizeMessage } from '@onex/core';
 import type { IdempotencyClaim, ProtocolIdempotencyStore } from '@onex/spi';
 import pg from 'pg';
 import { resolveDbTarget } from '../handlers/db/db-config.js';
@@ -393,9 +393,8 @@ export class PostgresIdempotencyStore implements ProtocolIdempotencyStore {
     });
   }
 
-  #closedError(operation: string): RuntimeHostError {
-    return new RuntimeHostError(`${operation} called after the idempotency store on ${this.#target} was closed`, {
-      code: 'SHUTTING_DOWN',
+  #closedError(operation: string): ShuttingDownError {
+    return new ShuttingDownError(`${operation} called after the idempotency store on ${this.#target} was closed`, {
       operation,
       hint: 'Stop consuming before closing the idempotency store.',
     });

@@ -2,6 +2,7 @@ import { HandlerConfigurationError, type HandlerType, type JsonObject } from '@o
 import { LocalHandler } from '@onex/core/testing';
 import type { HandlerDescriptor, HandlerHealth, ProtocolHandler, ProtocolHandlerSource } from '@onex/spi';
 import { silentLogger, type Logger } from '../logging/logger.js';
+import { sealHandler } from './handler-scope.js';
 
 export interface BootstrapSourceOptions {
   readonly logger?: Logger;
@@ -126,7 +127,8 @@ export async function wireHandlers(
         await handler.shutdown().catch(() => undefined);
         throw error;
       }
-      ready.push(handler);
+      // Sealed: from here on only the runtime's dispatch may execute it.
+      ready.push(sealHandler(handler));
     }
     return ready;
   } catch (error) {

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ArchitectureViolationError, type EnvelopeHandler, type HandlerInvocationContext, type JsonValue, type OnexEnvelope } from '@onex/core';
+import type { ProtocolHandler } from '@onex/spi';
 
 /**
  * The runtime half of the no-publish rule. Handlers are structurally cut off from the
@@ -49,11 +50,43 @@ export function guardHandler(handler: EnvelopeHandler, mode: HandlerGuardMode = 
   };
 }
 
+/**
+ * Seals a handler so it runs only when the runtime dispatches to it: `execute` called from
+ * anywhere else (code that got hold of the instance and calls it directly, bypassing the
+ * node allow-lists and the no-publish guard) fails with ARCHITECTURE_VIOLATION. The
+ * runtime's call passes through {@link guardHandler}, which marks the dispatch.
+ */
+export function sealHandler(handler: ProtocolHandler): ProtocolHandler {
+  const handlerType = handler.handlerType;
+  return {
+    handlerType,
+    initialize: (config: unknown) => handler.initialize(config),
+    shutdown: () => handler.shutdown(),
+    healthCheck: () => handler.healthCheck(),
+    describe: () => handler.describe(),
+    execute: (envelope: OnexEnvelope, context: HandlerInvocationContext): Promise<JsonValue> => {
+      if (syncDepth === 0 && asyncScope?.getStore() === undefined) {
+        return Promise.reject(
+          new ArchitectureViolationError(`Handler "${handlerType}" was called directly (${envelope.operation}), bypassing the runtime`, {
+            ruleId: 'ARCH_DIRECT_HANDLER_DISPATCH',
+            handlerType,
+            operation: envelope.operation,
+            correlationId: envelope.correlationId,
+            hint: 'Send an envelope through the runtime host (NodeRuntime.routeEnvelope); nodes reach handlers only through their NodeExecutionPort.',
+          }),
+        );
+      }
+      return handler.execute(envelope, context);
+    },
+  };
+}
+
 /** Called by every bus API; throws when the caller is a handler. */
 export function assertNotInHandlerScope(api: string): void {
   const handlerType = syncDepth > 0 ? syncHandlerType : asyncScope?.getStore()?.handlerType;
   if (handlerType !== undefined) {
     throw new ArchitectureViolationError(`Handler "${handlerType}" called the event bus (${api}); handlers must not publish`, {
+      ruleId: 'ARCH_HANDLER_PUBLISH',
       handlerType,
       hint: 'Return the result from execute(); the runtime host publishes the response. Only orchestrators emit events.',
     });

@@ -12,6 +12,8 @@ import {
   withCorrelationId,
   OnexError,
   RuntimeHostError,
+  ShuttingDownError,
+  InfraTimeoutError,
   RUNTIME_HOST_DEFAULTS,
   type EnvelopeProviders,
   type HandlerType,
@@ -260,7 +262,7 @@ export class RuntimeHostProcess {
     }
     envelope = this.#withCorrelation(envelope);
     if (this.#state !== 'running') {
-      return { status: 'unavailable', envelope: this.#errorFor(envelope, new RuntimeHostError(`Runtime host is ${this.#state}; not accepting envelopes`, { code: 'SHUTTING_DOWN', hint: 'Retry against a running instance.' })) };
+      return { status: 'unavailable', envelope: this.#errorFor(envelope, new ShuttingDownError(`Runtime host is ${this.#state}; not accepting envelopes`, { hint: 'Retry against a running instance.' })) };
     }
     if (!this.#ingressThroughBus) return this.#submitDirect(envelope, timeoutMs);
     // The host listens to its own output only once someone submits through it (the
@@ -287,11 +289,11 @@ export class RuntimeHostProcess {
     }
     if (answer) return { status: 'ok', envelope: answer };
     if (this.#state !== 'running') {
-      return { status: 'unavailable', envelope: this.#errorFor(envelope, new RuntimeHostError('Runtime host stopped before this envelope was processed', { code: 'SHUTTING_DOWN', hint: 'Send it again to a running instance; it was not executed.' })) };
+      return { status: 'unavailable', envelope: this.#errorFor(envelope, new ShuttingDownError('Runtime host stopped before this envelope was processed', { hint: 'Send it again to a running instance; it was not executed.' })) };
     }
     return {
       status: 'timeout',
-      envelope: this.#errorFor(envelope, new RuntimeHostError(`No response within ${timeoutMs} ms`, { code: 'INFRA_TIMEOUT', retryable: true, hint: 'Raise ingress.request_timeout_ms or look at the handler the envelope targets.' })),
+      envelope: this.#errorFor(envelope, new InfraTimeoutError(`No response within ${timeoutMs} ms`, { transportType: 'runtime', hint: 'Raise ingress.request_timeout_ms or look at the handler the envelope targets.' })),
     };
   }
 
@@ -321,11 +323,11 @@ export class RuntimeHostProcess {
       return { status: 'ok', envelope: result.response };
     }
     if (this.#state !== 'running') {
-      return { status: 'unavailable', envelope: this.#errorFor(envelope, new RuntimeHostError('Runtime host stopped before this envelope was processed', { code: 'SHUTTING_DOWN', hint: 'Send it again to a running instance.' })) };
+      return { status: 'unavailable', envelope: this.#errorFor(envelope, new ShuttingDownError('Runtime host stopped before this envelope was processed', { hint: 'Send it again to a running instance.' })) };
     }
     return {
       status: 'timeout',
-      envelope: this.#errorFor(envelope, new RuntimeHostError(`No response within ${timeoutMs} ms`, { code: 'INFRA_TIMEOUT', retryable: true, hint: 'Resend the same envelope (same envelope_id): it is not executed twice.' })),
+      envelope: this.#errorFor(envelope, new InfraTimeoutError(`No response within ${timeoutMs} ms`, { transportType: 'runtime', hint: 'Resend the same envelope (same envelope_id): it is not executed twice.' })),
     };
   }
 
@@ -407,7 +409,7 @@ export class RuntimeHostProcess {
     try {
       const drained = await Promise.race([idle, timedOut]);
       // A delivery still waiting for a slot would otherwise hold the bus, and stop(), forever.
-      if (!drained) this.#limiter.cancelWaiters(new RuntimeHostError('Drain timed out before this envelope got a slot', { code: 'SHUTTING_DOWN' }));
+      if (!drained) this.#limiter.cancelWaiters(new ShuttingDownError('Drain timed out before this envelope got a slot'));
       return drained;
     } finally {
       // A pending drain timer would keep the process alive for the whole drain timeout.

@@ -1,5 +1,4 @@
-import { createRequestEnvelope } from '@onex/core';
-import { EventBusError, type OnexEnvelope } from '@onex/core';
+import { ShuttingDownError, createRequestEnvelope, type OnexEnvelope } from '@onex/core';
 import type { BusMessage } from '@onex/spi';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryEventBus } from '../../src/event-bus/in-memory-event-bus.js';
@@ -336,7 +335,7 @@ describe('InMemoryEventBus: health and shutdown', () => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(error).toBeInstanceOf(EventBusError);
+      expect(error).toBeInstanceOf(ShuttingDownError);
       expect(error).toMatchObject({ code: 'SHUTTING_DOWN', retryable: true });
     }
     // Shutdown lets the delivery in progress finish.
@@ -345,7 +344,7 @@ describe('InMemoryEventBus: health and shutdown', () => {
     await bus.shutdown();
 
     await expect(bus.publish({ topic: A, value: 'late' })).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
-    await expect(bus.publishEnvelope(requestFactory()({ operation: 'http.get' }), A)).rejects.toBeInstanceOf(EventBusError);
+    await expect(bus.publishEnvelope(requestFactory()({ operation: 'http.get' }), A)).rejects.toBeInstanceOf(ShuttingDownError);
     await expect(bus.subscribe(A, async () => undefined)).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
     await expect(bus.startConsuming()).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
     await settle();

@@ -15,6 +15,7 @@ import {
   serializeEnvelope,
   type OnexError,
 } from '@onex/core';
+import { InternalError } from '@onex/core';
 import { deterministicProviders } from '@onex/core/testing';
 import type { BusSubscription, InboundMessage, MessageSettlement } from '@onex/spi';
 import { KafkaEventBus, type KafkaEventBusSettings } from '../../src/event-bus/kafka/kafka-event-bus.js';
@@ -315,7 +316,7 @@ describe('KafkaEventBus: settlement', () => {
     await flush();
     await t.message(0).settle(done);
     const again = t.message(0).settle({ kind: 'processed', outputs: [{ topic: OUTPUT, envelope: envelopes().request }] });
-    await expect(again).rejects.toBeInstanceOf(EventBusError);
+    await expect(again).rejects.toBeInstanceOf(InternalError);
     await expect(again).rejects.toMatchObject({ code: 'INTERNAL_ERROR', message: expect.stringContaining('settled twice') });
     expect(t.client.sentTo(OUTPUT)).toHaveLength(0);
   });
@@ -335,7 +336,7 @@ describe('KafkaEventBus: settlement', () => {
     second.catch(() => undefined);
     t.client.releaseSends();
     await first;
-    await expect(second).rejects.toBeInstanceOf(EventBusError);
+    await expect(second).rejects.toBeInstanceOf(InternalError);
     await flush();
     expect(t.client.sendAttempts).toBe(1);
     expect(t.delivered()).toEqual(['0@0', '0@1']);

@@ -13,7 +13,7 @@
  *   are released for their new owner, in-flight ones finish, their offsets are committed
  *   while the old generation still may, and stale commits are dropped.
  */
-import { EventBusError, serializeEnvelope, toOnexError, type OnexEnvelope, type OnexError } from '@onex/core';
+import { InternalError, EventBusError, serializeEnvelope, toOnexError, type OnexEnvelope, type OnexError } from '@onex/core';
 import type { BusSubscriber, BusSubscription, EventBusHealth, EventBusReadiness, InboundMessage, MessageSettlement, ProtocolEventBus } from '@onex/spi';
 import { silentLogger, type Logger } from '../../logging/logger.js';
 import { systemScheduler, type Scheduler, type TimerHandle } from '../../runtime/scheduler.js';
@@ -318,7 +318,7 @@ export class KafkaEventBus implements ProtocolEventBus {
   async #settle(entry: Entry, settlement: MessageSettlement): Promise<void> {
     // Checked before the first await: a second call while the first one's outputs are in
     // flight would send them twice and advance the key's lane twice.
-    if (entry.settling) throw new EventBusError(`Record ${entry.record.partition}@${entry.record.offset} was settled twice`, { code: 'INTERNAL_ERROR' });
+    if (entry.settling) throw new InternalError(`Record ${entry.record.partition}@${entry.record.offset} was settled twice`);
     entry.settling = true;
     const records = settlement.outputs.map((o) => envelopeRecord(o.envelope, o.topic));
     if (settlement.kind === 'dead_letter') {

@@ -14,6 +14,7 @@
  * typed errors by SQLSTATE (see pg-error-map.ts); after shutdown → `SHUTTING_DOWN`.
  */
 import {
+  ShuttingDownError,
   HandlerConfigurationError,
   HandlerExecutionError,
   InvalidOperationError,
@@ -253,10 +254,9 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
     return statement;
   }
 
-  #shuttingDown(context: ErrorContext): HandlerExecutionError {
-    return new HandlerExecutionError('DbHandler is shut down and accepts no more envelopes', {
+  #shuttingDown(context: ErrorContext): ShuttingDownError {
+    return new ShuttingDownError('DbHandler is shut down and accepts no more envelopes', {
       ...context,
-      code: 'SHUTTING_DOWN',
       hint: 'The runtime host is stopping; send the envelope to a running instance.',
     });
   }

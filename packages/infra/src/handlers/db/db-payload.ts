@@ -8,7 +8,7 @@
  * work per query; anything that check does not positively accept goes through the zod
  * schema, so every rejection (and its message) still comes from zod.
  */
-import { HandlerExecutionError, type ErrorContext, type JsonValue } from '@onex/core';
+import { EnvelopeValidationError, type ErrorContext, type JsonValue } from '@onex/core';
 import { z } from 'zod';
 import { describeIssues } from './db-issues.js';
 
@@ -40,11 +40,10 @@ export function parsePayload<S extends z.ZodType>(schema: S, payload: JsonValue,
   const parsed = schema.safeParse(payload);
   if (parsed.success) return parsed.data;
   const issues = describeIssues(parsed.error, 'payload');
-  throw new HandlerExecutionError(
+  throw new EnvelopeValidationError(
     `Invalid ${context.operation ?? 'db'} payload: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
     {
       ...context,
-      code: 'ENVELOPE_VALIDATION_ERROR',
       details: { issues: issues.map((i) => ({ path: i.path, message: i.message })) },
       hint: 'db.query and db.execute take {"sql": "... $1 ...", "parameters": [...]}; db.transaction takes {"statements": [{"sql", "parameters"}, ...]}.',
     },

@@ -10,7 +10,7 @@
  * The analysis depends on the text alone, so DbHandler keeps recent results in a small
  * bounded {@link SqlAnalysisCache} and scans each distinct statement text once.
  */
-import { HandlerExecutionError, type ErrorContext } from '@onex/core';
+import { EnvelopeValidationError, type ErrorContext } from '@onex/core';
 
 /** Injection-shaped SQL that is logged as a warning but still executed. */
 export type SuspiciousPattern = 'semicolon_comment' | 'drop' | 'union_outside_subquery';
@@ -219,18 +219,16 @@ export function checkStatement(analysis: SqlAnalysis, parameterCount: number, wh
   if (isAcceptedStatement(analysis, parameterCount)) return analysis;
   const context = { correlationId: where.correlationId, operation: where.operation, handlerType: where.handlerType };
   if (analysis.multipleStatements) {
-    throw new HandlerExecutionError(`Payload field ${where.field} contains more than one SQL statement`, {
+    throw new EnvelopeValidationError(`Payload field ${where.field} contains more than one SQL statement`, {
       ...context,
-      code: 'ENVELOPE_VALIDATION_ERROR',
       details: { field: where.field },
       hint: 'Send one statement per envelope; to run several atomically use db.transaction with one entry per statement.',
     });
   }
-  throw new HandlerExecutionError(
+  throw new EnvelopeValidationError(
     `Payload field ${where.field} uses ${analysis.placeholderCount} placeholder(s) ($1..$n) but ${parameterCount} parameter(s) were given`,
     {
       ...context,
-      code: 'ENVELOPE_VALIDATION_ERROR',
       details: { field: where.field, placeholders: analysis.placeholderCount, parameters: parameterCount },
       hint: 'Pass exactly one value in "parameters" for each $1..$n placeholder, in order; never put values into the SQL text itself.',
     },

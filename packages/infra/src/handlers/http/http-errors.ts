@@ -1,4 +1,6 @@
 import {
+  ShuttingDownError,
+  EnvelopeValidationError,
   HandlerExecutionError,
   InfraConnectionError,
   InfraResponseTooLargeError,
@@ -131,9 +133,8 @@ export function mapHttpError(error: unknown, ctx: HttpCallContext, timedOut: boo
   if (code === 'UND_ERR_CLOSED' || code === 'UND_ERR_DESTROYED') return shuttingDownError(ctx);
   if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') {
     const reason = error instanceof Error ? error.message : 'invalid request';
-    return new HandlerExecutionError(`${what} was rejected before sending: ${reason}`, {
+    return new EnvelopeValidationError(`${what} was rejected before sending: ${reason}`, {
       ...executionOptions(ctx, error, errorCode, 'Fix the payload headers or body; see the handler description for the payload shape.'),
-      code: 'ENVELOPE_VALIDATION_ERROR',
     });
   }
   const name = error instanceof Error ? error.name : typeof error;
@@ -155,9 +156,8 @@ export function responseTooLargeError(ctx: HttpCallContext, size: { contentLengt
 }
 
 /** execute() after shutdown() began. Retryable: another runtime instance may serve it. */
-export function shuttingDownError(context: ErrorContext): HandlerExecutionError {
-  return new HandlerExecutionError('The http handler is shut down and accepts no more requests', {
-    code: 'SHUTTING_DOWN',
+export function shuttingDownError(context: ErrorContext): ShuttingDownError {
+  return new ShuttingDownError('The http handler is shut down and accepts no more requests', {
     handlerType: 'http',
     operation: context.operation,
     correlationId: context.correlationId,

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { HandlerExecutionError, type ErrorContext, type JsonObject, type JsonValue } from '@onex/core';
+import { EnvelopeValidationError, type ErrorContext, type JsonObject, type JsonValue } from '@onex/core';
 import { z } from 'zod';
 import { MAX_HTTP_TIMEOUT_MS } from './http-config.js';
 import { describeIssues, type FieldIssue } from './http-issues.js';
@@ -138,8 +138,7 @@ export function parseHttpPayload(
     if (url !== undefined && issues.length === 0) spec = buildSpec(method, url, data);
   }
   if (spec !== undefined) return spec;
-  throw new HandlerExecutionError(`Invalid ${operation} payload: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, {
-    code: 'ENVELOPE_VALIDATION_ERROR',
+  throw new EnvelopeValidationError(`Invalid ${operation} payload: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, {
     handlerType: 'http',
     operation,
     correlationId: context.correlationId,

@@ -1,4 +1,4 @@
-import { HandlerExecutionError } from '@onex/core';
+import { EnvelopeValidationError } from '@onex/core';
 import { describe, expect, it } from 'vitest';
 import {
   analyzeSql,
@@ -110,7 +110,7 @@ describe('guardStatement', () => {
 
   it('rejects a placeholder/parameter mismatch with both counts', () => {
     const error = catchError(() => guardStatement('select $1, $2', 1, where));
-    expect(error).toBeInstanceOf(HandlerExecutionError);
+    expect(error).toBeInstanceOf(EnvelopeValidationError);
     expect(error.code).toBe('ENVELOPE_VALIDATION_ERROR');
     expect(error.details).toMatchObject({ placeholders: 2, parameters: 1 });
     expect(error.message).toContain('payload.sql');
@@ -171,11 +171,11 @@ describe('SqlAnalysisCache', () => {
   });
 });
 
-function catchError(fn: () => unknown): HandlerExecutionError {
+function catchError(fn: () => unknown): EnvelopeValidationError {
   try {
     fn();
   } catch (error) {
-    return error as HandlerExecutionError;
+    return error as EnvelopeValidationError;
   }
   throw new Error('expected an error');
 }
