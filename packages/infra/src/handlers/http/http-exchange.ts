@@ -52,7 +52,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
 
   /**
    * Sends the request and resolves to the wire payload once the whole body is in.
-   * Rejects with undici's error, a response-too-large error, or (see `timedOut`) the deadline.
+   * Rejects with undici's error, a response-too-large error, the caller's cancellation
+   * (see `cancelledError`), or (see `timedOut`) the deadline.
    */
   send(dispatcher: Dispatcher, request: HttpExchangeRequest): Promise<HttpResponsePayload> {
     return new Promise<HttpResponsePayload>((resolve, reject) => {
