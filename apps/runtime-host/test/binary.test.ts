@@ -215,7 +215,7 @@ describe('SIGTERM while envelopes are in flight', () => {
 
     const file = await contractFile('slow.yaml', [
       'runtime:', '  name: "slow"', '  version: "1.0.0"', '  event_bus:', '    kind: "inmemory"',
-      '  handlers:', '    - type: "http"', '  nodes:', '    - slug: "caller"', '      contract: "caller.yaml"',
+      '  handlers:', '    - type: "http"', '      config:', '        allowed_domains: ["127.0.0.1"]', '  nodes:', '    - slug: "caller"', '      contract: "caller.yaml"',
       '  max_in_flight: 32', '  drain_timeout_ms: 20000', '  ingress:', '    port: 0', '',
     ].join('\n'));
     await contractFile('caller.yaml', [

@@ -87,6 +87,11 @@ export interface HandlerConfig {
   readonly rateLimit?: RateLimit | undefined;
   readonly poolSize?: number | undefined;
   readonly maxResponseBytes?: number | undefined;
+  /**
+   * http: hosts the handler may call (names, `*.domain` wildcards, IP literals). Absent:
+   * any public destination; `[]`: none. The handler validates the entries.
+   */
+  readonly allowedDomains?: readonly string[] | undefined;
   /** db: `postgres://…`, `pglite://memory` or `pglite://<dir>`; http: base URL. */
   readonly url?: SecretValue | undefined;
   /** vault / consul: server address. */
@@ -419,6 +424,7 @@ const handlerConfigSchema = z
     rate_limit: rateLimitSchema.optional(),
     pool_size: positiveInt.optional(),
     max_response_bytes: positiveInt.optional(),
+    allowed_domains: z.array(nonEmptyString).readonly().optional(),
     url: secretValueSchema.optional(),
     address: nonEmptyString.optional(),
     token: secretValueSchema.optional(),
@@ -482,6 +488,14 @@ export const handlerBindingSchema = z
         }
       }
     }
+    if (binding.config.allowed_domains !== undefined && binding.type !== 'http') {
+      addRuleIssue(
+        ctx,
+        `Field "allowed_domains" does not apply to the ${binding.type} handler`,
+        { ruleId: 'CONTRACT_UNKNOWN_FIELD', hint: 'Remove "allowed_domains"; only the http handler makes outbound calls to arbitrary hosts.', target: 'key' },
+        ['config', 'allowed_domains'],
+      );
+    }
     const url = binding.config.url;
     const format = URL_FORMATS[binding.type];
     // The URL is not echoed: it may carry a password.
@@ -511,6 +525,7 @@ export const handlerBindingSchema = z
         rateLimit: w.config.rate_limit,
         poolSize: w.config.pool_size,
         maxResponseBytes: w.config.max_response_bytes,
+        allowedDomains: w.config.allowed_domains,
         url: w.config.url,
         address: w.config.address,
         token: w.config.token,

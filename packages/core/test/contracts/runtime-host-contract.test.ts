@@ -307,6 +307,17 @@ describe('handler connection settings', () => {
     expect(result.issues[0]?.hint).toContain('url, token');
   });
 
+  it('reads allowed_domains for the http handler and refuses it elsewhere', () => {
+    const { contract } = parseRuntimeHostContract(
+      lines(...header, '  handlers:', '    - type: "http"', '      config:', '        allowed_domains: ["api.example.com", "*.example.org", "127.0.0.1"]', '  nodes: []'),
+    );
+    expect(handler(contract, 'http').config.allowedDomains).toEqual(['api.example.com', '*.example.org', '127.0.0.1']);
+    const result = validateRuntimeHostContract(lines(...header, '  handlers:', '    - type: "db"', '      config:', '        allowed_domains: []', '  nodes: []'));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues.map((i) => [i.ruleId, i.path, i.line, i.column])).toEqual([['CONTRACT_UNKNOWN_FIELD', 'runtime.handlers[0].config.allowed_domains', 9, 9]]);
+  });
+
   it('rejects a retry policy whose cap is below its first delay', () => {
     const result = validateRuntimeHostContract(
       lines(...header, '  handlers:', '    - type: "http"', '      config:', '        retry_policy:', '          base_delay_ms: 1000', '          max_delay_ms: 10', '  nodes: []'),

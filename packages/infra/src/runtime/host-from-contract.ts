@@ -97,6 +97,7 @@ async function handlerRequest(
     if (url !== undefined) config.baseUrl = url;
     if (c.maxResponseBytes !== undefined) config.maxResponseBytes = c.maxResponseBytes;
     if (c.poolSize !== undefined) config.connections = c.poolSize;
+    if (c.allowedDomains !== undefined) config.allowedDomains = [...c.allowedDomains];
   } else if (binding.type === 'db') {
     if (url !== undefined) config.url = url;
     if (c.poolSize !== undefined) config.poolSize = c.poolSize;

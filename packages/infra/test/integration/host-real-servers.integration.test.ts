@@ -40,6 +40,8 @@ describe.skipIf(!available)('runtime host on real PostgreSQL and HTTP', () => {
         '        url: "${ONEX_IT_PG_URL}"',
         '        pool_size: 2',
         '    - type: "http"',
+        '      config:',
+        '        allowed_domains: ["127.0.0.1"]',
         '  nodes:',
         '    - slug: "store"',
       ].join('\n'),

@@ -1,5 +1,6 @@
 import { HandlerConfigurationError } from '@onex/core';
 import { z } from 'zod';
+import { normalizeAllowedHost } from './http-address-policy.js';
 import { describeIssues } from './http-issues.js';
 
 /** Largest delay a Node.js timer accepts; longer timeouts would fire immediately. */
@@ -27,13 +28,22 @@ export const httpHandlerConfigSchema = z.strictObject({
   maxResponseBytes: z.int().positive().default(DEFAULT_HTTP_MAX_RESPONSE_BYTES),
   connections: z.int().positive().max(65_536).default(DEFAULT_HTTP_CONNECTIONS),
   baseUrl: z.string().refine(isHttpUrl, { message: 'must be an absolute http:// or https:// URL' }).optional(),
+  allowedDomains: z
+    .array(z.string().refine((entry) => normalizeAllowedHost(entry) !== undefined, {
+      message: 'must be a host name, a "*.domain" wildcard or an IP address (no scheme, port or path)',
+    }))
+    .readonly()
+    .optional(),
+  requireAllowList: z.boolean().default(false),
+  // Visible ASCII only: it becomes a header value.
+  hostId: z.string().regex(/^[\x21-\x7e]{1,128}$/, { message: 'must be 1-128 visible ASCII characters' }).optional(),
 });
 
 /** Options accepted by `HttpHandler.initialize`. */
 export interface HttpHandlerConfig {
   /**
    * Whole-request budget in milliseconds: connect, headers and body together. A payload
-   * may override it per request with `timeout_ms`.
+   * may lower it per request with `timeout_ms`, never raise it: this is the contract's maximum.
    * @default 30000
    */
   readonly timeoutMs?: number;
@@ -50,7 +60,33 @@ export interface HttpHandlerConfig {
   readonly connections?: number;
   /** Absolute http(s) URL that relative payload `url`s are resolved against (WHATWG URL rules). */
   readonly baseUrl?: string;
+  /**
+   * Hosts this handler may call: exact names (`api.example.com`), wildcards
+   * (`*.example.com`, any name below it but not the apex) and IP literals (`127.0.0.1`, `::1`).
+   * Absent: any host whose addresses are all public. Present: only listed hosts; `[]`
+   * allows no outbound call at all.
+   *
+   * Loopback, private, link-local (cloud metadata), CGNAT, multicast and reserved
+   * addresses are refused, whatever the notation or DNS answer, unless that IP is
+   * listed or the URL names a host listed exactly (wildcards never open them).
+   * @default undefined (public destinations only)
+   */
+  readonly allowedDomains?: readonly string[];
+  /**
+   * Refuse to start without `allowedDomains` (set for adapter handlers, whose
+   * destinations must be declared).
+   * @default false
+   */
+  readonly requireAllowList?: boolean;
+  /**
+   * Id of the runtime host that owns this handler. Sent as `x-onex-origin-host` on every
+   * request so the host's ingress can refuse calls to itself.
+   */
+  readonly hostId?: string;
 }
+
+/** Header that marks a request as sent by the runtime host named in it; payloads may not set it. */
+export const ORIGIN_HOST_HEADER = 'x-onex-origin-host';
 
 /** The configuration after validation, every default filled in. */
 export type ResolvedHttpHandlerConfig = Readonly<z.output<typeof httpHandlerConfigSchema>>;
@@ -62,11 +98,20 @@ export type ResolvedHttpHandlerConfig = Readonly<z.output<typeof httpHandlerConf
  */
 export function parseHttpHandlerConfig(config: unknown): ResolvedHttpHandlerConfig {
   const parsed = httpHandlerConfigSchema.safeParse(config ?? {});
-  if (parsed.success) return Object.freeze(parsed.data);
+  if (parsed.success) {
+    if (parsed.data.requireAllowList && parsed.data.allowedDomains === undefined) {
+      throw new HandlerConfigurationError('The http handler requires allowedDomains (requireAllowList is set) but none is configured', {
+        handlerType: 'http',
+        details: { issues: [{ path: 'config.allowedDomains', message: 'is required when requireAllowList is true' }] },
+        hint: 'List the hosts this handler may call in allowedDomains, e.g. ["api.example.com", "*.example.org"]; [] allows none.',
+      });
+    }
+    return Object.freeze(parsed.data);
+  }
   const issues = describeIssues(parsed.error, 'config');
   throw new HandlerConfigurationError(`Invalid http handler configuration: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, {
     handlerType: 'http',
     details: { issues: issues.map((i) => ({ path: i.path, message: i.message })) },
-    hint: 'Fix the listed options; supported: timeoutMs, maxResponseBytes, connections, baseUrl.',
+    hint: 'Fix the listed options; supported: timeoutMs, maxResponseBytes, connections, baseUrl, allowedDomains, requireAllowList, hostId.',
   });
 }

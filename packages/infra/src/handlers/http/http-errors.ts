@@ -6,9 +6,11 @@ import {
   InfraResponseTooLargeError,
   InfraTimeoutError,
   OnexError,
+  isOnexError,
   type ErrorContext,
   type JsonObject,
 } from '@onex/core';
+import { DestinationRefusedError } from './http-connector.js';
 import type { HttpMethod } from './http-payload.js';
 
 /** What every error of one request carries. `target` is an origin: never userinfo, path or query. */
@@ -26,38 +28,72 @@ export function safeTarget(url: URL): string {
   return url.origin;
 }
 
-type Mapping = { readonly kind: 'timeout'; readonly phase: string } | {
-  readonly kind: 'connection';
-  readonly what: string;
-  readonly hint: (target: string) => string;
-};
+/**
+ * Failures to reach the server at all. They all become one look-alike error (see
+ * {@link couldNotConnectError}), so the handler cannot be used to map which hosts and
+ * ports exist: a policy refusal, a closed port, a reset and a DNS miss read the same.
+ */
+const CONNECT_FAILURE_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN',
+  'EADDRNOTAVAIL', 'ENOTCONN',
+]);
 
-const refusedHint = (t: string) => `Nothing accepts connections at ${t}: check the URL's host and port and that the service is running.`;
-const droppedHint = () => 'The server or a proxy closed the connection; retry, and check the server logs if it persists.';
-const dnsHint = (t: string) => `The host name of ${t} could not be resolved: check the URL and the DNS configuration.`;
-const routeHint = (t: string) => `No network route to ${t}: check the host, firewalls and network configuration.`;
-
-/** undici and Node.js error codes → category. Anything absent falls through to HANDLER_EXECUTION_ERROR. */
-const CODE_MAP: Readonly<Record<string, Mapping>> = {
-  UND_ERR_CONNECT_TIMEOUT: { kind: 'timeout', phase: 'connect' },
-  ETIMEDOUT: { kind: 'timeout', phase: 'connect' },
-  UND_ERR_HEADERS_TIMEOUT: { kind: 'timeout', phase: 'headers' },
-  UND_ERR_BODY_TIMEOUT: { kind: 'timeout', phase: 'body' },
-  ECONNREFUSED: { kind: 'connection', what: 'connection refused', hint: refusedHint },
-  ECONNRESET: { kind: 'connection', what: 'connection reset', hint: droppedHint },
-  ECONNABORTED: { kind: 'connection', what: 'connection aborted', hint: droppedHint },
-  EPIPE: { kind: 'connection', what: 'connection closed while sending', hint: droppedHint },
-  UND_ERR_SOCKET: { kind: 'connection', what: 'socket closed unexpectedly', hint: droppedHint },
-  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: { kind: 'connection', what: 'response body did not match its content-length', hint: droppedHint },
-  ENOTFOUND: { kind: 'connection', what: 'host not found (DNS)', hint: dnsHint },
-  EAI_AGAIN: { kind: 'connection', what: 'temporary DNS failure', hint: dnsHint },
-  EHOSTUNREACH: { kind: 'connection', what: 'host unreachable', hint: routeHint },
-  EHOSTDOWN: { kind: 'connection', what: 'host down', hint: routeHint },
-  ENETUNREACH: { kind: 'connection', what: 'network unreachable', hint: routeHint },
-  ENETDOWN: { kind: 'connection', what: 'network down', hint: routeHint },
+/** undici and Node.js error codes of a phase that ran out of time. */
+const TIMEOUT_PHASES: Readonly<Record<string, string>> = {
+  UND_ERR_CONNECT_TIMEOUT: 'connect',
+  ETIMEDOUT: 'connect',
+  UND_ERR_HEADERS_TIMEOUT: 'headers',
+  UND_ERR_BODY_TIMEOUT: 'body',
 };
 
 const TLS_CODE = /^(ERR_TLS_|ERR_SSL_)|CERT|SELF_SIGNED|UNABLE_TO_/;
+
+/** A refusal by the address policy, wherever it sits in the cause chain. */
+function destinationRefusal(error: unknown, depth = 0): DestinationRefusedError | undefined {
+  if (error instanceof DestinationRefusedError) return error;
+  if (typeof error !== 'object' || error === null || depth > 4) return undefined;
+  const { cause, errors } = error as { cause?: unknown; errors?: unknown };
+  if (Array.isArray(errors)) {
+    for (const member of errors) {
+      const found = destinationRefusal(member, depth + 1);
+      if (found !== undefined) return found;
+    }
+  }
+  return destinationRefusal(cause, depth + 1);
+}
+
+/**
+ * Why a connection could not be made, for the host log only: `address_not_allowed` /
+ * `host_not_allowed` for a policy refusal, else the driver's code (`ECONNREFUSED`, ...).
+ * `undefined` when `error` is not such a failure.
+ */
+export function connectFailureReason(error: unknown): { reason: string; addressClass?: string } | undefined {
+  const refusal = destinationRefusal(error);
+  if (refusal !== undefined) return refusal.addressClass === undefined ? { reason: refusal.reason } : { reason: refusal.reason, addressClass: refusal.addressClass };
+  const code = errorCodeOf(error);
+  return code !== undefined && CONNECT_FAILURE_CODES.has(code) ? { reason: code } : undefined;
+}
+
+/**
+ * The one error for "the server could not be reached", whatever the reason: same class,
+ * code, message shape, hint and details keys for a policy refusal, a refused or reset
+ * connection and a DNS failure. The real reason goes to the host log only.
+ */
+export function couldNotConnectError(ctx: HttpCallContext, cause: unknown): InfraConnectionError {
+  return new InfraConnectionError(`Could not connect to ${ctx.target}`, infraOptions(ctx, cause, {},
+    `Check that ${ctx.target} is the intended host and port, that the service runs, and that the handler's allowedDomains admits it; the runtime host log has the reason.`));
+}
+
+/**
+ * The caller gave up (`context.signal` aborted). Its reason wins when it is already a
+ * typed error (the host says why it stopped); otherwise this is a timeout on the caller's side.
+ */
+export function cancelledError(ctx: HttpCallContext, reason: unknown): OnexError {
+  if (isOnexError(reason)) return reason;
+  return new InfraTimeoutError(`HTTP ${ctx.method} to ${ctx.target} was cancelled: the caller stopped waiting`, infraOptions(ctx, undefined,
+    { phase: 'cancelled' }, 'The caller gave up (its deadline passed or the host is stopping); the request was abandoned and its connection dropped.'));
+}
 
 /** The most specific `code` in an error, its `cause` chain or (happy eyeballs) its AggregateError members. */
 export function errorCodeOf(error: unknown, depth = 0): string | undefined {
@@ -102,18 +138,16 @@ export function mapHttpError(error: unknown, ctx: HttpCallContext, timedOut: boo
   const code = errorCodeOf(error);
   const what = `HTTP ${ctx.method} to ${ctx.target}`;
   const errorCode: JsonObject = code === undefined ? {} : { error_code: code };
-  const mapping = code === undefined ? undefined : CODE_MAP[code];
+  const timeoutPhase = code === undefined ? undefined : TIMEOUT_PHASES[code];
   const isTimeoutName = error instanceof Error && error.name === 'TimeoutError';
 
-  if (timedOut || mapping?.kind === 'timeout' || isTimeoutName) {
-    const phase = mapping?.kind === 'timeout' ? mapping.phase : 'response';
+  if (timedOut || timeoutPhase !== undefined || isTimeoutName) {
+    const phase = timeoutPhase ?? 'response';
     return new InfraTimeoutError(`${what} timed out after ${ctx.timeoutMs} ms (waiting for ${phase})`, infraOptions(ctx, error,
       { ...errorCode, timeout_ms: ctx.timeoutMs, phase },
-      'The server did not answer in time: check that it is healthy, or raise payload.timeout_ms or the handler timeoutMs.'));
+      'The server did not answer in time: check that it is healthy, or raise the handler timeoutMs (payload.timeout_ms can only lower it).'));
   }
-  if (mapping?.kind === 'connection') {
-    return new InfraConnectionError(`${what} failed: ${mapping.what} (${code})`, infraOptions(ctx, error, errorCode, mapping.hint(ctx.target)));
-  }
+  if (connectFailureReason(error) !== undefined) return couldNotConnectError(ctx, error);
   if (code !== undefined && TLS_CODE.test(code)) {
     return new InfraConnectionError(`${what} failed: TLS handshake rejected (${code})`, {
       ...infraOptions(ctx, error, errorCode, `Check the certificate of ${ctx.target} and its trust chain, and that the URL uses the right scheme.`),

@@ -1,14 +1,16 @@
 /**
  * One HTTP exchange over the handler's undici Agent, driven through `dispatch` with a
  * small handler instead of `request()`: the body is collected straight from the parser
- * callbacks (no Readable stream per response) and one timer bounds the whole exchange
- * (no AbortController and signal listeners per request). The size limit is enforced
- * as the body arrives.
+ * callbacks (no Readable stream per response) and one timer bounds the whole exchange.
+ * The size limit is enforced as the body arrives. The caller's cancellation signal, when
+ * there is one, aborts the exchange for real (undici drops the connection); its listener
+ * lives exactly as long as the exchange.
  */
 import { Buffer } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { CancellationSignal } from '@onex/core';
 import type { Dispatcher } from 'undici';
-import { responseTooLargeError, type HttpCallContext } from './http-errors.js';
+import { cancelledError, responseTooLargeError, type HttpCallContext } from './http-errors.js';
 import { flattenHeaders, toResponsePayload, type HttpResponsePayload } from './http-response.js';
 
 /** What the handler sends: the dispatcher options it needs, nothing else. */
@@ -17,6 +19,8 @@ export interface HttpExchangeRequest {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body: string | undefined;
+  /** Aborted when the caller gives up; the exchange then stops and rejects. */
+  readonly signal?: CancellationSignal | undefined;
 }
 
 export class HttpExchange implements Dispatcher.DispatchHandler {
@@ -35,6 +39,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   #chunks: Buffer[] = [];
   #received = 0;
   #timedOut = false;
+  #signal: CancellationSignal | undefined;
 
   constructor(ctx: HttpCallContext) {
     this.#ctx = ctx;
@@ -47,13 +52,25 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
 
   /**
    * Sends the request and resolves to the wire payload once the whole body is in.
-   * Rejects with undici's error, a response-too-large error, or (see `timedOut`) the deadline.
+   * Rejects with undici's error, a response-too-large error, the caller's cancellation
+   * (see `cancelledError`), or (see `timedOut`) the deadline.
    */
   send(dispatcher: Dispatcher, request: HttpExchangeRequest): Promise<HttpResponsePayload> {
     return new Promise<HttpResponsePayload>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
       const { timeoutMs, method } = this.#ctx;
+      const signal = request.signal;
+      if (signal !== undefined) {
+        // Already cancelled: not a byte goes out.
+        if (signal.aborted) {
+          this.#settled = true;
+          reject(cancelledError(this.#ctx, signal.reason));
+          return;
+        }
+        this.#signal = signal;
+        signal.addEventListener('abort', this.#onCancel, { once: true });
+      }
       // One deadline for the whole exchange, body included; undici's own timers only bound each phase.
       this.#timer = setTimeout(this.#onDeadline, timeoutMs);
       try {
@@ -139,6 +156,11 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.#abort(new Error(`no complete response within ${this.#ctx.timeoutMs} ms`), this.#controller);
   };
 
+  readonly #onCancel = (): void => {
+    if (this.#settled) return;
+    this.#abort(cancelledError(this.#ctx, this.#signal?.reason), this.#controller);
+  };
+
   /** Fails the exchange with `error` and tells undici to drop the request and its connection. */
   #abort(error: Error, controller: Dispatcher.DispatchController | undefined): void {
     this.#fail(error);
@@ -157,5 +179,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   #settle(): void {
     this.#settled = true;
     clearTimeout(this.#timer);
+    this.#signal?.removeEventListener('abort', this.#onCancel);
+    this.#signal = undefined;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The http protocol handler: outbound HTTP requests (`http.get`, `http.post`, ...) for
  * effect nodes, over one pooled undici Agent per handler, with typed errors for
- * timeouts, connection failures and oversize responses.
+ * timeouts, connection failures and oversize responses, and an outbound policy
+ * (`allowedDomains`; private, loopback and metadata addresses refused) against SSRF.
  */
 export { HttpHandler, createHttpHandler, HTTP_HANDLER_VERSION, type HttpHandlerOptions, type HttpHandlerState } from './http-handler.js';
 export {
@@ -11,6 +12,7 @@ export {
   DEFAULT_HTTP_MAX_RESPONSE_BYTES,
   DEFAULT_HTTP_CONNECTIONS,
   MAX_HTTP_TIMEOUT_MS,
+  ORIGIN_HOST_HEADER,
   type HttpHandlerConfig,
   type ResolvedHttpHandlerConfig,
 } from './http-config.js';

@@ -103,6 +103,9 @@ const routes: Record<string, (req: http.IncomingMessage, res: http.ServerRespons
   },
 };
 
+/** The test server listens on loopback, which the handler refuses unless listed. */
+const LOOPBACK = ['127.0.0.1'];
+
 let server: TestServer;
 let handler: HttpHandler;
 const providers = deterministicProviders();
@@ -116,7 +119,7 @@ beforeAll(async () => {
       res.end('unknown route');
     }
   });
-  handler = await createHttpHandler({ timeoutMs: 5_000, maxResponseBytes: 16 * 1024, connections: 2 });
+  handler = await createHttpHandler({ timeoutMs: 5_000, maxResponseBytes: 16 * 1024, connections: 2, allowedDomains: LOOPBACK });
 });
 
 afterAll(async () => {
@@ -189,7 +192,7 @@ describe('HttpHandler operations', () => {
   });
 
   it('resolves relative URLs against baseUrl', async () => {
-    const scoped = await createHttpHandler({ baseUrl: `${server.origin}/` });
+    const scoped = await createHttpHandler({ baseUrl: `${server.origin}/`, allowedDomains: LOOPBACK });
     try {
       const res = await send('http.get', { url: 'echo' }, scoped);
       expect((res.body as Echo).url).toBe('/echo');
@@ -206,7 +209,7 @@ describe('HttpHandler operations', () => {
   });
 
   it('serves concurrent requests from one pool bounded by `connections`', async () => {
-    const pooled = await createHttpHandler({ connections: 2 });
+    const pooled = await createHttpHandler({ connections: 2, allowedDomains: LOOPBACK });
     const before = server.sockets.size;
     try {
       const results = await Promise.all(Array.from({ length: 12 }, () => send('http.get', { url: `${server.origin}/text` }, pooled)));
@@ -268,7 +271,7 @@ describe('HttpHandler failures', () => {
   });
 
   it('applies the configured timeoutMs', async () => {
-    const quick = await createHttpHandler({ timeoutMs: 200 });
+    const quick = await createHttpHandler({ timeoutMs: 200, allowedDomains: LOOPBACK });
     try {
       expect((await failure(call(quick, 'http.post', { url: `${server.origin}/hang`, body: {} }))).code).toBe('INFRA_TIMEOUT');
     } finally {
@@ -276,14 +279,23 @@ describe('HttpHandler failures', () => {
     }
   });
 
-  it('maps connection refused to a retryable INFRA_CONNECTION_ERROR', async () => {
+  it('maps connection refused to a retryable INFRA_CONNECTION_ERROR and logs the real reason', async () => {
     const port = await closedPort();
-    const error = await failure(call(handler, 'http.get', { url: `http://127.0.0.1:${port}/x` }));
-    expect(error.code).toBe('INFRA_CONNECTION_ERROR');
-    expect(error.retryable).toBe(true);
-    expect(error.details).toMatchObject({ target: `http://127.0.0.1:${port}`, error_code: 'ECONNREFUSED' });
-    expect(error.message).toContain('connection refused');
-    expect(error.hint).toBeTruthy();
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', destination: { write: (line: string) => void lines.push(line) } });
+    const logged = await createHttpHandler({ allowedDomains: LOOPBACK }, { logger });
+    try {
+      const error = await failure(call(logged, 'http.get', { url: `http://127.0.0.1:${port}/x` }));
+      expect(error.code).toBe('INFRA_CONNECTION_ERROR');
+      expect(error.retryable).toBe(true);
+      expect(error.message).toBe(`Could not connect to http://127.0.0.1:${port}`);
+      expect(error.details).toEqual({ method: 'GET', transport_type: 'http', target: `http://127.0.0.1:${port}` });
+      expect(error.hint).toBeTruthy();
+    } finally {
+      await logged.shutdown();
+    }
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records).toEqual([expect.objectContaining({ level: 'warn', origin: `http://127.0.0.1:${port}`, reason: 'ECONNREFUSED' })]);
   });
 
   it('rejects a body whose content-length exceeds maxResponseBytes', async () => {
@@ -302,7 +314,7 @@ describe('HttpHandler failures', () => {
   });
 
   it('rejects an announced over-limit body of any size, without an unhandled stream error', async () => {
-    const tiny = await createHttpHandler({ maxResponseBytes: 16 });
+    const tiny = await createHttpHandler({ maxResponseBytes: 16, allowedDomains: LOOPBACK });
     try {
       for (const operation of ['http.post', 'http.put']) {
         const error = await failure(call(tiny, operation, { url: `${server.origin}/echo`, body: { a: 1 } }));
@@ -317,7 +329,7 @@ describe('HttpHandler failures', () => {
   });
 
   it('holds a request queued behind a busy connection to its own timeout_ms', async () => {
-    const single = await createHttpHandler({ connections: 1 });
+    const single = await createHttpHandler({ connections: 1, allowedDomains: LOOPBACK });
     try {
       let busySettled = false;
       const busy = failure(call(single, 'http.get', { url: `${server.origin}/hang`, timeout_ms: 1_500 })).finally(() => {
@@ -380,10 +392,13 @@ describe('HttpHandler lifecycle', () => {
   it('reports health and describes itself', async () => {
     const fresh = new HttpHandler();
     expect(await fresh.healthCheck()).toMatchObject({ healthy: false, handler_type: 'http', initialized: false });
-    await fresh.initialize({ timeoutMs: 1234 });
-    expect(await fresh.healthCheck()).toMatchObject({
-      healthy: true, handler_type: 'http', initialized: true, timeout_ms: 1234, max_response_bytes: 10 * 1024 * 1024,
+    await fresh.initialize({ timeoutMs: 1234, allowedDomains: ['api.example.com', '*.example.org'], hostId: 'host-a' });
+    const health = await fresh.healthCheck();
+    expect(health).toMatchObject({
+      healthy: true, handler_type: 'http', initialized: true, timeout_ms: 1234, max_response_bytes: 10 * 1024 * 1024, allowed_domains: 2,
     });
+    // A count only: the hosts and the host id stay out of health output.
+    expect(JSON.stringify(health)).not.toMatch(/example|host-a/);
     const description = fresh.describe();
     expect(description.handlerType).toBe('http');
     expect(description.supportedOperations).toHaveLength(6);
@@ -394,7 +409,7 @@ describe('HttpHandler lifecycle', () => {
   });
 
   it('shuts down exactly once and fails execute afterwards with SHUTTING_DOWN', async () => {
-    const fresh = await createHttpHandler();
+    const fresh = await createHttpHandler({ allowedDomains: LOOPBACK });
     expect((await send('http.get', { url: `${server.origin}/text` }, fresh)).status_code).toBe(200);
     await Promise.all([fresh.shutdown(), fresh.shutdown()]);
     await fresh.shutdown();
@@ -415,7 +430,7 @@ describe('HttpHandler lifecycle', () => {
   it('logs method, origin, status and duration but no headers or query strings', async () => {
     const lines: string[] = [];
     const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } });
-    const logged = await createHttpHandler({}, { logger });
+    const logged = await createHttpHandler({ allowedDomains: LOOPBACK }, { logger });
     try {
       await send('http.get', { url: `${server.origin}/echo?api_key=qs-secret-2`, headers: { authorization: 'Bearer hdr-secret-3' } }, logged);
       await failure(call(logged, 'http.get', { url: `${server.origin}/hang?api_key=qs-secret-2`, timeout_ms: 100 }));
