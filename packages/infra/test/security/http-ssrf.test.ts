@@ -7,7 +7,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import http from 'node:http';
 import { getEventListeners } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
-import { createInvocationContext, createRequestEnvelope, EnvelopeValidationError, OnexError, type CancellationSignal, type JsonValue } from '@onex/core';
+import { createInvocationContext, createRequestEnvelope, EnvelopeValidationError, OnexError, ShuttingDownError, type CancellationSignal, type JsonValue } from '@onex/core';
 import { deterministicProviders } from '@onex/core/testing';
 import { createLogger } from '../../src/logging/logger.js';
 import { createHttpHandler, type HttpHandler, type HttpHandlerConfig, type HttpResponsePayload } from '../../src/handlers/http/index.js';
@@ -282,7 +282,7 @@ describe('timeouts and cancellation', () => {
     const t = await target(() => undefined);
     const handler = await handlerWith({ allowedDomains: ['127.0.0.1'] });
     const controller = new AbortController();
-    const reason = new OnexError('host is stopping', { code: 'SHUTTING_DOWN' });
+    const reason = new ShuttingDownError('host is stopping');
     const pending = failure(call(handler, { url: `${t.origin}/hang` }, controller.signal));
     controller.abort(reason);
     const error = await pending;
