@@ -133,7 +133,8 @@ function isMissing(raw: unknown, path: ContractPath): boolean {
   return isRecord(parent) && !Object.hasOwn(parent, key);
 }
 
-function unknownFieldHint(key: string, allowed: readonly string[]): string {
+/** `Did you mean …? Remove … or use one of the allowed fields: …`. */
+export function unknownFieldHint(key: string, allowed: readonly string[]): string {
   if (allowed.length === 0) return `Remove "${key}".`;
   const suggestion = closest(key, allowed);
   const didYouMean = suggestion ? `Did you mean "${suggestion}"? ` : '';
