@@ -75,7 +75,7 @@ describe('parseRuntimeHostContract', () => {
   });
 
   it('parses the beta contract without vault and consul: kafka bus, retry policy', () => {
-    const withoutUnimplemented = BETA_RUNTIME_HOST.replace(/ {4}- type: "vault"[\s\S]*?(?=\n  nodes:)/, '');
+    const withoutUnimplemented = BETA_RUNTIME_HOST.replace(/ {4}- type: "vault"[\s\S]*?(?=\n {2}nodes:)/, '');
     const { contract, warnings } = parseRuntimeHostContract(withoutUnimplemented);
     expect(warnings).toEqual([]);
     expect(contract.runtime.eventBus).toEqual({
