@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadAppConfig } from './app-config.js';
 import { describeCommand } from './commands/describe.js';
 import { runCommand } from './commands/run.js';
+import { schemaCommand } from './commands/schema.js';
 import { validateCommand, type Output } from './commands/validate.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 
@@ -14,7 +15,8 @@ const USAGE = `Usage:
   onex-runtime-host run CONTRACT.yaml [--dry-run]   start the host (production: refuses the local handler)
   onex-runtime-host dev CONTRACT.yaml [--dry-run]   start with the dev-only local handler allowed (refused when ENVIRONMENT=prod)
   onex-runtime-host validate CONTRACT.yaml...       validate contracts; exit 0 if all valid, 1 otherwise
-  onex-runtime-host describe CONTRACT.yaml [--json] print the wiring: bus, handlers and operations, nodes
+  onex-runtime-host describe CONTRACT.yaml [--json] print the wiring: bus, handlers with operations, payload fields and responses, nodes
+  onex-runtime-host schema                          print the JSON Schema of runtime host contracts (every registered handler's config)
 
 Environment: LOG_LEVEL (info), ENVIRONMENT (dev), ONEX_INGRESS_PORT (overrides the contract),
   ONEX_HANDLER_GUARD (sync|async: how far the no-publish guard follows handlers).
@@ -47,6 +49,9 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
     case 'describe':
       if (files.length !== 1) break;
       return describeCommand(files[0] as string, { dev: parsed.values.dev, json: parsed.values.json }, io);
+    case 'schema':
+      if (files.length !== 0) break;
+      return schemaCommand(io);
     case 'run':
     case 'dev':
       if (files.length !== 1) break;

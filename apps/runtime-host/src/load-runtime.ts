@@ -29,11 +29,13 @@ export async function loadRuntime(contractPath: string, options: { allowDevHandl
   const host = await new FileRegistry().checkRuntime(contractPath, options);
   if (!host.ok) return { ok: false, issues: host.issues };
   const registry = new FileRegistry(path.dirname(host.file));
+  // A node may only use handlers this runtime enables: otherwise it validates but every call fails.
+  const enabledHandlers = host.contract.runtime.handlers.filter((h) => h.enabled).map((h) => h.type);
   const issues: ContractIssue[] = [];
   const warnings: ContractIssue[] = [...host.warnings];
   const nodes: LoadedNode[] = [];
   for (const ref of host.contract.runtime.nodes) {
-    const node = await registry.check(ref.contract ?? path.join('nodes', `${ref.slug}.yaml`));
+    const node = await registry.check(ref.contract ?? path.join('nodes', `${ref.slug}.yaml`), { enabledHandlers });
     if (!node.ok) {
       issues.push(...node.issues.map((i) => (i.ruleId === 'CONTRACT_FILE_NOT_FOUND' ? { ...i, message: `Node "${ref.slug}": ${i.message}` } : i)));
     } else {

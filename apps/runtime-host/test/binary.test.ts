@@ -82,13 +82,18 @@ describe('onex-runtime-host validate', () => {
 });
 
 describe('onex-runtime-host describe', () => {
-  it('prints the bus, handlers with operations and nodes', async () => {
+  it('prints the bus, handlers with operations, payload fields and responses, and nodes', async () => {
     const r = await runBin(['describe', QUICKSTART, '--json']);
     expect(r.code).toBe(0);
-    const wiring = JSON.parse(r.stdout) as { event_bus: { kind: string }; handlers: { type: string; operations: string[] }[]; nodes: { slug: string; kind: string }[] };
+    type Op = { name: string; payload_fields: { name: string; required: boolean }[]; response_shape: string };
+    const wiring = JSON.parse(r.stdout) as { event_bus: { kind: string }; handlers: { type: string; operations: Op[] }[]; nodes: { slug: string; kind: string }[] };
     expect(wiring.event_bus.kind).toBe('inmemory');
     expect(wiring.handlers.map((h) => h.type)).toEqual(['http', 'db']);
-    expect(wiring.handlers.find((h) => h.type === 'db')?.operations).toContain('db.transaction');
+    const transaction = wiring.handlers.find((h) => h.type === 'db')?.operations.find((op) => op.name === 'db.transaction');
+    expect(transaction?.payload_fields).toEqual([expect.objectContaining({ name: 'statements', required: true })]);
+    expect(transaction?.response_shape).toContain('results');
+    const text = await runBin(['describe', QUICKSTART]);
+    expect(text.stdout).toContain('db.query(sql: string, parameters?: array) → { rows: object[]');
     expect(wiring.nodes).toEqual([
       expect.objectContaining({ slug: 'store_effect', kind: 'effect' }),
       expect.objectContaining({ slug: 'order_calculator', kind: 'compute' }),
@@ -184,6 +189,14 @@ describe('production safety', () => {
     const r = await runBin(['run', QUICKSTART, '--dry-run']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('valid and wired');
+  });
+
+  it('schema prints the JSON Schema of runtime contracts', async () => {
+    const r = await runBin(['schema']);
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.stdout) as { $schema: string; title: string };
+    expect(schema.$schema).toContain('2020-12');
+    expect(schema.title).toBe('ONEX runtime host contract');
   });
 
   it('bad usage exits 2 with the usage text', async () => {

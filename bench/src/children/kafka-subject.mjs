@@ -62,7 +62,7 @@ const produceStats = () => ({ produce_requests: produce.requests, produce_mean_m
 /** @returns {Promise<{ stop: () => Promise<Record<string, unknown>> }>} */
 async function startOnex() {
   const { ComputeNode, parseRuntimeHostContract } = await import('@onex/core');
-  const { createLogger, createRuntimeHostFromContract } = await import('@onex/infra');
+  const { createLogger, createRuntimeHostFromContract, HANDLER_CATALOG } = await import('@onex/infra');
   // ONEX_BENCH_KAFKA_LOG=info shows the bus's pause/resume/commit lines on stderr (diagnosis).
   const level = process.env.ONEX_BENCH_KAFKA_LOG;
   const contract = parseRuntimeHostContract(
@@ -87,7 +87,7 @@ async function startOnex() {
       '  drain_timeout_ms: 10000',
       '  ingress:',
       '    enabled: false',
-    ].join('\n'),
+    ].join('\n'), { catalog: HANDLER_CATALOG },
   ).contract;
   const host = await createRuntimeHostFromContract({
     contract,

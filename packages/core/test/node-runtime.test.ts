@@ -15,7 +15,8 @@ import {
   type JsonValue,
   type OnexEnvelope,
 } from '@onex/core';
-import { LocalHandler, deterministicProviders } from '@onex/core/testing';
+import { deterministicProviders } from '@onex/core/testing';
+import { EchoHandler as LocalHandler } from './echo-handler.js';
 import { CORRELATION_ID, ID_1, T0, catchOnexError, deepFreeze } from './helpers.js';
 
 /** A fake handler that records its calls and answers with `respond`. */

@@ -17,7 +17,8 @@ import {
   type OrchestratorOutput,
   type ReducerOutput,
 } from '@onex/core';
-import { LocalHandler, deterministicProviders } from '@onex/core/testing';
+import { deterministicProviders } from '@onex/core/testing';
+import { EchoHandler as LocalHandler } from './echo-handler.js';
 import { CORRELATION_ID, catchOnexError } from './helpers.js';
 
 function setup() {

@@ -2,9 +2,11 @@
  * @onex/infra: implementations of the @onex/spi interfaces — protocol handlers, event
  * buses, and the runtime host process that drives @onex/core's NodeRuntime.
  *
- * The handlers live on their own entry points, `@onex/infra/handlers/http` and
- * `@onex/infra/handlers/db`, so a host loads a driver (undici, pg, PGlite) only when its
- * contract uses that handler.
+ * Each handler is a unit (handlers/<type>/<type>-unit.ts) listed in one registry, which
+ * contract validation, `describe`, wiring and docs all read. The handler classes live on
+ * their own entry points (`@onex/infra/handlers/http`, `/db`, `/local`) and units load
+ * them lazily, so a host loads a driver (undici, pg, PGlite) only when its contract uses
+ * that handler.
  */
 export * from './logging/logger.js';
 export { InMemoryEventBus, type InMemoryEventBusOptions } from './event-bus/in-memory-event-bus.js';
@@ -15,7 +17,19 @@ export { InMemoryIdempotencyStore, type InMemoryIdempotencyStoreOptions } from '
 export { systemScheduler, type Scheduler, type TimerHandle } from './runtime/scheduler.js';
 export { ConcurrencyLimiter } from './runtime/concurrency-limiter.js';
 export { guardHandler, assertNotInHandlerScope, type HandlerGuardMode } from './runtime/handler-scope.js';
-export { HandlerBootstrapSource, wireHandlers, type BootstrapSourceOptions, type HandlerRequest } from './runtime/handler-bootstrap-source.js';
+export { HandlerBootstrapSource, descriptorOf, wireHandlers, type BootstrapSourceOptions, type HandlerRequest } from './runtime/handler-bootstrap-source.js';
+export {
+  defineHandlerUnit,
+  catalogEntryOf,
+  fieldsOf,
+  type HandlerUnit,
+  type HandlerOperation,
+  type HandlerSecurityNeeds,
+  type HandlerUnitDeps,
+  type ResolvedSettings,
+  type FieldSummary,
+} from './handlers/handler-unit.js';
+export { HANDLER_UNITS, HANDLER_CATALOG, handlerCatalog, findHandlerUnit } from './handlers/registry.js';
 export * from './runtime/version-check.js';
 export { nodeProviders, nodeRandomIdProvider } from './runtime/node-providers.js';
 export * from './runtime/runtime-host-process.js';

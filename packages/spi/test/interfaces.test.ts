@@ -46,7 +46,8 @@ describe('@onex/spi', () => {
     const [descriptor] = await source.discoverHandlers();
     const handler = await descriptor!.factory();
     await handler.initialize({ suffix: '!' });
-    const runtime = new NodeRuntime({ providers: deterministicProviders() });
+    // No node in between: this test is about the handler port, so direct handler calls are opened.
+    const runtime = new NodeRuntime({ providers: deterministicProviders(), directHandlerCalls: true });
     runtime.registerHandler(handler);
     const response = await runtime.routeEnvelope(createRequestEnvelope({ operation: 'local.upper', payload: 'hi' }, deterministicProviders(7)));
     expect(response.success).toBe(true);

@@ -1,5 +1,5 @@
 import { formatIssue, type EventBusConfig } from '@onex/core';
-import { HandlerBootstrapSource } from '@onex/infra';
+import { fieldsOf, findHandlerUnit, type HandlerUnit } from '@onex/infra';
 import { BUILTIN_IMPLEMENTATIONS } from '../builtin-nodes.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { buildNodes, loadRuntime } from '../load-runtime.js';
@@ -11,7 +11,6 @@ export async function describeWiring(file: string, options: { dev: boolean }) {
   if (!loaded.ok) return { ok: false as const, issues: loaded.issues };
   const built = buildNodes(loaded.nodes, BUILTIN_IMPLEMENTATIONS);
   if (built.issues.length > 0) return { ok: false as const, issues: built.issues };
-  const descriptors = await new HandlerBootstrapSource({ includeDevHandlers: options.dev }).discoverHandlers();
   const r = loaded.contract.runtime;
   return {
     ok: true as const,
@@ -20,15 +19,33 @@ export async function describeWiring(file: string, options: { dev: boolean }) {
       event_bus: eventBusWiring(r.eventBus),
       idempotency: { store: r.idempotency.store, ttl_ms: r.idempotency.ttlMs, lease_ms: r.idempotency.leaseMs, on_interrupted: r.idempotency.onInterrupted, ...(r.idempotency.store === 'memory' ? { max_entries: r.idempotency.maxEntries } : {}) },
       ingress: r.ingress.enabled ? { url: `http://${r.ingress.host}:${r.ingress.port}`, request_timeout_ms: r.ingress.requestTimeoutMs } : null,
-      handlers: r.handlers.filter((h) => h.enabled).map((h) => {
-        const d = descriptors.find((x) => x.handlerType === h.type);
-        return { type: h.type, name: h.name, category: d?.category ?? null, operations: d ? [...d.commandsAccepted] : [] };
+      handlers: r.handlers.filter((h) => h.enabled).flatMap((h) => {
+        // Validation accepted only registered types, so every enabled binding has a unit.
+        const unit = findHandlerUnit(h.type);
+        return unit ? [handlerWiring(h.name, unit)] : [];
       }),
       nodes: built.nodes.map((n) => {
         const d = n.describe();
         return { slug: d.slug, kind: d.kind, operations: [...d.allowedOperations], description: d.description ?? null };
       }),
     },
+  };
+}
+
+/** A handler as `describe` shows it, all from its unit: operations, payload fields, response shape. */
+export function handlerWiring(name: string, unit: HandlerUnit) {
+  return {
+    type: unit.type,
+    name,
+    version: unit.version,
+    category: unit.category,
+    dev_only: unit.devOnly,
+    operations: unit.operations.map((op) => ({
+      name: op.name,
+      summary: op.summary,
+      payload_fields: fieldsOf(op.payloadSchema).map((f) => ({ name: f.name, type: f.type, required: f.required })),
+      response_shape: op.responseShape,
+    })),
   };
 }
 
@@ -80,7 +97,13 @@ export async function describeCommand(file: string, options: { dev: boolean; jso
   io.out(`idempotency: ${w.idempotency.store} (ttl ${w.idempotency.ttl_ms} ms, lease ${w.idempotency.lease_ms} ms, on_interrupted ${w.idempotency.on_interrupted})`);
   io.out(`ingress: ${w.ingress ? w.ingress.url : 'disabled'}`);
   io.out('handlers:');
-  for (const h of w.handlers) io.out(`  - ${h.type} (${h.category ?? '?'}): ${h.operations.join(', ')}`);
+  for (const h of w.handlers) {
+    io.out(`  - ${h.type} (${h.category}${h.dev_only ? ', dev only' : ''}) ${h.version}${h.name !== h.type ? ` as "${h.name}"` : ''}`);
+    for (const op of h.operations) {
+      const fields = op.payload_fields.map((f) => `${f.name}${f.required ? '' : '?'}: ${f.type}`).join(', ');
+      io.out(`      ${op.name}(${fields || 'any JSON'}) → ${op.response_shape}`);
+    }
+  }
   io.out('nodes:');
   for (const n of w.nodes) io.out(`  - ${n.slug} [${n.kind}]${n.operations.length ? `: ${n.operations.join(', ')}` : ''}`);
   return EXIT.OK;

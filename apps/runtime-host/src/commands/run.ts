@@ -79,6 +79,12 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
     return EXIT.STARTUP_FAILED;
   }
 
+  // Listen before saying "ready": a supervisor that stops the host right after the ready
+  // line must get a drain, not the default SIGTERM death.
+  const received = new Promise<string>((resolve) => {
+    signals.once('SIGINT', () => resolve('SIGINT'));
+    signals.once('SIGTERM', () => resolve('SIGTERM'));
+  });
   const example = exampleEnvelope(built.nodes.map((n) => n.describe()));
   logger.info(
     {
@@ -98,10 +104,7 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
     io.out(`ready: ${r.name} listening on ${ingress.url} — try:\n  curl -s -X POST ${ingress.url}/v1/envelopes -H 'content-type: application/json' -d '${JSON.stringify(example)}'`);
   }
 
-  const signal = await new Promise<string>((resolve) => {
-    signals.once('SIGINT', () => resolve('SIGINT'));
-    signals.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const signal = await received;
   logger.info({ signal, in_flight: host.health().in_flight }, 'signal received; draining');
   // A handler that ignores its own timeouts must not keep the process alive forever.
   const graceMs = r.drainTimeoutMs + SHUTDOWN_GRACE_MS;

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { formatIssue, validateNodeContract, type ContractIssue } from '@onex/core';
+import { formatIssue, type ContractIssue } from '@onex/core';
+import { FileRegistry } from '@onex/infra';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { loadRuntime, looksLikeRuntimeContract } from '../load-runtime.js';
 
@@ -27,7 +28,8 @@ export async function validateCommand(files: readonly string[], options: { dev: 
       const result = await loadRuntime(file, { allowDevHandlers: options.dev });
       issues = result.ok ? result.warnings : result.issues;
     } else {
-      const result = validateNodeContract(text, { source: file });
+      // Through the registry: the size cap and the handler catalog apply to node files too.
+      const result = await new FileRegistry().check(file);
       issues = result.ok ? result.warnings : result.issues;
     }
     const errors = issues.filter((i) => i.severity === 'error');

@@ -17,11 +17,17 @@ export const CONTRACT_RULES = {
   CONTRACT_DEV_HANDLER_FORBIDDEN: 'A development-only handler (local) in a contract loaded for production.',
   CONTRACT_EMPTY_HANDLERS: 'The handler list is empty; the runtime starts but can serve no I/O (warning).',
   CONTRACT_INVALID_TOPIC: 'A topic name breaks the onex.<tenant>.<domain>.<signal>.v<N> schema, points the wrong way, or repeats another topic.',
-  CONTRACT_INLINE_SECRET: 'A credential is written into the contract instead of a secret_ref (warning).',
+  CONTRACT_INLINE_SECRET: 'A credential is written into the contract instead of a secret_ref (an error for run, a warning for dev).',
   CONTRACT_COMPUTE_HAS_IO: 'A COMPUTE node declares io_operations; compute nodes are pure.',
   CONTRACT_IO_OPERATION_MISMATCH: 'An io operation does not start with the prefix of its handler type.',
   CONTRACT_DUPLICATE_ROUTE: 'Two handler_routing entries claim the same operation or payload type.',
   CONTRACT_STATE_MACHINE_OUTSIDE_REDUCER: 'A state_machine on a node that is not a REDUCER (an orchestrator FSM duplicates reducer-governed transitions).',
+  CONTRACT_UNKNOWN_IMPLEMENTATION: 'A node routes to a compute function, reducer or orchestrator the host has not registered.',
+  CONTRACT_UNKNOWN_OPERATION: 'A node lists an io operation its handler does not offer.',
+  CONTRACT_HANDLER_NOT_ENABLED: 'A node uses a handler type the runtime contract does not enable.',
+  CONTRACT_FILE_NOT_FOUND: 'A contract file (runtime or node) does not exist.',
+  CONTRACT_FILE_UNREADABLE: 'A contract file exists but cannot be read.',
+  CONTRACT_FILE_TOO_LARGE: 'A contract file is larger than MAX_CONTRACT_FILE_BYTES and is not parsed.',
 } as const satisfies Record<string, string>;
 
 export type ContractRuleId = keyof typeof CONTRACT_RULES;

@@ -4,15 +4,16 @@
  * They read the raw document defensively, so they still report when the schema has
  * already rejected some other part of it: one run shows every problem.
  */
-import { DEV_ONLY_HANDLER_TYPES } from '../enums/handler-type.js';
 import { OPERATION_RE } from '../envelope/envelope-schema.js';
 import { formatPath, isRecord, type ContractPath, type DraftIssue, type Locate } from './draft-issue.js';
+import { catalogEntries, type HandlerCatalog } from './handler-catalog.js';
 import { normalizeNodeType } from './node-contract-schema.js';
 import { isPlaceholder, urlHasInlinePassword } from './secret-ref.js';
 
 export interface RuntimeHostRuleOptions {
-  /** Whether dev-only handlers (`local`) may appear. */
+  /** Loaded for development: dev-only handlers (`local`) may appear and literal credentials are warnings. */
   readonly allowDevHandlers: boolean;
+  readonly catalog: HandlerCatalog;
 }
 
 const SECRET_REF_HINT = 'No secrets in contracts: use { secret_ref: "vault://<path>#<key>" } or { secret_ref: "env://<NAME>" } instead.';
@@ -42,7 +43,8 @@ export function runtimeHostRules(raw: unknown, options: RuntimeHostRuleOptions, 
       if (!isRecord(handler) || typeof handler.type !== 'string') return;
       const type = handler.type;
       const here: ContractPath = [...base, index];
-      if ((DEV_ONLY_HANDLER_TYPES as readonly string[]).includes(type) && !options.allowDevHandlers) {
+      const entry = Object.hasOwn(options.catalog, type) ? options.catalog[type as keyof HandlerCatalog] : undefined;
+      if (entry?.devOnly === true && !options.allowDevHandlers) {
         issues.push({
           ruleId: 'CONTRACT_DEV_HANDLER_FORBIDDEN',
           severity: 'error',
@@ -75,12 +77,12 @@ export function runtimeHostRules(raw: unknown, options: RuntimeHostRuleOptions, 
           path: [...here, typeof handler.name === 'string' ? 'name' : 'type'],
         });
       }
-      issues.push(...inlineSecretIssues(handler.config, [...here, 'config']));
+      if (entry !== undefined) issues.push(...inlineSecretIssues(handler.config, entry.credentialFields, [...here, 'config'], options.allowDevHandlers));
     });
   }
 
   // The idempotency store's URL reaches a database too.
-  issues.push(...inlineSecretIssues(runtime.idempotency, ['runtime', 'idempotency']));
+  issues.push(...inlineSecretIssues(runtime.idempotency, ['url'], ['runtime', 'idempotency'], options.allowDevHandlers));
 
   const nodes = runtime.nodes;
   if (Array.isArray(nodes)) {
@@ -103,37 +105,46 @@ export function runtimeHostRules(raw: unknown, options: RuntimeHostRuleOptions, 
   return issues;
 }
 
-/** Warns about credentials written in plain text. Placeholders and secret refs are fine. */
-function inlineSecretIssues(config: unknown, base: ContractPath): DraftIssue[] {
+const URL_RE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * Credentials written in plain text: a literal token or password, or a URL carrying a
+ * password. `${NAME}` placeholders and `{ secret_ref }` are fine. A contract loaded for
+ * `run` must not hold secrets (it is committed, reviewed, printed), so there it is an
+ * error; `dev` only warns, to keep local experiments quick.
+ */
+function inlineSecretIssues(config: unknown, fields: readonly string[], base: ContractPath, dev: boolean): DraftIssue[] {
   if (!isRecord(config)) return [];
   const issues: DraftIssue[] = [];
-  for (const field of ['token', 'password'] as const) {
+  const severity = dev ? 'warning' : 'error';
+  for (const field of fields) {
     const value = config[field];
-    if (typeof value === 'string' && value.length > 0 && !isPlaceholder(value)) {
+    if (typeof value !== 'string' || value.length === 0 || isPlaceholder(value)) continue;
+    if (URL_RE.test(value)) {
+      // A URL is a credential only through the password in it; "pglite://memory" is not a secret.
+      if (!urlHasInlinePassword(value)) continue;
       issues.push({
         ruleId: 'CONTRACT_INLINE_SECRET',
-        severity: 'warning',
-        message: `"${field}" holds a literal credential`,
-        hint: SECRET_REF_HINT,
+        severity,
+        message: `"${field}" contains a password`,
+        hint: `Keep the whole URL in a secret store, e.g. ${field}: { secret_ref: "env://DB_URL" }. ${SECRET_REF_HINT}`,
         path: [...base, field],
       });
+    } else {
+      issues.push({ ruleId: 'CONTRACT_INLINE_SECRET', severity, message: `"${field}" holds a literal credential`, hint: SECRET_REF_HINT, path: [...base, field] });
     }
-  }
-  const url = config.url;
-  if (typeof url === 'string' && urlHasInlinePassword(url)) {
-    issues.push({
-      ruleId: 'CONTRACT_INLINE_SECRET',
-      severity: 'warning',
-      message: '"url" contains a password',
-      hint: `Keep the whole URL in a secret store, e.g. url: { secret_ref: "vault://secret/data/db#url" }. ${SECRET_REF_HINT}`,
-      path: [...base, 'url'],
-    });
   }
   return issues;
 }
 
+/** What a node's io_operations are checked against, when known. */
+export interface NodeHandlerContext {
+  readonly catalog?: HandlerCatalog | undefined;
+  readonly enabledHandlers?: readonly string[] | undefined;
+}
+
 /** Rules of a node contract that the schema cannot express. */
-export function nodeContractRules(raw: unknown, locate: Locate): DraftIssue[] {
+export function nodeContractRules(raw: unknown, locate: Locate, handlers: NodeHandlerContext = {}): DraftIssue[] {
   const issues: DraftIssue[] = [];
   if (!isRecord(raw)) return issues;
   const nodeType = typeof raw.node_type === 'string' ? normalizeNodeType(raw.node_type) : undefined;
@@ -154,6 +165,7 @@ export function nodeContractRules(raw: unknown, locate: Locate): DraftIssue[] {
     io.forEach((entry, i) => {
       if (!isRecord(entry) || typeof entry.type !== 'string' || !Array.isArray(entry.operations)) return;
       const type = entry.type;
+      issues.push(...handlerAvailabilityIssues(type, entry.operations, i, handlers));
       entry.operations.forEach((operation: unknown, j) => {
         // Malformed operations are already reported by the schema; a prefix verdict would only repeat it.
         if (typeof operation !== 'string' || !OPERATION_RE.test(operation) || operation.startsWith(`${type}.`)) return;
@@ -187,6 +199,52 @@ export function nodeContractRules(raw: unknown, locate: Locate): DraftIssue[] {
   }
 
   issues.push(...routingIssues(raw.handler_routing, locate));
+  return issues;
+}
+
+/**
+ * An io_operations entry must name a handler the host has, the runtime enables, and
+ * operations that handler offers: otherwise the node validates but every call fails.
+ */
+function handlerAvailabilityIssues(type: string, operations: readonly unknown[], index: number, handlers: NodeHandlerContext): DraftIssue[] {
+  const { catalog, enabledHandlers } = handlers;
+  const here: ContractPath = ['io_operations', index];
+  if (catalog === undefined) return [];
+  const entry = Object.hasOwn(catalog, type) ? catalog[type as keyof HandlerCatalog] : undefined;
+  if (entry === undefined) {
+    const known = catalogEntries(catalog).map((e) => e.type);
+    return [
+      {
+        ruleId: 'CONTRACT_UNKNOWN_HANDLER_TYPE',
+        severity: 'error',
+        message: `Handler type "${type}" has no implementation in this runtime`,
+        hint: `Valid handler types are: ${known.join(', ')}. Remove this io_operations entry or use one of them.`,
+        path: [...here, 'type'],
+      },
+    ];
+  }
+  const issues: DraftIssue[] = [];
+  if (enabledHandlers !== undefined && !enabledHandlers.includes(type)) {
+    issues.push({
+      ruleId: 'CONTRACT_HANDLER_NOT_ENABLED',
+      severity: 'error',
+      message: `The node uses the ${type} handler, which the runtime contract does not enable`,
+      hint: `Add - type: "${type}" to runtime.handlers (or set enabled: true on it), or remove this io_operations entry.`,
+      path: [...here, 'type'],
+    });
+  }
+  operations.forEach((operation, j) => {
+    // Wrong prefixes and malformed names have their own rules.
+    if (typeof operation !== 'string' || !OPERATION_RE.test(operation) || !operation.startsWith(`${type}.`)) return;
+    if (entry.operations.includes(operation)) return;
+    issues.push({
+      ruleId: 'CONTRACT_UNKNOWN_OPERATION',
+      severity: 'error',
+      message: `The ${type} handler has no operation "${operation}"`,
+      hint: `Operations of the ${type} handler: ${entry.operations.join(', ')}.`,
+      path: ['io_operations', index, 'operations', j],
+    });
+  });
   return issues;
 }
 

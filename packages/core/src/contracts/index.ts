@@ -11,11 +11,14 @@ export {
   type ValidationResult,
   type ParseRuntimeHostContractOptions,
   type ParseNodeContractOptions,
+  type ValidateNodeContractOptions,
 } from './parse-contract.js';
+export { catalogEntries, type HandlerCatalog, type HandlerCatalogEntry } from './handler-catalog.js';
+export { addRuleIssue, type RuleParams } from './schema-helpers.js';
 export { CONTRACT_RULES, isContractRuleId, type ContractRuleId } from './contract-rule-ids.js';
 export { SUPPORTED_CONTRACT_SCHEMA_MAJOR, CURRENT_CONTRACT_SCHEMA_VERSION } from './schema-version.js';
 export { MAX_YAML_ALIAS_COUNT } from './yaml-source.js';
-export { parseSecretRef, isSecretRef, secretRefSchema, secretValueSchema, type SecretRef, type SecretValue } from './secret-ref.js';
+export { parseSecretRef, isSecretRef, isPlaceholder, isTemplated, urlHasInlinePassword, secretRefSchema, secretValueSchema, type SecretRef, type SecretValue } from './secret-ref.js';
 export {
   DEFAULT_INPUT_TOPIC,
   DEFAULT_OUTPUT_TOPIC,
@@ -25,8 +28,9 @@ export {
   KAFKA_DELIVERY_MODES,
   IDEMPOTENCY_STORES,
   INTERRUPTED_POLICIES,
-  HANDLER_CONNECTION_FIELDS,
+  HANDLER_POLICY_FIELDS,
   runtimeHostContractSchema,
+  runtimeHostContractJsonSchema,
   handlerBindingSchema,
   retryPolicySchema,
   nodeRefSchema,
@@ -37,13 +41,13 @@ export {
   type EventBusConfig,
   type EventBusTopics,
   type HandlerBinding,
-  type HandlerConfig,
+  type HandlerPolicies,
+  type HandlerSettings,
   type RetryPolicy,
   type BackoffStrategy,
   type RateLimit,
   type NodeRef,
   type IngressConfig,
-  type HandlerConnectionField,
   type KafkaBusTuning,
   type KafkaDeliveryMode,
   type IdempotencyConfig,

@@ -10,6 +10,7 @@ import { deepFreeze } from './deep-freeze.js';
 import { finalizeIssues, isRecord, type DraftIssue, type Locate } from './draft-issue.js';
 import { nodeContractSchema, type NodeContract } from './node-contract-schema.js';
 import { runtimeHostContractSchema, type RuntimeHostContract } from './runtime-host-contract-schema.js';
+import type { HandlerCatalog } from './handler-catalog.js';
 import { checkSchemaVersion } from './schema-version.js';
 import { readYamlSource } from './yaml-source.js';
 import { draftsFromZodError } from './zod-issues.js';
@@ -31,10 +32,28 @@ export interface ParseNodeContractOptions {
   readonly source?: string | undefined;
 }
 
+export interface ValidateNodeContractOptions extends ParseNodeContractOptions {
+  /**
+   * When given, each io operation must be one its handler offers
+   * (CONTRACT_UNKNOWN_OPERATION) and its type one the catalog has.
+   */
+  readonly catalog?: HandlerCatalog | undefined;
+  /**
+   * The handler types the runtime contract enables; when given, an io_operations entry of
+   * another type is CONTRACT_HANDLER_NOT_ENABLED (the node could never call it).
+   */
+  readonly enabledHandlers?: readonly string[] | undefined;
+}
+
 export interface ParseRuntimeHostContractOptions extends ParseNodeContractOptions {
   /**
-   * Accept development-only handlers (`local`). Only the `dev` command and tests set
-   * this; production start-up must refuse them.
+   * The handler types this host can run and their config schemas (the host builds it
+   * from its handler registry). A type not in it is CONTRACT_UNKNOWN_HANDLER_TYPE.
+   */
+  readonly catalog: HandlerCatalog;
+  /**
+   * Load for development: accept dev-only handlers (`local`) and downgrade literal
+   * credentials to warnings. Only the `dev` command and tests set this; `run` refuses both.
    * @default false
    */
   readonly allowDevHandlers?: boolean | undefined;
@@ -79,29 +98,42 @@ function unwrap<T>(result: ValidationResult<T>, source: string | undefined): Par
   return { contract: result.contract, warnings: result.warnings };
 }
 
+const schemas = new WeakMap<HandlerCatalog, ReturnType<typeof runtimeHostContractSchema>>();
+
+/** The contract schema of a catalog, built once per catalog object. */
+function schemaFor(catalog: HandlerCatalog): ReturnType<typeof runtimeHostContractSchema> {
+  let schema = schemas.get(catalog);
+  if (schema === undefined) {
+    schema = runtimeHostContractSchema(catalog);
+    schemas.set(catalog, schema);
+  }
+  return schema;
+}
+
 /** Validates a runtime host contract and reports every problem instead of throwing. */
-export function validateRuntimeHostContract(text: string, options: ParseRuntimeHostContractOptions = {}): ValidationResult<RuntimeHostContract> {
-  const ruleOptions = { allowDevHandlers: options.allowDevHandlers ?? false };
-  return validate(text, options.source, runtimeHostContractSchema, (raw, locate) => runtimeHostRules(raw, ruleOptions, locate));
+export function validateRuntimeHostContract(text: string, options: ParseRuntimeHostContractOptions): ValidationResult<RuntimeHostContract> {
+  const ruleOptions = { allowDevHandlers: options.allowDevHandlers ?? false, catalog: options.catalog };
+  return validate(text, options.source, schemaFor(options.catalog), (raw, locate) => runtimeHostRules(raw, ruleOptions, locate));
 }
 
 /**
  * Parses a runtime host contract.
  * @throws ContractValidationError carrying every error and warning found.
  */
-export function parseRuntimeHostContract(text: string, options: ParseRuntimeHostContractOptions = {}): ParseResult<RuntimeHostContract> {
+export function parseRuntimeHostContract(text: string, options: ParseRuntimeHostContractOptions): ParseResult<RuntimeHostContract> {
   return unwrap(validateRuntimeHostContract(text, options), options.source);
 }
 
 /** Validates a node contract and reports every problem instead of throwing. */
-export function validateNodeContract(text: string, options: ParseNodeContractOptions = {}): ValidationResult<NodeContract> {
-  return validate(text, options.source, nodeContractSchema, nodeContractRules);
+export function validateNodeContract(text: string, options: ValidateNodeContractOptions = {}): ValidationResult<NodeContract> {
+  const handlers = { catalog: options.catalog, enabledHandlers: options.enabledHandlers };
+  return validate(text, options.source, nodeContractSchema, (raw, locate) => nodeContractRules(raw, locate, handlers));
 }
 
 /**
  * Parses a node contract.
  * @throws ContractValidationError carrying every error and warning found.
  */
-export function parseNodeContract(text: string, options: ParseNodeContractOptions = {}): ParseResult<NodeContract> {
+export function parseNodeContract(text: string, options: ValidateNodeContractOptions = {}): ParseResult<NodeContract> {
   return unwrap(validateNodeContract(text, options), options.source);
 }

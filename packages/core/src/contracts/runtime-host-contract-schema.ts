@@ -4,12 +4,14 @@
  * shape the host is wired from; this file is the one place the two spellings meet.
  */
 import { z } from 'zod';
-import { IMPLEMENTED_HANDLER_TYPES, type HandlerType } from '../enums/handler-type.js';
+import type { HandlerType } from '../enums/handler-type.js';
+import { catalogEntries, type HandlerCatalog, type HandlerCatalogEntry } from './handler-catalog.js';
 import { validateTopic, withTopicDirection, type TopicDirection } from '../topics/validate-topic.js';
 import { addRuleIssue, handlerTypeSchema, matching, nonEmptyString, nonNegativeInt, positiveInt, semverString, versionTriple } from './schema-helpers.js';
 import { CURRENT_CONTRACT_SCHEMA_VERSION } from './schema-version.js';
 import { NODE_SLUG_RE } from '../runtime/nodes.js';
-import { secretValueSchema, type SecretValue } from './secret-ref.js';
+import { isTemplated, secretValueSchema, type SecretValue } from './secret-ref.js';
+import { allowedKeysAt, unknownFieldHint } from './zod-issues.js';
 
 /** Topic the runtime consumes when `event_bus.config.topics.input` is not set. */
 export const DEFAULT_INPUT_TOPIC = 'onex.local.runtime.cmd.v1';
@@ -78,31 +80,25 @@ export interface RateLimit {
   readonly burst: number;
 }
 
-/** Settings of one handler binding; connection fields apply only to some handler types. */
-export interface HandlerConfig {
+/**
+ * The policies every handler binding has, whatever its type; the runtime host applies
+ * them around the handler (deadline, retries, rate limit).
+ */
+export interface HandlerPolicies {
   /** @default 30000 */
   readonly timeoutMs: number;
   /** Absent means calls are not retried. */
   readonly retryPolicy?: RetryPolicy | undefined;
+  /** Accepted but not enforced yet (the host logs a warning). */
   readonly rateLimit?: RateLimit | undefined;
-  readonly poolSize?: number | undefined;
-  readonly maxResponseBytes?: number | undefined;
-  /**
-   * http: hosts the handler may call (names, `*.domain` wildcards, IP literals). Absent:
-   * any public destination; `[]`: none. The handler validates the entries.
-   */
-  readonly allowedDomains?: readonly string[] | undefined;
-  /** db: `postgres://…`, `pglite://memory` or `pglite://<dir>`; http: base URL. */
-  readonly url?: SecretValue | undefined;
-  /** vault / consul: server address. */
-  readonly address?: string | undefined;
-  readonly token?: SecretValue | undefined;
-  readonly password?: SecretValue | undefined;
-  /** vault: enterprise namespace. */
-  readonly namespace?: string | undefined;
-  /** consul: datacenter. */
-  readonly datacenter?: string | undefined;
 }
+
+/**
+ * A binding's type-specific settings: the output of its handler's config schema (see
+ * HandlerCatalogEntry.configSchema), frozen. Credential fields still hold a SecretValue;
+ * the host resolves them.
+ */
+export type HandlerSettings = Readonly<Record<string, unknown>>;
 
 /** One protocol handler the runtime registers (one per type). */
 export interface HandlerBinding {
@@ -115,7 +111,10 @@ export interface HandlerBinding {
   readonly priority: number;
   /** Reference to configuration kept outside the contract, resolved by the host. */
   readonly configRef?: string | undefined;
-  readonly config: HandlerConfig;
+  /** `timeout_ms`, `retry_policy`, `rate_limit` from the binding's `config`. */
+  readonly policies: HandlerPolicies;
+  /** Every other `config` key, validated by the handler's catalog entry. */
+  readonly settings: HandlerSettings;
 }
 
 export interface EventBusTopics {
@@ -417,125 +416,113 @@ const rateLimitSchema = z
   .strictObject({ per_second: z.number().positive(), burst: positiveInt.optional() })
   .transform((w): RateLimit => ({ perSecond: w.per_second, burst: w.burst ?? Math.max(1, Math.ceil(w.per_second)) }));
 
-const handlerConfigSchema = z
+/** The `config` keys core validates for every handler type; the rest belong to the handler. */
+export const HANDLER_POLICY_FIELDS = ['timeout_ms', 'retry_policy', 'rate_limit'] as const;
+
+const handlerPoliciesSchema = z
   .strictObject({
     timeout_ms: positiveInt.default(RUNTIME_HOST_DEFAULTS.handlerTimeoutMs),
     retry_policy: retryPolicySchema.optional(),
     rate_limit: rateLimitSchema.optional(),
-    pool_size: positiveInt.optional(),
-    max_response_bytes: positiveInt.optional(),
-    allowed_domains: z.array(nonEmptyString).readonly().optional(),
-    url: secretValueSchema.optional(),
-    address: nonEmptyString.optional(),
-    token: secretValueSchema.optional(),
-    password: secretValueSchema.optional(),
-    namespace: nonEmptyString.optional(),
-    datacenter: nonEmptyString.optional(),
   })
-  .prefault({});
+  .transform((w): HandlerPolicies => ({ timeoutMs: w.timeout_ms, retryPolicy: w.retry_policy, rateLimit: w.rate_limit }));
 
-/** Handler config fields that say how to reach a server. */
-export type HandlerConnectionField = 'url' | 'address' | 'token' | 'password' | 'namespace' | 'datacenter';
-
-/** The connection fields each handler type reads; any other connection field is a mistake. */
-export const HANDLER_CONNECTION_FIELDS: Readonly<Partial<Record<HandlerType, readonly HandlerConnectionField[]>>> = {
-  local: [],
-  http: ['url', 'token'],
-  db: ['url', 'password'],
-  vault: ['address', 'token', 'namespace'],
-  consul: ['address', 'token', 'datacenter'],
-};
-const CONNECTION_FIELDS: readonly HandlerConnectionField[] = ['url', 'address', 'token', 'password', 'namespace', 'datacenter'];
-
-const URL_FORMATS: Partial<Record<HandlerType, { readonly re: RegExp; readonly expected: string; readonly example: string }>> = {
-  db: {
-    re: /^(?:postgres(?:ql)?:\/\/\S+|pglite:\/\/\S+)$/,
-    expected: 'a "postgres://…" URL, "pglite://memory" or "pglite://<directory>"',
-    example: 'url: { secret_ref: "vault://secret/data/db#url" } or url: "pglite://memory"',
-  },
-  http: { re: /^https?:\/\/[^\s/?#]+\S*$/, expected: 'an http:// or https:// base URL', example: 'url: "https://api.example.com"' },
-};
-const ADDRESS_RE = /^(?:https?:\/\/)?[^\s/?#:]+(?::\d{1,5})?(?:\/\S*)?$/;
+type IssueSink = Pick<z.core.$RefinementCtx, 'addIssue'>;
 
 /**
- * A value that starts with `${NAME}` gets its scheme from the environment, which the
- * composition root reads; its shape can only be checked after that.
+ * Re-raises the issues of a nested parse under `config`, so they keep their own codes and
+ * params and land at `runtime.handlers[i].config.<key>`. Unknown keys become
+ * CONTRACT_UNKNOWN_FIELD issues listing every key this handler's config accepts.
  */
-const isTemplated = (value: string): boolean => value.startsWith('${');
+function forwardIssues(ctx: IssueSink, issues: readonly z.core.$ZodIssue[], type: string, allowed: readonly string[]): void {
+  for (const issue of issues) {
+    const path = ['config', ...issue.path.filter((s): s is string | number => typeof s !== 'symbol')];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        addRuleIssue(
+          ctx,
+          `Unknown field "${key}" in the ${type} handler's config`,
+          { ruleId: 'CONTRACT_UNKNOWN_FIELD', hint: unknownFieldHint(key, allowed), target: 'key' },
+          [...path, key],
+        );
+      }
+    } else {
+      ctx.addIssue({ ...issue, path });
+    }
+  }
+}
 
-/** Wire handler entry → {@link HandlerBinding}. */
-export const handlerBindingSchema = z
-  .strictObject({
-    type: handlerTypeSchema(IMPLEMENTED_HANDLER_TYPES),
+/**
+ * Wire handler entry → {@link HandlerBinding}. Core checks the generic parts (type against
+ * the catalog, name, enabled, priority, config_ref, the policy fields) and hands the other
+ * `config` keys to the handler's own schema from the catalog.
+ */
+export function handlerBindingSchema(catalog: HandlerCatalog) {
+  const entries = catalogEntries(catalog);
+  const types = entries.map((e) => e.type);
+  const devOnly = entries.filter((e) => e.devOnly).map((e) => e.type);
+  return z
+    .strictObject({
+      type: handlerTypeSchema(types, devOnly),
+      name: nonEmptyString.optional(),
+      enabled: z.boolean().default(true),
+      priority: z.number().int().default(RUNTIME_HOST_DEFAULTS.handlerPriority),
+      config_ref: nonEmptyString.optional(),
+      config: z.record(z.string(), z.unknown()).default({}),
+    })
+    .transform((w, ctx): HandlerBinding => {
+      const entry = catalog[w.type];
+      // handlerTypeSchema only lets catalog types through; this keeps the compiler honest.
+      if (entry === undefined) return z.NEVER;
+      const policyWire: Record<string, unknown> = {};
+      const rest: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(w.config)) {
+        if ((HANDLER_POLICY_FIELDS as readonly string[]).includes(key)) policyWire[key] = value;
+        else rest[key] = value;
+      }
+      const allowed = [...HANDLER_POLICY_FIELDS, ...allowedKeysAt(entry.configSchema, [])];
+      const policies = handlerPoliciesSchema.safeParse(policyWire);
+      const settings = entry.configSchema.safeParse(rest);
+      if (!policies.success) forwardIssues(ctx, policies.error.issues, w.type, allowed);
+      if (!settings.success) forwardIssues(ctx, settings.error.issues, w.type, allowed);
+      if (!policies.success || !settings.success) return z.NEVER;
+      return {
+        type: w.type,
+        name: w.name ?? w.type,
+        enabled: w.enabled,
+        priority: w.priority,
+        configRef: w.config_ref,
+        policies: policies.data,
+        // Frozen with the rest of the contract (deepFreeze also drops undefined keys).
+        settings: { ...settings.data },
+      };
+    });
+}
+
+/**
+ * The input side of a binding for one handler type, for the JSON Schema: the generic
+ * fields plus `config` = policy fields ∪ the handler's own keys.
+ */
+function handlerBindingDocSchema(entry: HandlerCatalogEntry) {
+  const unitObject = inputObjectOf(entry.configSchema);
+  const policyShape = (handlerPoliciesSchema.in as z.ZodObject).shape;
+  return z.strictObject({
+    type: z.literal(entry.type).describe(entry.devOnly ? `${entry.type} (development only)` : entry.type),
     name: nonEmptyString.optional(),
     enabled: z.boolean().default(true),
     priority: z.number().int().default(RUNTIME_HOST_DEFAULTS.handlerPriority),
     config_ref: nonEmptyString.optional(),
-    config: handlerConfigSchema,
-  })
-  .superRefine((binding, ctx) => {
-    const allowed = HANDLER_CONNECTION_FIELDS[binding.type];
-    if (allowed !== undefined) {
-      for (const field of CONNECTION_FIELDS) {
-        if (binding.config[field] !== undefined && !allowed.includes(field)) {
-          const uses = allowed.length > 0 ? `it reads ${allowed.join(', ')}` : 'it takes no connection settings';
-          addRuleIssue(
-            ctx,
-            `Field "${field}" does not apply to the ${binding.type} handler`,
-            { ruleId: 'CONTRACT_UNKNOWN_FIELD', hint: `Remove "${field}" from this handler's config; ${uses}.`, target: 'key' },
-            ['config', field],
-          );
-        }
-      }
-    }
-    if (binding.config.allowed_domains !== undefined && binding.type !== 'http') {
-      addRuleIssue(
-        ctx,
-        `Field "allowed_domains" does not apply to the ${binding.type} handler`,
-        { ruleId: 'CONTRACT_UNKNOWN_FIELD', hint: 'Remove "allowed_domains"; only the http handler makes outbound calls to arbitrary hosts.', target: 'key' },
-        ['config', 'allowed_domains'],
-      );
-    }
-    const url = binding.config.url;
-    const format = URL_FORMATS[binding.type];
-    // The URL is not echoed: it may carry a password.
-    if (typeof url === 'string' && format && !isTemplated(url) && !format.re.test(url)) {
-      addRuleIssue(ctx, `must be ${format.expected}`, { hint: `Write e.g. ${format.example}.` }, ['config', 'url']);
-    }
-    const address = binding.config.address;
-    if (address !== undefined && !isTemplated(address) && !ADDRESS_RE.test(address)) {
-      addRuleIssue(
-        ctx,
-        `must be a server address like "http://127.0.0.1:8200" or "127.0.0.1:8500" (got "${address}")`,
-        { hint: 'Give the scheme, host and port of the server, or a ${NAME} placeholder.' },
-        ['config', 'address'],
-      );
-    }
-  })
-  .transform(
-    (w): HandlerBinding => ({
-      type: w.type,
-      name: w.name ?? w.type,
-      enabled: w.enabled,
-      priority: w.priority,
-      configRef: w.config_ref,
-      config: {
-        timeoutMs: w.config.timeout_ms,
-        retryPolicy: w.config.retry_policy,
-        rateLimit: w.config.rate_limit,
-        poolSize: w.config.pool_size,
-        maxResponseBytes: w.config.max_response_bytes,
-        allowedDomains: w.config.allowed_domains,
-        url: w.config.url,
-        address: w.config.address,
-        token: w.config.token,
-        password: w.config.password,
-        namespace: w.config.namespace,
-        datacenter: w.config.datacenter,
-      },
-    }),
-  );
+    config: z.strictObject({ ...policyShape, ...(unitObject?.shape ?? {}) }).optional(),
+  });
+}
 
+/** The object schema under refinements and transforms, or undefined for other schemas. */
+function inputObjectOf(schema: z.ZodType): z.ZodObject | undefined {
+  if (schema instanceof z.ZodObject) return schema;
+  if (schema instanceof z.ZodPipe) return inputObjectOf(schema.in as z.ZodType);
+  if (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault || schema instanceof z.ZodPrefault) return inputObjectOf(schema.unwrap() as z.ZodType);
+  return undefined;
+}
 
 /** Wire node entry → {@link NodeRef}. */
 export const nodeRefSchema = z
@@ -592,13 +579,13 @@ const idempotencySchema = z
     (w): IdempotencyConfig => ({ store: w.store, url: w.url, ttlMs: w.ttl_ms, maxEntries: w.max_entries, leaseMs: w.lease_ms, onInterrupted: w.on_interrupted }),
   );
 
-const runtimeSchema = z
+const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
   .strictObject({
     name: nonEmptyString,
     version: semverString,
     description: z.string().optional(),
     event_bus: eventBusWireSchema,
-    handlers: z.array(handlerBindingSchema),
+    handlers: z.array(handlers),
     nodes: z.array(nodeRefSchema),
     max_in_flight: positiveInt.default(RUNTIME_HOST_DEFAULTS.maxInFlight),
     drain_timeout_ms: nonNegativeInt.default(RUNTIME_HOST_DEFAULTS.drainTimeoutMs),
@@ -645,16 +632,41 @@ const runtimeSchema = z
   });
 
 /**
- * The whole runtime host contract, wire form in, {@link RuntimeHostContract} out. It checks
- * structure and single fields; `parseRuntimeHostContract` adds the rules that span entries
- * (duplicates, dev-only handlers, empty lists, inline secrets) and the schema version gate.
+ * The whole runtime host contract, wire form in, {@link RuntimeHostContract} out, for the
+ * handler types in `catalog`. It checks structure and single fields;
+ * `parseRuntimeHostContract` adds the rules that span entries (duplicates, dev-only
+ * handlers, empty lists, inline secrets) and the schema version gate.
  */
-export const runtimeHostContractSchema = z
-  .strictObject({
-    schema_version: versionTriple.default(RUNTIME_HOST_DEFAULTS.schemaVersion),
-    runtime: runtimeSchema,
-  })
-  .transform((w): RuntimeHostContract => ({ schemaVersion: w.schema_version, runtime: w.runtime }));
+export function runtimeHostContractSchema(catalog: HandlerCatalog) {
+  return z
+    .strictObject({
+      schema_version: versionTriple.default(RUNTIME_HOST_DEFAULTS.schemaVersion),
+      runtime: runtimeSchema(handlerBindingSchema(catalog)),
+    })
+    .transform((w): RuntimeHostContract => ({ schemaVersion: w.schema_version, runtime: w.runtime }));
+}
 
-/** The YAML/JSON shape a runtime host contract is written in. */
-export type RuntimeHostContractInput = z.input<typeof runtimeHostContractSchema>;
+/** The YAML/JSON shape a runtime host contract is written in (handler config left open). */
+export type RuntimeHostContractInput = z.input<ReturnType<typeof runtimeHostContractSchema>>;
+
+/**
+ * The JSON Schema (draft 2020-12) of what users write in a runtime host contract: core's
+ * generic schema with one `handlers` item shape per catalog type, its `config` listing the
+ * policy fields plus that handler's own keys. Rules that span entries (duplicates,
+ * inline secrets) are not expressible here; `validate` is the full check.
+ */
+export function runtimeHostContractJsonSchema(catalog: HandlerCatalog): Record<string, unknown> {
+  const entries = catalogEntries(catalog);
+  const bindings = entries.map(handlerBindingDocSchema);
+  const [first, ...others] = bindings;
+  const handler = first === undefined ? z.never() : others.length === 0 ? first : z.discriminatedUnion('type', [first, ...others]);
+  const schema = z.strictObject({
+    schema_version: versionTriple.default(RUNTIME_HOST_DEFAULTS.schemaVersion),
+    // Only converted to JSON Schema (input side), never parsed: the output type is moot.
+    runtime: runtimeSchema(handler as unknown as z.ZodType<HandlerBinding, unknown>),
+  });
+  return {
+    ...z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }),
+    title: 'ONEX runtime host contract',
+  };
+}

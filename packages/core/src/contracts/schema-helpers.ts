@@ -4,7 +4,7 @@
  * rule's id and remediation live next to the check that raises it.
  */
 import { z } from 'zod';
-import { DEV_ONLY_HANDLER_TYPES, HANDLER_TYPES, type HandlerType } from '../enums/handler-type.js';
+import { HANDLER_TYPES, type HandlerType } from '../enums/handler-type.js';
 import type { ContractRuleId } from './contract-rule-ids.js';
 import type { LocateTarget } from './draft-issue.js';
 
@@ -59,21 +59,22 @@ export const versionSchema = z.union([semverString, semverObject], {
   error: 'must be a semantic version string like "1.0.0" or a mapping { major, minor, patch }',
 });
 
-function handlerTypeHint(valid: readonly string[]): string {
-  const listed = valid.map((t) => ((DEV_ONLY_HANDLER_TYPES as readonly string[]).includes(t) ? `${t} (dev only)` : t));
+function handlerTypeHint(valid: readonly string[], devOnly: readonly string[]): string {
+  const listed = valid.map((t) => (devOnly.includes(t) ? `${t} (dev only)` : t));
   return `Valid handler types are: ${listed.join(', ')}. Remove or replace the handler type.`;
 }
 
 /**
  * A handler type restricted to `valid`. Unknown names and names that exist but have no
- * implementation yet both fail with CONTRACT_UNKNOWN_HANDLER_TYPE, with different messages.
+ * implementation yet both fail with CONTRACT_UNKNOWN_HANDLER_TYPE, with different messages;
+ * the hint lists `valid`, marking those in `devOnly`.
  */
-export function handlerTypeSchema(valid: readonly HandlerType[]): z.ZodType<HandlerType, string> {
+export function handlerTypeSchema(valid: readonly HandlerType[], devOnly: readonly string[] = []): z.ZodType<HandlerType, string> {
   return z.string().transform((value, ctx): HandlerType => {
     const match = valid.find((t) => t === value);
     if (match !== undefined) return match;
     const known = (HANDLER_TYPES as readonly string[]).includes(value);
-    let hint = handlerTypeHint(valid);
+    let hint = handlerTypeHint(valid, devOnly);
     const lower = value.toLowerCase();
     if (lower !== value && valid.some((t) => t === lower)) hint = `Handler types are lower-case: write "${lower}".`;
     else if (lower === 'kafka') hint = `Kafka is the event bus, not a handler: configure it under runtime.event_bus (kind: kafka). ${hint}`;

@@ -72,6 +72,14 @@ export function isPlaceholder(value: string): boolean {
   return PLACEHOLDER_RE.test(value);
 }
 
+/**
+ * A value that starts with `${NAME}` gets its scheme from the environment, which the
+ * composition root reads; its shape can only be checked after that.
+ */
+export function isTemplated(value: string): boolean {
+  return value.startsWith('${');
+}
+
 /** `scheme://user:password@host`: captures the password part of a URL's user info. */
 const URL_PASSWORD_RE = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s:]*:([^/?#@\s]*)@/i;
 

@@ -90,6 +90,9 @@ function fromIssue(issue: ZodIssue, prefix: ContractPath, raw: unknown, schema: 
       return [{ ruleId, severity: 'error', message: withField(field, issue.message), hint, path, target }];
     }
     case 'invalid_union': {
+      if (isMissing(raw, path)) {
+        return [{ ruleId: 'CONTRACT_MISSING_FIELD', severity: 'error', message: `Missing required field "${field}" in ${where}`, hint: `Add "${field}" under ${where}: it ${issue.message}.`, path, target: 'key' }];
+      }
       const branch = bestBranch(issue.errors);
       if (branch) return branch.flatMap((inner) => fromIssue(inner, path, raw, schema));
       return invalid(`"${field}" ${issue.message}, got ${got}`, `Change "${field}": it ${issue.message}.`);
@@ -130,10 +133,12 @@ function isMissing(raw: unknown, path: ContractPath): boolean {
   const key = path[path.length - 1];
   if (typeof key !== 'string') return false;
   const parent = valueAt(raw, path.slice(0, -1));
-  return isRecord(parent) && !Object.hasOwn(parent, key);
+  // A parent that is itself absent (an omitted `config:` filled by a default) counts too.
+  return (isRecord(parent) && !Object.hasOwn(parent, key)) || (parent === undefined && path.length > 1);
 }
 
-function unknownFieldHint(key: string, allowed: readonly string[]): string {
+/** `Did you mean …? Remove … or use one of the allowed fields: …`. */
+export function unknownFieldHint(key: string, allowed: readonly string[]): string {
   if (allowed.length === 0) return `Remove "${key}".`;
   const suggestion = closest(key, allowed);
   const didYouMean = suggestion ? `Did you mean "${suggestion}"? ` : '';

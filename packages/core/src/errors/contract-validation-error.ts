@@ -1,11 +1,12 @@
+import type { ContractRuleId } from '../contracts/contract-rule-ids.js';
 import type { JsonObject } from '../json.js';
 import type { OnexErrorCode } from './codes.js';
 import { RuntimeHostError } from './runtime-errors.js';
 
 /** One problem found in a contract, structured so tools and people can act on it. */
 export interface ContractIssue {
-  /** Stable identifier of the rule that was broken, e.g. `CONTRACT_UNKNOWN_FIELD`. */
-  readonly ruleId: string;
+  /** Stable identifier of the rule that was broken, e.g. `CONTRACT_UNKNOWN_FIELD`: one of CONTRACT_RULES, so an ad-hoc id does not compile. */
+  readonly ruleId: ContractRuleId;
   readonly severity: 'error' | 'warning';
   readonly message: string;
   /** What to change to fix it. */

@@ -1,6 +1,6 @@
 /**
- * @onex/core/testing: helpers for development and tests only. Never import this from
- * production code: it holds the LocalHandler, which production contracts refuse.
+ * @onex/core/testing: helpers for development and tests only: deterministic id and
+ * clock providers. (The dev-only `local` handler lives with the other handlers in
+ * @onex/infra.)
  */
 export * from './deterministic.js';
-export * from './local-handler.js';

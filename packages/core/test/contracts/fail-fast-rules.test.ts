@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ContractIssue } from '../../src/errors/contract-validation-error.js';
-import { validateRuntimeHostContract, type ParseRuntimeHostContractOptions } from '../../src/contracts/index.js';
+import type { ParseRuntimeHostContractOptions } from '../../src/contracts/index.js';
+import { validateRuntimeHostContract } from './test-catalog.js';
 import { lines } from './spec-contracts.js';
 
 /** Validates a contract that must be rejected and returns its issues. */
-function rejected(text: string, options: ParseRuntimeHostContractOptions = {}): readonly ContractIssue[] {
+function rejected(text: string, options: Partial<ParseRuntimeHostContractOptions> = {}): readonly ContractIssue[] {
   const result = validateRuntimeHostContract(text, { source: 'runtime.yaml', ...options });
   if (result.ok) throw new Error('expected the contract to be rejected');
   return result.issues;
@@ -94,7 +95,7 @@ describe('contract loader fail-fast rules', () => {
     const issue = single(rejected(lines(...header, '  handlers:', '    - type: "http"', '    - type: "kafka"', '  nodes: []')), 'CONTRACT_UNKNOWN_HANDLER_TYPE');
     expect(issue).toMatchObject({ line: 9, column: 13, path: 'runtime.handlers[1].type' });
     expect(issue.message).toBe('Unknown handler type "kafka"');
-    expect(issue.hint).toContain('Valid handler types are: local (dev only), http, db, vault, consul');
+    expect(issue.hint).toContain('Valid handler types are: db, http, local (dev only)');
     expect(issue.hint).toContain('event bus');
   });
 

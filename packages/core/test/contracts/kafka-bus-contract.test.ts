@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseRuntimeHostContract, validateRuntimeHostContract, withTopicDirection } from '../../src/index.js';
+import { withTopicDirection } from '../../src/index.js';
+import { parseRuntimeHostContract, validateRuntimeHostContract } from './test-catalog.js';
 import { lines } from './spec-contracts.js';
 
 const kafka = (...config: string[]) =>
@@ -105,10 +106,11 @@ describe('idempotency contract', () => {
     expect(contract.runtime.idempotency).toMatchObject({ store: 'postgres', leaseMs: 5000, onInterrupted: 'dead_letter' });
   });
 
-  it('needs a url for postgres, refuses one for memory, and warns about a password in it', () => {
+  it('needs a url for postgres, refuses one for memory, and refuses (run) or warns about (dev) a password in it', () => {
     expect(issuesOf(withIdem('store: postgres')).map((i) => i.ruleId)).toEqual(['CONTRACT_MISSING_FIELD']);
     expect(issuesOf(withIdem('url: "postgres://a@b/c"')).map((i) => i.ruleId)).toEqual(['CONTRACT_UNKNOWN_FIELD']);
-    const { warnings } = parseRuntimeHostContract(withIdem('store: postgres', 'url: "postgres://u:hunter2@db/x"'));
+    expect(issuesOf(withIdem('store: postgres', 'url: "postgres://u:hunter2@db/x"')).map((i) => [i.ruleId, i.severity])).toEqual([['CONTRACT_INLINE_SECRET', 'error']]);
+    const { warnings } = parseRuntimeHostContract(withIdem('store: postgres', 'url: "postgres://u:hunter2@db/x"'), { allowDevHandlers: true });
     expect(warnings.filter((w) => w.ruleId === 'CONTRACT_INLINE_SECRET').map((w) => w.path)).toEqual(['runtime.idempotency.url']);
     expect(JSON.stringify(warnings)).not.toContain('hunter2');
   });

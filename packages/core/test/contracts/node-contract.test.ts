@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ContractIssue } from '../../src/errors/contract-validation-error.js';
 import { parseNodeContract, validateNodeContract } from '../../src/contracts/index.js';
 import { lines, ORDER_CALCULATOR_COMPUTE, USER_SERVICE_EFFECT } from './spec-contracts.js';
+import { TEST_CATALOG } from './test-catalog.js';
 
 function rejected(text: string): readonly ContractIssue[] {
   const result = validateNodeContract(text, { source: 'node.yaml' });
@@ -173,5 +174,41 @@ describe('node contract rules', () => {
     ]);
     expect(issues.find((i) => i.path === 'node_version')?.hint).toContain('quoted semantic version');
     expect(issues.find((i) => i.path === 'node_type')?.hint).toContain('upper-case');
+  });
+});
+
+describe('node io_operations against the handler catalog', () => {
+  const effect = lines(
+    'schema_version: "1.0.0"',
+    'node_version: "1.0.0"',
+    'name: "store_effect"',
+    'node_type: "EFFECT"',
+    'description: "d"',
+    'input_model: { name: "In" }',
+    'output_model: { name: "Out" }',
+    'io_operations:',
+    '  - type: "http"',
+    '    operations: ["http.get", "http.fetch"]',
+    '  - type: "db"',
+    '    operations: ["db.query"]',
+    'dependencies: []',
+  );
+
+  it('refuses an operation the handler does not offer (CONTRACT_UNKNOWN_OPERATION)', () => {
+    const result = validateNodeContract(effect, { catalog: TEST_CATALOG });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues.map((i) => [i.ruleId, i.path, i.line])).toEqual([['CONTRACT_UNKNOWN_OPERATION', 'io_operations[0].operations[1]', 10]]);
+    expect(result.issues[0]?.hint).toContain('http.get, http.post');
+  });
+
+  it('refuses a handler type the runtime does not enable (CONTRACT_HANDLER_NOT_ENABLED)', () => {
+    const result = validateNodeContract(effect.replace('"http.get", "http.fetch"', '"http.get"'), { catalog: TEST_CATALOG, enabledHandlers: ['http'] });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues.map((i) => [i.ruleId, i.path, i.line])).toEqual([['CONTRACT_HANDLER_NOT_ENABLED', 'io_operations[1].type', 11]]);
+  });
+
+  it('without a catalog checks only the structure', () => {
+    expect(validateNodeContract(effect).ok).toBe(true);
   });
 });

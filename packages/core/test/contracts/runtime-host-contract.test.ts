@@ -2,11 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_INPUT_TOPIC,
   DEFAULT_OUTPUT_TOPIC,
-  parseRuntimeHostContract,
   RUNTIME_HOST_DEFAULTS,
-  validateRuntimeHostContract,
   type HandlerBinding,
 } from '../../src/contracts/index.js';
+import { parseRuntimeHostContract, validateRuntimeHostContract } from './test-catalog.js';
 import { BETA_RUNTIME_HOST, lines, MINIMUM_RUNTIME_HOST } from './spec-contracts.js';
 
 const header = ['runtime:', '  name: "rt"', '  version: "1.0.0"', '  event_bus:', '    kind: "inmemory"'];
@@ -36,8 +35,8 @@ describe('parseRuntimeHostContract', () => {
           kafka: RUNTIME_HOST_DEFAULTS.kafka,
         },
         handlers: [
-          { type: 'http', name: 'http', enabled: true, priority: 0, config: { timeoutMs: 30_000 } },
-          { type: 'db', name: 'db', enabled: true, priority: 0, config: { timeoutMs: 30_000 } },
+          { type: 'http', name: 'http', enabled: true, priority: 0, policies: { timeoutMs: 30_000 }, settings: {} },
+          { type: 'db', name: 'db', enabled: true, priority: 0, policies: { timeoutMs: 30_000 }, settings: {} },
         ],
         nodes: [{ slug: 'example_node' }],
         maxInFlight: 16,
@@ -54,7 +53,8 @@ describe('parseRuntimeHostContract', () => {
     const { contract } = parseRuntimeHostContract(MINIMUM_RUNTIME_HOST);
     expect(Object.isFrozen(contract)).toBe(true);
     expect(Object.isFrozen(contract.runtime.handlers)).toBe(true);
-    expect(Object.isFrozen(handler(contract, 'http').config)).toBe(true);
+    expect(Object.isFrozen(handler(contract, 'http').settings)).toBe(true);
+    expect(Object.isFrozen(handler(contract, 'http').policies)).toBe(true);
   });
 
   it('defaults schema_version to 1.0.0 when absent', () => {
@@ -62,8 +62,21 @@ describe('parseRuntimeHostContract', () => {
     expect(contract.schemaVersion).toBe(RUNTIME_HOST_DEFAULTS.schemaVersion);
   });
 
-  it('parses the beta contract: kafka bus, retry policy, vault and consul handlers', () => {
-    const { contract, warnings } = parseRuntimeHostContract(BETA_RUNTIME_HOST);
+  it('refuses the beta contract\'s vault and consul handlers: the catalog has no such types', () => {
+    const result = validateRuntimeHostContract(BETA_RUNTIME_HOST);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues.map((i) => [i.ruleId, i.path])).toEqual([
+      ['CONTRACT_UNKNOWN_HANDLER_TYPE', 'runtime.handlers[2].type'],
+      ['CONTRACT_UNKNOWN_HANDLER_TYPE', 'runtime.handlers[3].type'],
+    ]);
+    expect(result.issues[0]?.message).toBe('Handler type "vault" has no implementation in this runtime yet');
+    expect(result.issues[0]?.hint).toContain('db, http, local (dev only)');
+  });
+
+  it('parses the beta contract without vault and consul: kafka bus, retry policy', () => {
+    const withoutUnimplemented = BETA_RUNTIME_HOST.replace(/ {4}- type: "vault"[\s\S]*?(?=\n {2}nodes:)/, '');
+    const { contract, warnings } = parseRuntimeHostContract(withoutUnimplemented);
     expect(warnings).toEqual([]);
     expect(contract.runtime.eventBus).toEqual({
       kind: 'kafka',
@@ -88,10 +101,9 @@ describe('parseRuntimeHostContract', () => {
         autoOffsetReset: 'earliest',
       },
     });
-    expect(handler(contract, 'http').config.retryPolicy).toEqual({ maxRetries: 3, backoffStrategy: 'exponential', baseDelayMs: 100, maxDelayMs: 5000 });
-    expect(handler(contract, 'db').config.poolSize).toBe(10);
-    expect(handler(contract, 'vault').config.address).toBe('${VAULT_ADDR}');
-    expect(handler(contract, 'consul').config.address).toBe('${CONSUL_ADDR}');
+    expect(handler(contract, 'http').policies.retryPolicy).toEqual({ maxRetries: 3, backoffStrategy: 'exponential', baseDelayMs: 100, maxDelayMs: 5000 });
+    expect(handler(contract, 'db').settings).toEqual({ poolSize: 10 });
+    expect(contract.runtime.handlers.map((h) => h.type)).toEqual(['http', 'db']);
     expect(contract.runtime.nodes.map((n) => n.slug)).toEqual(['node_a', 'node_b']);
   });
 
@@ -108,7 +120,7 @@ describe('parseRuntimeHostContract', () => {
         '      config:',
         '        rate_limit: { per_second: 2.5 }',
         '        retry_policy: { backoff_strategy: "fixed", max_retries: 0 }',
-        '        max_response_bytes: 1048576',
+        '        pool_size: 4',
         '  nodes:',
         '    - slug: "node-a"',
         '      contract: "nodes/node_a.yaml"',
@@ -120,12 +132,13 @@ describe('parseRuntimeHostContract', () => {
       enabled: false,
       priority: 5,
       configRef: 'handlers/http.yaml',
-      config: {
+      policies: {
         timeoutMs: 30_000,
         rateLimit: { perSecond: 2.5, burst: 3 },
         retryPolicy: { maxRetries: 0, backoffStrategy: 'fixed', baseDelayMs: 100, maxDelayMs: 5000 },
-        maxResponseBytes: 1_048_576,
       },
+      // The handler's own keys, as its catalog schema turned them out.
+      settings: { poolSize: 4 },
     });
     expect(contract.runtime.nodes).toEqual([{ slug: 'node-a', contract: 'nodes/node_a.yaml' }]);
   });
@@ -169,14 +182,12 @@ describe('parseRuntimeHostContract', () => {
         '      config:',
         '        <<: *shared',
         '        pool_size: 4',
-        '    - type: "vault"',
-        '      config:',
-        '        retry_policy: *retry',
         '  nodes: []',
       ),
     );
-    expect(handler(contract, 'db').config).toMatchObject({ timeoutMs: 5000, poolSize: 4, retryPolicy: { maxRetries: 5 } });
-    expect(handler(contract, 'vault').config.retryPolicy?.maxRetries).toBe(5);
+    expect(handler(contract, 'db').policies).toMatchObject({ timeoutMs: 5000, retryPolicy: { maxRetries: 5 } });
+    expect(handler(contract, 'db').settings).toEqual({ poolSize: 4 });
+    expect(handler(contract, 'http').policies.retryPolicy?.maxRetries).toBe(5);
   });
 
   it('locates an unknown field that arrives through a merge key at its definition', () => {
@@ -213,45 +224,50 @@ describe('secrets in handler config', () => {
         '    - type: "db"',
         '      config:',
         '        url: { secret_ref: "vault://secret/data/db#url" }',
-        '    - type: "vault"',
-        '      config:',
-        '        address: "http://127.0.0.1:8200"',
-        '        token: { secret_ref: "env://VAULT_TOKEN" }',
+        '        password: { secret_ref: "env://DB_PASSWORD" }',
         '  nodes: []',
       ),
     );
     expect(warnings).toEqual([]);
-    expect(handler(contract, 'db').config.url).toEqual({ secretRef: 'vault://secret/data/db#url', scheme: 'vault', path: 'secret/data/db', key: 'url' });
-    expect(handler(contract, 'vault').config.token).toEqual({ secretRef: 'env://VAULT_TOKEN', scheme: 'env', path: 'VAULT_TOKEN' });
+    expect(handler(contract, 'db').settings.url).toEqual({ secretRef: 'vault://secret/data/db#url', scheme: 'vault', path: 'secret/data/db', key: 'url' });
+    expect(handler(contract, 'db').settings.password).toEqual({ secretRef: 'env://DB_PASSWORD', scheme: 'env', path: 'DB_PASSWORD' });
   });
 
-  it('warns about literal credentials without repeating them (CONTRACT_INLINE_SECRET)', () => {
-    const result = validateRuntimeHostContract(
-      lines(
-        ...header,
-        '  handlers:',
-        '    - type: "db"',
-        '      config:',
-        '        url: "postgres://app:hunter2@db.internal/app"',
-        '        password: "hunter2"',
-        '    - type: "consul"',
-        '      config:',
-        '        token: "s3cr3t-t0ken"',
-        '  nodes: []',
-      ),
-      { source: 'runtime.yaml' },
-    );
-    expect(result.ok).toBe(true);
-    if (!result.ok) return;
-    expect(result.warnings.map((w) => [w.ruleId, w.severity, w.path, w.line])).toEqual([
-      ['CONTRACT_INLINE_SECRET', 'warning', 'runtime.handlers[0].config.url', 9],
-      ['CONTRACT_INLINE_SECRET', 'warning', 'runtime.handlers[0].config.password', 10],
-      ['CONTRACT_INLINE_SECRET', 'warning', 'runtime.handlers[1].config.token', 13],
+  const literalSecrets = lines(
+    ...header,
+    '  handlers:',
+    '    - type: "db"',
+    '      config:',
+    '        url: "postgres://app:hunter2@db.internal/app"',
+    '        password: "s3cr3t"',
+    '    - type: "http"',
+    '      config:',
+    '        url: "https://api.example.com"',
+    '  nodes: []',
+  );
+
+  it('refuses literal credentials when loaded for run, without repeating them (CONTRACT_INLINE_SECRET)', () => {
+    const result = validateRuntimeHostContract(literalSecrets, { source: 'runtime.yaml' });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    // The http url is a credential field too, but a URL without a password holds no secret.
+    expect(result.issues.map((w) => [w.ruleId, w.severity, w.path, w.line])).toEqual([
+      ['CONTRACT_INLINE_SECRET', 'error', 'runtime.handlers[0].config.url', 9],
+      ['CONTRACT_INLINE_SECRET', 'error', 'runtime.handlers[0].config.password', 10],
     ]);
-    for (const warning of result.warnings) {
-      expect(warning.hint).toContain('secret_ref');
-      expect(JSON.stringify(warning)).not.toMatch(/hunter2|s3cr3t/);
+    for (const issue of result.issues) {
+      expect(issue.hint).toContain('secret_ref');
+      expect(JSON.stringify(issue)).not.toMatch(/hunter2|s3cr3t/);
     }
+  });
+
+  it('only warns about literal credentials when loaded for dev', () => {
+    const result = validateRuntimeHostContract(literalSecrets, { allowDevHandlers: true });
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.warnings.map((w) => [w.ruleId, w.severity])).toEqual([
+      ['CONTRACT_INLINE_SECRET', 'warning'],
+      ['CONTRACT_INLINE_SECRET', 'warning'],
+    ]);
   });
 
   it('does not warn about placeholders, secret refs or password-free URLs', () => {
@@ -262,10 +278,7 @@ describe('secrets in handler config', () => {
         '    - type: "db"',
         '      config:',
         '        url: "postgres://app:${DB_PASSWORD}@db.internal/app"',
-        '        password: { secret_ref: "env://DB_PASSWORD" }',
-        '    - type: "vault"',
-        '      config:',
-        '        token: "${VAULT_TOKEN}"',
+        '        password: "${DB_PASSWORD}"',
         '  nodes: []',
       ),
     );
@@ -290,7 +303,7 @@ describe('handler connection settings', () => {
     ['postgresql://db.internal/app'],
   ])('accepts db url %s', (url) => {
     const { contract } = parseRuntimeHostContract(lines(...header, '  handlers:', '    - type: "db"', '      config:', `        url: "${url}"`, '  nodes: []'));
-    expect(handler(contract, 'db').config.url).toBe(url);
+    expect(handler(contract, 'db').settings.url).toBe(url);
   });
 
   it('rejects a db url with the wrong scheme', () => {
@@ -304,18 +317,8 @@ describe('handler connection settings', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.issues.map((i) => [i.ruleId, i.path, i.line, i.column])).toEqual([['CONTRACT_UNKNOWN_FIELD', 'runtime.handlers[0].config.datacenter', 9, 9]]);
-    expect(result.issues[0]?.hint).toContain('url, token');
-  });
-
-  it('reads allowed_domains for the http handler and refuses it elsewhere', () => {
-    const { contract } = parseRuntimeHostContract(
-      lines(...header, '  handlers:', '    - type: "http"', '      config:', '        allowed_domains: ["api.example.com", "*.example.org", "127.0.0.1"]', '  nodes: []'),
-    );
-    expect(handler(contract, 'http').config.allowedDomains).toEqual(['api.example.com', '*.example.org', '127.0.0.1']);
-    const result = validateRuntimeHostContract(lines(...header, '  handlers:', '    - type: "db"', '      config:', '        allowed_domains: []', '  nodes: []'));
-    expect(result.ok).toBe(false);
-    if (result.ok) return;
-    expect(result.issues.map((i) => [i.ruleId, i.path, i.line, i.column])).toEqual([['CONTRACT_UNKNOWN_FIELD', 'runtime.handlers[0].config.allowed_domains', 9, 9]]);
+    // The allowed keys: the policy fields every handler has, then the handler's own.
+    expect(result.issues[0]?.hint).toContain('timeout_ms, retry_policy, rate_limit, url, pool_size');
   });
 
   it('rejects a retry policy whose cap is below its first delay', () => {

@@ -1,7 +1,8 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ContractValidationError,
+  type HandlerCatalog,
   validateNodeContract,
   validateRuntimeHostContract,
   type ContractIssue,
@@ -10,11 +11,41 @@ import {
   type ValidationResult,
 } from '@onex/core';
 
+import { HANDLER_CATALOG } from '../handlers/registry.js';
+
+/**
+ * Largest contract file read (256 KiB). Real contracts are a few KiB; the cap keeps a
+ * wrong path (a log, a dump) or a hostile file from being read whole and parsed.
+ */
+export const MAX_CONTRACT_FILE_BYTES = 256 * 1024;
+
 /** A contract read from a file, with the file it came from. */
 export interface LoadedContract<T> {
   readonly file: string;
   readonly contract: T;
   readonly warnings: readonly ContractIssue[];
+}
+
+function tooLargeIssue(file: string, size: number): ContractIssue {
+  return {
+    ruleId: 'CONTRACT_FILE_TOO_LARGE',
+    severity: 'error',
+    message: `Contract file is ${size} bytes; contracts are limited to ${MAX_CONTRACT_FILE_BYTES} bytes (256 KiB) and it was not parsed`,
+    hint: 'Check that the path names a contract; split a very large runtime into several hosts, or move long texts out of the contract.',
+    file,
+  };
+}
+
+/** Reads a file as UTF-8 unless it is over the cap: its size is checked before anything is read. */
+async function readCapped(file: string): Promise<{ text: string } | { size: number }> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size > MAX_CONTRACT_FILE_BYTES) return { size };
+    return { text: await handle.readFile('utf8') };
+  } finally {
+    await handle.close();
+  }
 }
 
 function fileIssue(file: string, error: unknown): ContractIssue {
@@ -32,9 +63,15 @@ function fileIssue(file: string, error: unknown): ContractIssue {
 export class FileRegistry {
   readonly baseDir: string;
 
-  /** @param baseDir where relative paths resolve from. @default the current directory */
-  constructor(baseDir: string = process.cwd()) {
+  readonly #catalog: HandlerCatalog;
+
+  /**
+   * @param baseDir where relative paths resolve from. @default the current directory
+   * @param catalog the handler types contracts may use. @default HANDLER_CATALOG (the registry)
+   */
+  constructor(baseDir: string = process.cwd(), catalog: HandlerCatalog = HANDLER_CATALOG) {
     this.baseDir = baseDir;
+    this.#catalog = catalog;
   }
 
   resolve(file: string): string {
@@ -47,9 +84,13 @@ export class FileRegistry {
     return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? resolved : relative;
   }
 
-  /** Reads and validates one node contract; never throws (issues instead). */
-  async check(file: string): Promise<ValidationResult<NodeContract> & { file: string }> {
-    return this.#validateFile(file, (text, source) => validateNodeContract(text, { source }));
+  /**
+   * Reads and validates one node contract; never throws (issues instead). Its io
+   * operations are checked against the catalog, and, given `enabledHandlers` (from the
+   * runtime contract), against the handlers the runtime enables.
+   */
+  async check(file: string, options: { enabledHandlers?: readonly string[] } = {}): Promise<ValidationResult<NodeContract> & { file: string }> {
+    return this.#validateFile(file, (text, source) => validateNodeContract(text, { source, catalog: this.#catalog, enabledHandlers: options.enabledHandlers }));
   }
 
   /** Reads `file` and validates its text; an unreadable file becomes an issue, not a throw. */
@@ -59,13 +100,14 @@ export class FileRegistry {
   ): Promise<ValidationResult<T> & { file: string }> {
     const resolved = this.resolve(file);
     const source = FileRegistry.displayPath(resolved);
-    let text: string;
+    let read: Awaited<ReturnType<typeof readCapped>>;
     try {
-      text = await readFile(resolved, 'utf8');
+      read = await readCapped(resolved);
     } catch (error) {
       return { ok: false, issues: [fileIssue(source, error)], file: resolved };
     }
-    return { ...validate(text, source), file: resolved };
+    if (!('text' in read)) return { ok: false, issues: [tooLargeIssue(source, read.size)], file: resolved };
+    return { ...validate(read.text, source), file: resolved };
   }
 
   /** Loads one node contract. @throws ContractValidationError with every issue */
@@ -96,6 +138,6 @@ export class FileRegistry {
   /** Reads and validates a runtime host contract; never throws (issues instead). */
   async checkRuntime(file: string, options: { allowDevHandlers?: boolean } = {}): Promise<ValidationResult<RuntimeHostContract> & { file: string }> {
     const allowDevHandlers = options.allowDevHandlers ?? false;
-    return this.#validateFile(file, (text, source) => validateRuntimeHostContract(text, { source, allowDevHandlers }));
+    return this.#validateFile(file, (text, source) => validateRuntimeHostContract(text, { source, allowDevHandlers, catalog: this.#catalog }));
   }
 }

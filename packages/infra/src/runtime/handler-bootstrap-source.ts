@@ -1,78 +1,50 @@
+/**
+ * The bootstrap handler source: the single place that turns registered handler units
+ * into descriptors (and so into handler instances). No hand-written list: the registry
+ * says which handlers exist.
+ */
 import { HandlerConfigurationError, type HandlerType, type JsonObject } from '@onex/core';
-import { LocalHandler } from '@onex/core/testing';
-import type { HandlerDescriptor, HandlerHealth, ProtocolHandler, ProtocolHandlerSource } from '@onex/spi';
+import type { HandlerDescriptor, ProtocolHandler, ProtocolHandlerSource } from '@onex/spi';
+import type { HandlerUnit } from '../handlers/handler-unit.js';
+import { HANDLER_UNITS } from '../handlers/registry.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { sealHandler } from './handler-scope.js';
 
 export interface BootstrapSourceOptions {
   readonly logger?: Logger;
   /**
-   * Also offer the dev/test-only `local` handler. Only the `dev` command sets this.
+   * Also offer dev/test-only handlers (`local`). Only the `dev` command sets this.
    * @default false
    */
   readonly includeDevHandlers?: boolean;
+  /** The units to offer. @default HANDLER_UNITS (the registry) */
+  readonly units?: readonly HandlerUnit[];
 }
 
-/** Adapts core's LocalHandler (dev/test only) to the ProtocolHandler lifecycle. */
-function localProtocolHandler(logger: Logger): ProtocolHandler {
-  const local = new LocalHandler({ warn: (message) => logger.warn({ handler_type: 'local', dev_test_only: true }, message) });
+/** The descriptor of a unit: the spi's canonical runtime description. */
+export function descriptorOf(unit: HandlerUnit, logger: Logger): HandlerDescriptor {
   return {
-    handlerType: 'local',
-    initialize: (config) => local.initialize(config),
-    shutdown: () => local.shutdown(),
-    execute: (envelope, context) => local.execute(envelope, context),
-    healthCheck: async (): Promise<HandlerHealth> => ({ ...(await local.healthCheck()), healthy: true, handler_type: 'local' }),
-    describe: () => local.describe(),
+    handlerName: unit.name,
+    handlerVersion: unit.version,
+    handlerType: unit.type,
+    category: unit.category,
+    isAdapter: unit.isAdapter,
+    capabilities: unit.capabilities,
+    commandsAccepted: unit.operations.map((op) => op.name),
+    // The unit loads its module (and driver) only here, from a fixed path.
+    factory: () => unit.create({ logger }),
   };
 }
 
-/**
- * The bootstrap handler source: the single place in the system that instantiates
- * handlers. Every I/O handler is an EFFECT; none is an adapter.
- */
+/** The bootstrap handler source: one descriptor per registered unit. */
 export class HandlerBootstrapSource implements ProtocolHandlerSource {
   readonly sourceType = 'bootstrap' as const;
   readonly #descriptors: readonly HandlerDescriptor[];
 
   constructor(options: BootstrapSourceOptions = {}) {
     const logger = options.logger ?? silentLogger;
-    const descriptors: HandlerDescriptor[] = [
-      {
-        handlerName: 'handler_http',
-        handlerVersion: '1.0.0',
-        handlerType: 'http',
-        category: 'effect',
-        isAdapter: false,
-        capabilities: ['http.pooled', 'http.timeout', 'http.max_response_size', 'http.json'],
-        commandsAccepted: ['http.get', 'http.post', 'http.put', 'http.patch', 'http.delete', 'http.head'],
-        // Loaded on first use: a host that runs no HTTP handler never loads undici.
-        factory: async () => new (await import('../handlers/http/http-handler.js')).HttpHandler({ logger }),
-      },
-      {
-        handlerName: 'handler_db',
-        handlerVersion: '1.0.0',
-        handlerType: 'db',
-        category: 'effect',
-        isAdapter: false,
-        capabilities: ['sql.parameterized', 'sql.transaction', 'sql.pooled', 'sql.embedded_pglite'],
-        commandsAccepted: ['db.query', 'db.execute', 'db.transaction'],
-        // Loaded on first use: a host without a db handler never loads pg.
-        factory: async () => new (await import('../handlers/db/db-handler.js')).DbHandler({ logger }),
-      },
-    ];
-    if (options.includeDevHandlers) {
-      descriptors.push({
-        handlerName: 'handler_local',
-        handlerVersion: '1.0.0',
-        handlerType: 'local',
-        category: 'compute',
-        isAdapter: false,
-        capabilities: ['dev_test_only'],
-        commandsAccepted: ['echo', 'transform', 'error'],
-        factory: () => localProtocolHandler(logger),
-      });
-    }
-    this.#descriptors = Object.freeze(descriptors);
+    const units = (options.units ?? HANDLER_UNITS).filter((unit) => !unit.devOnly || options.includeDevHandlers === true);
+    this.#descriptors = Object.freeze(units.map((unit) => descriptorOf(unit, logger)));
   }
 
   async discoverHandlers(): Promise<readonly HandlerDescriptor[]> {

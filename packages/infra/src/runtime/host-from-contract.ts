@@ -4,7 +4,6 @@ import {
   isSecretRef,
   type EnvelopeProviders,
   type HandlerBinding,
-  type JsonObject,
   type NodeInstance,
   type RetryPolicy,
   type RuntimeHostContract,
@@ -18,6 +17,8 @@ import { KafkajsClient } from '../event-bus/kafka/kafkajs-client.js';
 import { InMemoryIdempotencyStore } from '../idempotency/in-memory-idempotency-store.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { systemScheduler } from './scheduler.js';
+import type { HandlerHostFacts, HandlerUnit } from '../handlers/handler-unit.js';
+import { findHandlerUnit, HANDLER_UNITS } from '../handlers/registry.js';
 import { HandlerBootstrapSource, type HandlerRequest } from './handler-bootstrap-source.js';
 import type { HandlerGuardMode } from './handler-scope.js';
 import { RuntimeHostProcess, type RuntimeHostSettings } from './runtime-host-process.js';
@@ -34,12 +35,20 @@ export interface HostFromContractOptions {
   /** Overrides the bus the contract describes (tests, embedding). */
   readonly bus?: ProtocolEventBus;
   readonly handlerSource?: ProtocolHandlerSource;
+  /** The handler units that map bindings to handler configs (and build the default source). @default HANDLER_UNITS */
+  readonly units?: readonly HandlerUnit[];
   /** @default "sync" (see RuntimeHostProcessOptions.handlerGuard) */
   readonly handlerGuard?: HandlerGuardMode;
   readonly logger?: Logger;
   readonly providers?: EnvelopeProviders;
   /** Names this host instance (idempotency claims, dead-letter records). @default runtime name + random suffix */
   readonly hostId?: string;
+  /**
+   * The host runs in production (`run` with ENVIRONMENT=prod): handlers apply their
+   * production policies, e.g. the db handler refuses a privileged database role.
+   * @default false
+   */
+  readonly production?: boolean;
   /** See RuntimeHostProcessOptions.directHandlerCalls; code may open it, a contract cannot. @default false */
   readonly directHandlerCalls?: boolean;
 }
@@ -83,47 +92,57 @@ async function resolveSecret(
   return resolver.resolve({ secretRef: value.secretRef });
 }
 
-/** The handler's `initialize` config, from the contract binding with secrets resolved. */
+/**
+ * The handler's `initialize` config: the unit's credential fields resolved (env:// refs,
+ * `${NAME}` placeholders, vault:// through the resolver), then the unit maps settings and
+ * policies to its handler's config. No per-type branches here.
+ */
 async function handlerRequest(
   binding: HandlerBinding,
+  units: readonly HandlerUnit[],
   env: Readonly<Record<string, string | undefined>>,
   resolver: ProtocolSecretResolver | undefined,
+  host: HandlerHostFacts,
 ): Promise<HandlerRequest> {
-  const c = binding.config;
-  const where = `handler "${binding.name}"`;
-  const config: JsonObject = { timeoutMs: c.timeoutMs };
-  const url = c.url === undefined ? undefined : await resolveSecret(c.url, `${where} url`, env, resolver);
-  if (binding.type === 'http') {
-    if (url !== undefined) config.baseUrl = url;
-    if (c.maxResponseBytes !== undefined) config.maxResponseBytes = c.maxResponseBytes;
-    if (c.poolSize !== undefined) config.connections = c.poolSize;
-    if (c.allowedDomains !== undefined) config.allowedDomains = [...c.allowedDomains];
-  } else if (binding.type === 'db') {
-    if (url !== undefined) config.url = url;
-    if (c.poolSize !== undefined) config.poolSize = c.poolSize;
-  } else {
-    if (url !== undefined) config.url = url;
-    if (c.address !== undefined) config.address = expandPlaceholders(c.address, env, `${where} address`);
-    if (c.token !== undefined) config.token = await resolveSecret(c.token, `${where} token`, env, resolver);
-    if (c.password !== undefined) config.password = await resolveSecret(c.password, `${where} password`, env, resolver);
-    if (c.namespace !== undefined) config.namespace = c.namespace;
-    if (c.datacenter !== undefined) config.datacenter = c.datacenter;
-    if (c.poolSize !== undefined) config.poolSize = c.poolSize;
+  const unit = findHandlerUnit(binding.type, units);
+  if (unit === undefined) {
+    // The contract was validated against a catalog of other units (an embedding mistake).
+    throw new HandlerConfigurationError(`No handler unit for type "${binding.type}"`, {
+      handlerType: binding.type,
+      hint: `Validate the contract with the same handler units the host is built from (registered: ${units.map((u) => u.type).join(', ')}).`,
+    });
   }
-  return { type: binding.type, config };
+  const settings: Record<string, unknown> = { ...binding.settings };
+  for (const field of unit.credentialFields) {
+    const value = binding.settings[field];
+    if (typeof value === 'string' || isSecretRef(value)) {
+      settings[field] = await resolveSecret(value, `handler "${binding.name}" ${field}`, env, resolver);
+    }
+  }
+  // Every secret value of the settings is a credential field, resolved just above.
+  return { type: binding.type, config: unit.initializeConfig(settings, binding.policies, host) };
+}
+
+export interface SettingsFromContractOptions {
+  /** Environment for `${NAME}` placeholders and `env://NAME` references. @default {} */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly resolver?: ProtocolSecretResolver | undefined;
+  /** @default HANDLER_UNITS */
+  readonly units?: readonly HandlerUnit[];
+  /** What handlers learn about their host. @default the runtime name, not production */
+  readonly host?: HandlerHostFacts;
 }
 
 /** Host settings from a parsed contract plus resolved handler configs. */
-export async function settingsFromContract(
-  contract: RuntimeHostContract,
-  env: Readonly<Record<string, string | undefined>> = {},
-  resolver?: ProtocolSecretResolver,
-): Promise<RuntimeHostSettings> {
+export async function settingsFromContract(contract: RuntimeHostContract, options: SettingsFromContractOptions = {}): Promise<RuntimeHostSettings> {
   const r = contract.runtime;
+  const env = options.env ?? {};
+  const units = options.units ?? HANDLER_UNITS;
+  const host = options.host ?? { hostId: r.name, production: false };
   const handlers: HandlerRequest[] = [];
-  for (const binding of r.handlers) if (binding.enabled) handlers.push(await handlerRequest(binding, env, resolver));
+  for (const binding of r.handlers) if (binding.enabled) handlers.push(await handlerRequest(binding, units, env, options.resolver, host));
   const retryPolicies: Partial<Record<string, RetryPolicy>> = {};
-  for (const binding of r.handlers) if (binding.enabled && binding.config.retryPolicy) retryPolicies[binding.type] = binding.config.retryPolicy;
+  for (const binding of r.handlers) if (binding.enabled && binding.policies.retryPolicy) retryPolicies[binding.type] = binding.policies.retryPolicy;
   return Object.freeze({
     name: r.name,
     version: r.version,
@@ -146,10 +165,11 @@ export async function createRuntimeHostFromContract(options: HostFromContractOpt
   const logger = options.logger ?? silentLogger;
   const env = options.env ?? {};
   for (const b of contract.runtime.handlers) {
-    if (b.config.rateLimit) logger.warn({ handler_type: b.type }, 'rate_limit is accepted but not enforced yet');
+    if (b.policies.rateLimit) logger.warn({ handler_type: b.type }, 'rate_limit is accepted but not enforced yet');
   }
-  const settings = await settingsFromContract(contract, env, options.secretResolver);
+  const units = options.units ?? HANDLER_UNITS;
   const hostId = options.hostId ?? `${contract.runtime.name}-${randomUUID().slice(0, 8)}`;
+  const settings = await settingsFromContract(contract, { env, resolver: options.secretResolver, units, host: { hostId, production: options.production ?? false } });
   const bus = options.bus ?? createEventBus(contract, { logger, env, hostId });
   const idempotencyStore = await createIdempotencyStore(contract, env, options.secretResolver, logger);
   return new RuntimeHostProcess({
@@ -158,7 +178,7 @@ export async function createRuntimeHostFromContract(options: HostFromContractOpt
     settings,
     bus,
     nodes: options.nodes ?? [],
-    handlerSource: options.handlerSource ?? new HandlerBootstrapSource({ logger, includeDevHandlers: options.allowDevHandlers ?? false }),
+    handlerSource: options.handlerSource ?? new HandlerBootstrapSource({ logger, units, includeDevHandlers: options.allowDevHandlers ?? false }),
     logger,
     handlerGuard: options.handlerGuard ?? 'sync',
     directHandlerCalls: options.directHandlerCalls ?? false,

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EffectNode, parseRuntimeHostContract, type OnexEnvelope } from '@onex/core';
-import { createRuntimeHostFromContract, type RuntimeHostProcess } from '@onex/infra';
+import { HANDLER_CATALOG, createRuntimeHostFromContract, type RuntimeHostProcess } from '@onex/infra';
 import { PG_URL, pgServerAvailable } from '../helpers/require-server.js';
 
 const available = await pgServerAvailable();
@@ -45,7 +45,7 @@ describe.skipIf(!available)('runtime host on real PostgreSQL and HTTP', () => {
         '  nodes:',
         '    - slug: "store"',
       ].join('\n'),
-      { source: 'it.yaml' },
+      { source: 'it.yaml', catalog: HANDLER_CATALOG },
     );
     // The URL reaches the handler through a ${NAME} placeholder, as in production.
     const url = new URL(PG_URL);

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRuntimeHostContract } from '@onex/core';
-import { createLogger, createRuntimeHostFromContract, type RuntimeHostProcess } from '@onex/infra';
+import { HANDLER_CATALOG, createLogger, createRuntimeHostFromContract, type RuntimeHostProcess } from '@onex/infra';
 import { FakeHandler, FakeHandlerSource } from '../runtime/fakes.js';
 import { KafkaKit, waitFor, wireEnvelope, type TopicSet } from '../helpers/kafka-kit.js';
 import { kafkaServerAvailable, startPrivateBroker, type PrivateBroker } from '../helpers/kafka-server.js';
@@ -55,7 +55,7 @@ function contractFor(t: TopicSet) {
       '  drain_timeout_ms: 10000',
       '  ingress:',
       '    enabled: false',
-    ].join('\n'),
+    ].join('\n'), { catalog: HANDLER_CATALOG },
   ).contract;
 }
 

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { InfraConnectionError, InvalidOperationError, parseRuntimeHostContract, type OnexEnvelope } from '@onex/core';
-import { createRuntimeHostFromContract, type RuntimeHostProcess } from '@onex/infra';
+import { HANDLER_CATALOG, createRuntimeHostFromContract, type RuntimeHostProcess } from '@onex/infra';
 import { FakeHandler, FakeHandlerSource } from '../runtime/fakes.js';
 import { KafkaKit, waitFor, wireEnvelope, type ReadRecord, type TopicSet } from '../helpers/kafka-kit.js';
 import { KAFKA_BROKERS, kafkaServerAvailable } from '../helpers/kafka-server.js';
@@ -46,7 +46,7 @@ function contractFor(t: TopicSet, o: HostOptions = {}) {
       `  drain_timeout_ms: ${o.drainTimeoutMs ?? 10000}`,
       '  ingress:',
       '    enabled: false',
-    ].join('\n'),
+    ].join('\n'), { catalog: HANDLER_CATALOG },
   ).contract;
 }
 

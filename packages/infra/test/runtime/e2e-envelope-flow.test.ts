@@ -9,6 +9,7 @@ import { deterministicProviders } from '@onex/core/testing';
 import type { BusMessage } from '@onex/spi';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryEventBus } from '../../src/event-bus/in-memory-event-bus.js';
+import { HANDLER_CATALOG } from '../../src/handlers/registry.js';
 import { createRuntimeHostFromContract } from '../../src/runtime/host-from-contract.js';
 import type { RuntimeHostProcess } from '../../src/runtime/runtime-host-process.js';
 import { Cleanup, Deferred, detId, requestFactory } from './fakes.js';
@@ -57,7 +58,7 @@ function nextMessages(bus: InMemoryEventBus, topic: string, count: number, timeo
 }
 
 async function e2eHost(): Promise<{ host: RuntimeHostProcess; bus: InMemoryEventBus }> {
-  const { contract, warnings } = parseRuntimeHostContract(CONTRACT, { allowDevHandlers: true, source: 'e2e.yaml' });
+  const { contract, warnings } = parseRuntimeHostContract(CONTRACT, { allowDevHandlers: true, source: 'e2e.yaml', catalog: HANDLER_CATALOG });
   expect(warnings).toEqual([]);
   const host = await createRuntimeHostFromContract({
     contract,
@@ -175,6 +176,6 @@ describe('E2E: envelope in → runtime host → node → handler → response ou
   });
 
   it('refuses a contract with the local handler unless dev handlers are allowed', () => {
-    expect(() => parseRuntimeHostContract(CONTRACT)).toThrow(/development and tests only/);
+    expect(() => parseRuntimeHostContract(CONTRACT, { catalog: HANDLER_CATALOG })).toThrow(/development and tests only/);
   });
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ContractValidationError } from '@onex/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileRegistry } from '../../src/runtime/file-registry.js';
+import { FileRegistry, MAX_CONTRACT_FILE_BYTES } from '../../src/runtime/file-registry.js';
 
 const NODE = (name: string) =>
   [`name: "${name}"`, 'node_version: "1.0.0"', 'node_type: "EFFECT"', 'description: "d"', 'input_model:', '  name: "In"', 'output_model:', '  name: "Out"', 'io_operations:', '  - type: "db"', '    operations: ["db.query"]', ''].join('\n');
@@ -35,6 +35,16 @@ describe('FileRegistry', () => {
   it('loads every YAML contract of a directory in name order and ignores other files', async () => {
     const loaded = await new FileRegistry(dir).loadAll('nodes');
     expect(loaded.map((l) => l.contract.name)).toEqual(['a_node', 'b_node']);
+  });
+
+  it('refuses a file over the size cap before parsing it (CONTRACT_FILE_TOO_LARGE)', async () => {
+    const big = path.join(dir, 'big.yaml');
+    await writeFile(big, `# ${'x'.repeat(MAX_CONTRACT_FILE_BYTES)}\n${NODE('big')}`);
+    const result = await new FileRegistry(dir).check('big.yaml');
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues.map((i) => i.ruleId)).toEqual(['CONTRACT_FILE_TOO_LARGE']);
+    const runtime = await new FileRegistry(dir).checkRuntime('big.yaml');
+    expect(!runtime.ok && runtime.issues[0]?.message).toMatch(/limited to 262144 bytes/);
   });
 
   it('fails on a missing file with CONTRACT_FILE_NOT_FOUND, not a crash', async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { HandlerExecutionError, InvalidOperationError, NodeRuntime, createInvocationContext, type OnexEnvelope } from '@onex/core';
-import { LOCAL_OPERATIONS, LocalHandler, deterministicProviders } from '@onex/core/testing';
-import { CORRELATION_ID, catchOnexErrorAsync, request } from './helpers.js';
+import { deterministicProviders } from '@onex/core/testing';
+import { LOCAL_OPERATIONS, LocalHandler } from '../../../src/handlers/local/local-handler.js';
+import { CORRELATION_ID, catchOnexErrorAsync, request } from './local-test-kit.js';
 
 async function run(handler: LocalHandler, envelope: OnexEnvelope) {
   return handler.execute(envelope, createInvocationContext(envelope));

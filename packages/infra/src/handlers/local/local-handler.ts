@@ -1,11 +1,24 @@
-import type { OnexEnvelope } from '../envelope/envelope.js';
-import { HandlerExecutionError, InvalidOperationError } from '../errors/runtime-errors.js';
-import { isOnexErrorCode, type OnexErrorCode } from '../errors/codes.js';
-import { ONEX_ERROR_CLASSES } from '../errors/error-classes.js';
-import { InfraError, type InfraErrorOptions } from '../errors/infra-errors.js';
-import type { OnexError, OnexErrorOptions } from '../errors/onex-error.js';
-import type { JsonObject, JsonValue } from '../json.js';
-import type { EnvelopeHandler, HandlerInvocationContext } from '../runtime/handler-port.js';
+/**
+ * The dev/test-only `local` handler: echo, transform and error, with no I/O. It lives
+ * with the other handlers (and is built by the registry like them) so dev contracts run
+ * through the same wiring as production ones; production contracts refuse it.
+ */
+import {
+  HandlerExecutionError,
+  InfraError,
+  InvalidOperationError,
+  ONEX_ERROR_CLASSES,
+  isOnexErrorCode,
+  type HandlerInvocationContext,
+  type InfraErrorOptions,
+  type JsonObject,
+  type JsonValue,
+  type OnexEnvelope,
+  type OnexError,
+  type OnexErrorCode,
+  type OnexErrorOptions,
+} from '@onex/core';
+import type { HandlerDescription, HandlerHealth, ProtocolHandler } from '@onex/spi';
 
 /** Operations of the LocalHandler. The `local.` prefixed forms are accepted too. */
 export const LOCAL_OPERATIONS = ['echo', 'transform', 'error'] as const;
@@ -28,13 +41,13 @@ function upperStrings(value: JsonValue): JsonValue {
 
 /**
  * WARNING: development and tests only. Production contracts refuse the `local`
- * handler, and this class is exported only from `@onex/core/testing`.
+ * handler (its unit is `devOnly`), and `run` never builds it.
  *
  * Operations: `echo` returns the payload as is; `transform` returns it with every
  * string upper-cased; `error` fails with a HandlerExecutionError (payload `message`
  * and an optional `code` from the error code map).
  */
-export class LocalHandler implements EnvelopeHandler {
+export class LocalHandler implements ProtocolHandler {
   readonly handlerType = 'local' as const;
   readonly #warn: (message: string) => void;
   initializeCount = 0;
@@ -53,11 +66,11 @@ export class LocalHandler implements EnvelopeHandler {
     this.shutdownCount += 1;
   }
 
-  async healthCheck(): Promise<JsonObject> {
+  async healthCheck(): Promise<HandlerHealth> {
     return { healthy: true, handler_type: 'local', dev_test_only: true };
   }
 
-  describe() {
+  describe(): HandlerDescription {
     return {
       handlerType: this.handlerType,
       supportedOperations: [...LOCAL_OPERATIONS],

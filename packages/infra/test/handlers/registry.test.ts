@@ -1,0 +1,72 @@
+/**
+ * The registry is the one source of handler facts: these tests pin that what a unit
+ * declares is what its handler does, and that wiring reads the unit.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseRuntimeHostContract, validateRuntimeHostContract } from '@onex/core';
+import { fieldsOf } from '../../src/handlers/handler-unit.js';
+import { HANDLER_CATALOG, HANDLER_UNITS } from '../../src/handlers/registry.js';
+import { HandlerBootstrapSource } from '../../src/runtime/handler-bootstrap-source.js';
+import { settingsFromContract } from '../../src/runtime/host-from-contract.js';
+
+const contract = (handlers: string[]) =>
+  parseRuntimeHostContract(['runtime:', '  name: "rt"', '  version: "1.0.0"', '  event_bus: { kind: "inmemory" }', '  handlers:', ...handlers, '  nodes: []'].join('\n'), {
+    catalog: HANDLER_CATALOG,
+  }).contract;
+
+describe('handler registry', () => {
+  it.each(HANDLER_UNITS.map((u) => [u.type, u] as const))('the %s unit declares the operations its handler serves', async (_type, unit) => {
+    const handler = await unit.create({ logger: (await import('../../src/logging/logger.js')).silentLogger });
+    const described = handler.describe();
+    expect(described.handlerType).toBe(unit.type);
+    // The local handler also accepts its operations without the "local." prefix.
+    expect(unit.operations.map((op) => op.name.replace(/^local\./, ''))).toEqual(described.supportedOperations.map((op) => op.replace(/^local\./, '')));
+  });
+
+  it.each(HANDLER_UNITS.map((u) => [u.type, u] as const))('every credential field of the %s unit is one of its config keys', (_type, unit) => {
+    const keys = fieldsOf(unit.configSchema).map((f) => f.name);
+    for (const field of unit.credentialFields) expect(keys).toContain(field);
+  });
+
+  it('the bootstrap source offers every unit, dev-only ones only to dev', async () => {
+    const run = await new HandlerBootstrapSource().discoverHandlers();
+    const dev = await new HandlerBootstrapSource({ includeDevHandlers: true }).discoverHandlers();
+    expect(run.map((d) => d.handlerType)).toEqual(HANDLER_UNITS.filter((u) => !u.devOnly).map((u) => u.type));
+    expect(dev.map((d) => d.handlerType)).toEqual(HANDLER_UNITS.map((u) => u.type));
+    expect(run.find((d) => d.handlerType === 'db')?.commandsAccepted).toEqual(['db.query', 'db.execute', 'db.transaction']);
+  });
+
+  it('builds each handler\'s initialize config through its unit, resolving credentials', async () => {
+    const c = contract([
+      '    - type: "http"',
+      '      config: { timeout_ms: 5000, url: "${API}", pool_size: 3 }',
+      '    - type: "db"',
+      '      config: { url: { secret_ref: "env://DB_URL" }, pool_size: 2 }',
+    ]);
+    const settings = await settingsFromContract(c, { env: { API: 'https://api.example.com', DB_URL: 'pglite://memory' }, host: { hostId: 'rt-1', production: false } });
+    expect(settings.handlers).toEqual([
+      { type: 'http', config: { timeoutMs: 5000, hostId: 'rt-1', baseUrl: 'https://api.example.com', connections: 3 } },
+      { type: 'db', config: { url: 'pglite://memory', timeoutMs: 30_000, poolSize: 2 } },
+    ]);
+  });
+
+  it('the http unit reads allowed_domains into the handler config; other units refuse the key', async () => {
+    const c = contract(['    - type: "http"', '      config:', '        allowed_domains: ["api.example.com", "*.example.org", "127.0.0.1"]']);
+    const settings = await settingsFromContract(c, { host: { hostId: 'rt-1', production: false } });
+    expect(settings.handlers[0]?.config).toMatchObject({ allowedDomains: ['api.example.com', '*.example.org', '127.0.0.1'], hostId: 'rt-1' });
+    const refused = validateRuntimeHostContract(
+      ['runtime:', '  name: "rt"', '  version: "1.0.0"', '  event_bus: { kind: "inmemory" }', '  handlers:', '    - type: "db"', '      config:', '        url: "pglite://memory"', '        allowed_domains: []', '  nodes: []'].join('\n'),
+      { catalog: HANDLER_CATALOG },
+    );
+    expect(refused.ok ? [] : refused.issues.map((i) => [i.ruleId, i.path, i.line])).toEqual([['CONTRACT_UNKNOWN_FIELD', 'runtime.handlers[0].config.allowed_domains', 9]]);
+  });
+
+  it('refuses vault and consul: no unit implements them', () => {
+    expect(() => contract(['    - type: "vault"'])).toThrow(/CONTRACT_UNKNOWN_HANDLER_TYPE[\s\S]*Valid handler types are: db, http, local \(dev only\)/);
+  });
+
+  it('a db binding needs a url, checked by the db unit at the contract line', () => {
+    expect(() => contract(['    - type: "db"'])).toThrow(/CONTRACT_MISSING_FIELD at runtime\.handlers\[0\]\.config\.url/);
+    expect(() => contract(['    - type: "db"', '      config: { url: "mysql://db/app" }'])).toThrow(/:7:\d+ error CONTRACT_INVALID_VALUE at runtime\.handlers\[0\]\.config\.url/);
+  });
+});
