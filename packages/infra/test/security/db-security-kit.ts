@@ -3,11 +3,11 @@
  * `postgres` and the least-privileged `onex_app` from tooling/services/postgres.sh),
  * envelopes sent with a node's grant and signal, an admin connection, and a bounded wait.
  */
-import { createInvocationContext, createRequestEnvelope, type CancellationSignal, type IoAccess, type JsonValue } from '@onex/core';
-import { deterministicProviders } from '@onex/core/testing';
 import pg from 'pg';
 import { createDbHandler, type DbHandler, type DbHandlerConfig, type DbHandlerOptions } from '../../src/handlers/db/index.js';
 import { PG_APP_URL, PG_URL } from '../helpers/require-server.js';
+
+export { sendAs } from '../handlers/db/db-test-kit.js';
 
 export interface TestRole {
   readonly name: 'postgres' | 'onex_app';
@@ -19,19 +19,6 @@ export const ROLES: readonly TestRole[] = [
   { name: 'postgres', url: PG_URL, superuser: true },
   { name: 'onex_app', url: PG_APP_URL, superuser: false },
 ];
-
-const providers = deterministicProviders(5000);
-
-/** One envelope through `handler` as node `nodeSlug` with `access` (default read_write, like a direct call). */
-export function sendAs(
-  handler: DbHandler,
-  operation: string,
-  payload: JsonValue,
-  call: { access?: IoAccess; nodeSlug?: string; signal?: CancellationSignal } = {},
-): Promise<JsonValue> {
-  const envelope = createRequestEnvelope({ operation, payload, correlationId: providers.ids.nextId() }, providers);
-  return handler.execute(envelope, createInvocationContext(envelope, call));
-}
 
 /** A handler for `role`; the superuser ones are allowed explicitly so they start. */
 export function handlerFor(role: TestRole, config: Partial<DbHandlerConfig> = {}, options: DbHandlerOptions = {}): Promise<DbHandler> {
