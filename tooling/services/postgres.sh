@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # PostgreSQL for the integration tests: a Debian cluster on 127.0.0.1:5432 with trust auth
-# for loopback TCP and a database `onex_test` owned by `postgres`. Installs the server
+# for loopback TCP, a database `onex_test` owned by `postgres`, and a least-privileged
+# login role `onex_app` (no superuser, no server-file roles) with its own schema there,
+# for examples and for tests that must not run as a superuser. Installs the server
 # package when it is missing, then creates, fixes or starts only what is not in place.
 # Safe to run again: a second run changes nothing and says so.
 #
 #   bash tooling/services/postgres.sh          # set up and start; then:
 #   psql -h 127.0.0.1 -U postgres -d onex_test
+#   psql -h 127.0.0.1 -U onex_app -d onex_test
 #   bash tooling/services/postgres.sh status   # reachable? (exit 0/1), changes nothing
 set -euo pipefail
 
@@ -17,6 +20,7 @@ PG_HOST=127.0.0.1
 PG_PORT=5432
 PG_DB=onex_test
 PG_USER=postgres
+APP_USER=onex_app
 READY_TIMEOUT=${ONEX_PG_READY_TIMEOUT:-60}
 HBA_MARKER='# onex-services: integration tests connect over loopback TCP without a password'
 
@@ -42,13 +46,13 @@ pg_sql() {
     psql -X -w -v ON_ERROR_STOP=1 -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d "$db" -qtA "$@"
 }
 
-# The auth method of the first pg_hba.conf host rule that matches user postgres from 127.0.0.1.
+# The auth method of the first pg_hba.conf host rule that matches user $2 from 127.0.0.1.
 hba_loopback_method() {
-  as_root cat "$1" | awk -v db="$PG_DB" '
+  as_root cat "$1" | awk -v db="$PG_DB" -v user="$2" '
     /^[[:space:]]*(#|$)/ { next }
     $1 ~ /^host(ssl|nossl|gssenc|nogssenc)?$/ {
       dbok = ($2 == "all" || $2 == db || $2 == "postgres")
-      userok = ($3 == "all" || $3 == "postgres")
+      userok = ($3 == "all" || $3 == user)
       addrok = ($4 == "all" || $4 == "samehost" || $4 == "127.0.0.1/32" || $4 == "127.0.0.0/8" || $4 == "127.0.0.1")
       if (dbok && userok && addrok) { print ($5 ~ /^[0-9.]+$/ ? $6 : $5); exit }
     }'
@@ -61,7 +65,8 @@ if [ "${1:-up}" = status ]; then
     port_open "$PG_HOST" "$PG_PORT" && log "port $PG_PORT open but psql is missing; cannot check $url" || log "not reachable: nothing on $PG_HOST:$PG_PORT"
     exit 1
   elif server=$(pg_sql "$PG_DB" -c 'show server_version' 2>&1); then
-    log "reachable: $url (PostgreSQL $server)"
+    app=$(pg_sql "$PG_DB" -c "select 'present' from pg_roles where rolname = '$APP_USER' and rolcanlogin and not rolsuper")
+    log "reachable: $url (PostgreSQL $server; least-privileged role $APP_USER ${app:-missing: run without 'status' to create it})"
   else
     log "not reachable: $url ($(printf '%s' "$server" | head -n 1))"
     exit 1
@@ -123,11 +128,13 @@ if [ "$(as_root cat "$dropin" 2>/dev/null || true)" != "$want_dropin" ]; then
 fi
 
 # 4. Trust auth for TCP from 127.0.0.1: prepend one rule (first match wins) unless the
-#    first matching rule already says trust.
+#    first matching rule already says trust, for the test user and for the app role.
 needs_reload=0
 hba=$conf_dir/pg_hba.conf
-method=$(hba_loopback_method "$hba")
-if [ "$method" != trust ]; then
+method=$(hba_loopback_method "$hba" "$PG_USER")
+app_method=$(hba_loopback_method "$hba" "$APP_USER")
+if [ "$method" != trust ] || [ "$app_method" != trust ]; then
+  [ "$method" = trust ] && method="$app_method for $APP_USER"
   tmp=$(mktemp)
   {
     printf '%s\n' "$HBA_MARKER"
@@ -172,6 +179,39 @@ elif [ "$owner" != "$PG_USER" ]; then
   changed "database $PG_DB: owner $owner -> $PG_USER"
 fi
 
+# 7. The least-privileged app role: may log in and use onex_test, owns schema onex_app
+#    (first on its search_path, so unqualified CREATE TABLE lands there), nothing more.
+app_attrs=$(pg_sql postgres -c "select concat_ws(',', case when rolcanlogin then 'login' end, case when rolsuper then 'superuser' end, case when rolcreatedb then 'createdb' end, case when rolcreaterole then 'createrole' end) from pg_roles where rolname = '$APP_USER'")
+if [ -z "$(pg_sql postgres -c "select 1 from pg_roles where rolname = '$APP_USER'")" ]; then
+  pg_sql postgres -c "create role $APP_USER login nosuperuser nocreatedb nocreaterole noreplication nobypassrls"
+  changed "created role $APP_USER (login, no superuser, no createdb/createrole)"
+elif [ "$app_attrs" != login ]; then
+  pg_sql postgres -c "alter role $APP_USER login nosuperuser nocreatedb nocreaterole noreplication nobypassrls"
+  changed "role $APP_USER: attributes ${app_attrs:-none} -> login only"
+fi
+server_roles=$(pg_sql postgres -c "select string_agg(b.rolname, ',') from pg_auth_members m join pg_roles b on b.oid = m.roleid join pg_roles u on u.oid = m.member where u.rolname = '$APP_USER' and b.rolname in ('pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files')")
+if [ -n "$server_roles" ]; then
+  pg_sql postgres -c "revoke $server_roles from $APP_USER"
+  changed "role $APP_USER: revoked $server_roles"
+fi
+if [ "$(pg_sql postgres -c "select has_database_privilege('$APP_USER', '$PG_DB', 'CONNECT')")" != t ]; then
+  pg_sql postgres -c "grant connect on database $PG_DB to $APP_USER"
+  changed "granted CONNECT on $PG_DB to $APP_USER"
+fi
+schema_owner=$(pg_sql "$PG_DB" -c "select pg_get_userbyid(nspowner) from pg_namespace where nspname = '$APP_USER'")
+if [ -z "$schema_owner" ]; then
+  pg_sql "$PG_DB" -c "create schema $APP_USER authorization $APP_USER"
+  changed "created schema $APP_USER in $PG_DB owned by $APP_USER"
+elif [ "$schema_owner" != "$APP_USER" ]; then
+  pg_sql "$PG_DB" -c "alter schema $APP_USER owner to $APP_USER"
+  changed "schema $APP_USER: owner $schema_owner -> $APP_USER"
+fi
+app_path=$(pg_sql postgres -c "select array_to_string(s.setconfig, ' ') from pg_db_role_setting s join pg_roles r on r.oid = s.setrole where r.rolname = '$APP_USER' and s.setdatabase = 0")
+if [ "$app_path" != "search_path=$APP_USER, public" ]; then
+  pg_sql postgres -c "alter role $APP_USER set search_path = $APP_USER, public"
+  changed "role $APP_USER: search_path = $APP_USER, public"
+fi
+
 server=$(pg_sql "$PG_DB" -c 'show server_version')
 if [ "${#changes[@]}" -eq 0 ]; then
   log "nothing to do: PostgreSQL $server already running on $PG_HOST:$PG_PORT (cluster $cl_version/$cl_name, trust auth, database $PG_DB)"
@@ -179,3 +219,4 @@ else
   log "ready in $((SECONDS - start))s after ${#changes[@]} change(s): PostgreSQL $server on $PG_HOST:$PG_PORT (cluster $cl_version/$cl_name, database $PG_DB)"
 fi
 log "ONEX_PG_URL=postgres://$PG_USER@$PG_HOST:$PG_PORT/$PG_DB"
+log "ONEX_PG_APP_URL=postgres://$APP_USER@$PG_HOST:$PG_PORT/$PG_DB"

@@ -56,6 +56,8 @@ const NODE_CONTRACT = [
   'io_operations:',
   '  - type: "db"',
   '    operations: ["db.execute", "db.query"]',
+  // It inserts: writes need the read_write grant.
+  '    access: "read_write"',
   'dependencies: []',
   '',
 ].join('\n');

@@ -51,6 +51,8 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
       nodes: built.nodes,
       env: config.env,
       allowDevHandlers: options.dev,
+      // `dev` is refused when ENVIRONMENT=prod, so a production start is always `run`.
+      production: config.isProduction,
       handlerGuard: config.handlerGuard ?? (options.dev ? 'async' : 'sync'),
       logger,
     });

@@ -46,7 +46,7 @@ describe('handler registry', () => {
     const settings = await settingsFromContract(c, { env: { API: 'https://api.example.com', DB_URL: 'pglite://memory' }, host: { hostId: 'rt-1', production: false } });
     expect(settings.handlers).toEqual([
       { type: 'http', config: { timeoutMs: 5000, hostId: 'rt-1', baseUrl: 'https://api.example.com', connections: 3 } },
-      { type: 'db', config: { url: 'pglite://memory', timeoutMs: 30_000, poolSize: 2 } },
+      { type: 'db', config: { url: 'pglite://memory', timeoutMs: 30_000, privilegedRole: 'warn', poolSize: 2 } },
     ]);
   });
 

@@ -34,5 +34,10 @@ export async function requireServer(name: string, host: string, port: number, ho
 }
 
 export const PG_URL = process.env.ONEX_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/onex_test';
+/**
+ * The least-privileged role `onex_app` (no superuser, no server-file roles, its own schema
+ * first on its search_path) that tooling/services/postgres.sh creates.
+ */
+export const PG_APP_URL = process.env.ONEX_PG_APP_URL ?? 'postgres://onex_app@127.0.0.1:5432/onex_test';
 export const pgServerAvailable = (): Promise<boolean> =>
   requireServer('PostgreSQL', '127.0.0.1', 5432, 'bash tooling/services/postgres.sh');

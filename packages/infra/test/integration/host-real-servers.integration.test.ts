@@ -53,7 +53,14 @@ describe.skipIf(!available)('runtime host on real PostgreSQL and HTTP', () => {
     host = await createRuntimeHostFromContract({
       contract,
       env: { ONEX_IT_PG_URL: url.toString() },
-      nodes: [new EffectNode({ slug: 'store', operations: ['db.query', 'db.execute', 'db.transaction', 'http.get'] })],
+      nodes: [
+        new EffectNode({
+          slug: 'store',
+          operations: ['db.query', 'db.execute', 'db.transaction', 'http.get'],
+          // The node writes: a read_only grant (the default) would be refused by the db handler.
+          access: { 'db.execute': 'read_write', 'db.transaction': 'read_write' },
+        }),
+      ],
     });
     await host.start();
   });

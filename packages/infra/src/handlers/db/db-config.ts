@@ -15,6 +15,16 @@ export const DEFAULT_DB_CONNECTION_TIMEOUT_MS = 5_000;
 /** @default "onex-runtime-host" */
 export const DEFAULT_DB_APPLICATION_NAME = 'onex-runtime-host';
 
+/** @default 10 000 rows */
+export const DEFAULT_DB_MAX_ROWS = 10_000;
+/** @default 16 MiB (16 777 216 bytes) */
+export const DEFAULT_DB_MAX_RESULT_BYTES = 16 * 1024 * 1024;
+/** What the handler does when its role can reach the server's files or programs. */
+export const PRIVILEGED_ROLE_POLICIES = ['refuse', 'warn', 'allow'] as const;
+export type PrivilegedRolePolicy = (typeof PRIVILEGED_ROLE_POLICIES)[number];
+/** @default "warn" */
+export const DEFAULT_DB_PRIVILEGED_ROLE: PrivilegedRolePolicy = 'warn';
+
 /** Largest delay a Node.js timer accepts. */
 const MAX_TIMER_MS = 2_147_483_647;
 const URL_SCHEMES = ['postgres://', 'postgresql://', 'pglite://'];
@@ -40,6 +50,9 @@ export const dbHandlerConfigSchema = z.strictObject({
   connectionTimeoutMs: z.int().positive().max(MAX_TIMER_MS).default(DEFAULT_DB_CONNECTION_TIMEOUT_MS),
   // PostgreSQL truncates application_name to 63 bytes; longer names would not match in pg_stat_activity.
   applicationName: z.string().min(1).max(63).default(DEFAULT_DB_APPLICATION_NAME),
+  maxRows: z.int().positive().max(Number.MAX_SAFE_INTEGER).default(DEFAULT_DB_MAX_ROWS),
+  maxResultBytes: z.int().positive().max(Number.MAX_SAFE_INTEGER).default(DEFAULT_DB_MAX_RESULT_BYTES),
+  privilegedRole: z.enum(PRIVILEGED_ROLE_POLICIES).default(DEFAULT_DB_PRIVILEGED_ROLE),
 });
 
 /** Options accepted by `DbHandler.initialize` (camelCase: the app converts contract fields). */
@@ -62,6 +75,25 @@ export interface DbHandlerConfig {
   readonly connectionTimeoutMs?: number;
   /** `application_name` of every connection, visible in `pg_stat_activity`. @default "onex-runtime-host" */
   readonly applicationName?: string;
+  /**
+   * Most rows one statement may return (each statement of a transaction on its own).
+   * More is an INFRA_RESPONSE_TOO_LARGE error; on PostgreSQL the statement is cancelled
+   * as soon as the limit is passed and the rest is never read. @default 10000
+   */
+  readonly maxRows?: number;
+  /**
+   * Most result bytes (DataRow messages as received) one statement may return; enforced
+   * like `maxRows`. PGlite checks both after the statement, on an estimate. @default 16777216 (16 MiB)
+   */
+  readonly maxResultBytes?: number;
+  /**
+   * What to do when the url's role is a superuser or a member of
+   * pg_execute_server_program, pg_read_server_files or pg_write_server_files (it could
+   * reach the server's files and programs if a statement slipped past the SQL guard):
+   * `refuse` to initialize, `warn` in the log, or `allow` silently. PostgreSQL only.
+   * @default "warn"
+   */
+  readonly privilegedRole?: PrivilegedRolePolicy;
 }
 
 /** The fully defaulted, validated configuration. */
@@ -83,7 +115,7 @@ export function parseDbHandlerConfig(input: unknown): ResolvedDbHandlerConfig {
   throw new HandlerConfigurationError(`Invalid db handler configuration: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, {
     handlerType: 'db',
     details: { issues: issues.map((i) => ({ path: i.path, message: i.message })) },
-    hint: 'Set handler config "url" (postgres://… or pglite://memory) and optional poolSize, timeoutMs, connectionTimeoutMs, applicationName.',
+    hint: 'Set handler config "url" (postgres://… or pglite://memory) and optional poolSize, timeoutMs, connectionTimeoutMs, applicationName, maxRows, maxResultBytes, privilegedRole.',
   });
 }
 

@@ -3,7 +3,15 @@
  * a PostgreSQL server, or one in-process PGlite session. The handler only sees this
  * interface; each backend owns its connection handling and concurrency rules.
  */
-import type { JsonObject, JsonValue } from '@onex/core';
+import {
+  InfraResponseTooLargeError,
+  InfraTimeoutError,
+  isOnexError,
+  type CancellationSignal,
+  type JsonObject,
+  type JsonValue,
+  type OnexError,
+} from '@onex/core';
 
 /** One statement's result, already converted to JSON-safe values. */
 export interface DbQueryResult {
@@ -25,18 +33,80 @@ export interface DbPoolStats {
   readonly waiting: number;
 }
 
-export interface DbExecutor extends DbSession {
+/** How one envelope's statements run: the grant and the caller's cancellation. */
+export interface DbCall {
+  /** Run where the database itself refuses writes (defence in depth behind the SQL guard). */
+  readonly readOnly: boolean;
+  /** Aborted when the caller gives up: the statement is cancelled on the server. */
+  readonly signal: CancellationSignal | undefined;
+}
+
+/** Limits on one statement's result, from the handler config. */
+export interface DbResultLimits {
+  readonly maxRows: number;
+  readonly maxResultBytes: number;
+}
+
+export interface DbExecutor {
   readonly backend: 'pg' | 'pglite';
+  /** Runs one statement on its own (autocommit). */
+  query(sql: string, params: readonly JsonValue[], call: DbCall): Promise<DbQueryResult>;
   /**
-   * Runs `fn` inside BEGIN … COMMIT on one connection held for the whole duration;
-   * ROLLBACK and rethrow when `fn` or COMMIT fails.
+   * Runs `fn` inside BEGIN … COMMIT (`BEGIN READ ONLY` for a read-only call) on one
+   * connection held for the whole duration; ROLLBACK and rethrow when `fn` or COMMIT fails.
    */
-  transaction<T>(fn: (session: DbSession) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (session: DbSession) => Promise<T>, call: DbCall): Promise<T>;
+  /**
+   * The connected role and those of its attributes that reach beyond the database
+   * (`superuser`, `pg_execute_server_program`, …); empty for PGlite, which has no server.
+   */
+  privileges(): Promise<DbRolePrivileges>;
   /** `host:port/database` or `pglite://…`; never credentials. */
   describeTarget(): string;
   stats(): DbPoolStats;
   /** Releases every connection; called once by the handler. */
   close(): Promise<void>;
+}
+
+/** What {@link DbExecutor.privileges} found. */
+export interface DbRolePrivileges {
+  readonly role: string;
+  /** Empty for a least-privileged role. */
+  readonly attributes: readonly string[];
+}
+
+/** The read-write, cancellable call of internal probes (`select 1`, the role check). */
+export const INTERNAL_CALL: DbCall = Object.freeze({ readOnly: false, signal: undefined });
+
+/**
+ * The error a cancelled statement rejects with: the signal's reason when it is already a
+ * typed error (the host says why it gave up), else an INFRA_TIMEOUT.
+ */
+export function abortError(signal: CancellationSignal, target: string): OnexError {
+  const reason = signal.reason;
+  if (isOnexError(reason)) return reason;
+  return new InfraTimeoutError(`db statement on ${target} was cancelled because the caller gave up`, {
+    transportType: 'db',
+    target,
+    retryable: true,
+    hint: 'The envelope was cancelled (deadline, ingress timeout or host shutdown) and its statement stopped on the server; send it again if it still matters.',
+  });
+}
+
+/** The error of a result over {@link DbResultLimits}: what the limit is and how much had arrived. */
+export function resultTooLargeError(limits: DbResultLimits, rows: number, bytes: number, target: string): InfraResponseTooLargeError {
+  const overRows = rows > limits.maxRows;
+  const details: JsonObject = overRows
+    ? { max_rows: limits.maxRows, rows_received: rows }
+    : { max_result_bytes: limits.maxResultBytes, bytes_received: bytes };
+  const what = overRows ? `more than maxRows (${limits.maxRows}) rows` : `more than maxResultBytes (${limits.maxResultBytes}) bytes`;
+  return new InfraResponseTooLargeError(`db statement on ${target} returned ${what}; the rest was not read`, {
+    transportType: 'db',
+    target,
+    details,
+    retryable: false,
+    hint: 'Select fewer rows (LIMIT/OFFSET or keyset pagination) or fewer/smaller columns, or raise maxRows / maxResultBytes in the db handler config.',
+  });
 }
 
 /**

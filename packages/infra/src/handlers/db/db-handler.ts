@@ -8,10 +8,19 @@
  * - `db.transaction` `{ statements: [{ sql, parameters? }] }` → `{ results: [{ row_count, rows }], row_count }`,
  *   all statements in one BEGIN … COMMIT, rolled back entirely if any fails.
  *
- * Error modes: bad payload, placeholder/parameter mismatch or several statements in one
- * `sql` → HandlerExecutionError `ENVELOPE_VALIDATION_ERROR` (nothing reaches the
- * server); unknown operation → InvalidOperationError; server and socket failures →
- * typed errors by SQLSTATE (see pg-error-map.ts); after shutdown → `SHUTTING_DOWN`.
+ * Every statement is classified by the SQL guard (sql-guard.ts, sql-classes.ts) before
+ * anything reaches the server: forbidden constructs (COPY, DO, server-file functions, …),
+ * transaction control and session-changing statements are refused for everyone; a node
+ * whose grant (`context.access`) is read_only may only read, and its statements also run
+ * where PostgreSQL itself refuses writes. Results are bounded by maxRows /
+ * maxResultBytes, and an aborted `context.signal` cancels the statement on the server.
+ *
+ * Error modes: bad payload, placeholder/parameter mismatch, several statements in one
+ * `sql`, or a refused construct → `ENVELOPE_VALIDATION_ERROR` (nothing reaches the
+ * server); a write from a read_only grant or an unknown operation → InvalidOperationError;
+ * a result over the limits → InfraResponseTooLargeError; a cancelled call → the signal's
+ * reason, else InfraTimeoutError; server and socket failures → typed errors by SQLSTATE
+ * (see pg-error-map.ts); after shutdown → `SHUTTING_DOWN`.
  */
 import {
   ShuttingDownError,
@@ -27,12 +36,20 @@ import {
 import type { HandlerDescription, HandlerHealth, ProtocolHandler } from '@onex/spi';
 import { silentLogger, type Logger } from '../../logging/logger.js';
 import { parseDbHandlerConfig, resolveDbTarget, type DbHandlerConfig } from './db-config.js';
-import type { DbExecutor, DbQueryResult } from './db-executor.js';
+import { INTERNAL_CALL, type DbCall, type DbExecutor, type DbQueryResult } from './db-executor.js';
 import { dbTransactionPayloadSchema, parsePayload, parseStatementPayload, type DbStatement } from './db-payload.js';
 import { mapDbError } from './pg-error-map.js';
 import { PgExecutor } from './pg-executor.js';
 import { PgliteExecutor } from './pglite-executor.js';
-import { checkStatement, isAcceptedStatement, SqlAnalysisCache } from './sql-guard.js';
+import {
+  checkStatement,
+  checkStatementMode,
+  isAcceptedStatement,
+  isPermitted,
+  SqlAnalysisCache,
+  STATEMENT_MODE,
+  type StatementMode,
+} from './sql-guard.js';
 
 /** Every operation DbHandler accepts. */
 export const DB_OPERATIONS = ['db.query', 'db.execute', 'db.transaction'] as const;
@@ -67,6 +84,8 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
   #state: DbHandlerState = 'created';
   #executor: DbExecutor | undefined;
   #healthTimeoutMs = DB_HEALTH_CHECK_TIMEOUT_MS;
+  /** The role can reach the server's files or programs (see the `privilegedRole` config). */
+  #privilegedRole = false;
   #shutdown: Promise<void> | undefined;
   /** Statement texts repeat; their analysis depends on the text only. */
   readonly #sqlAnalyses = new SqlAnalysisCache();
@@ -98,8 +117,25 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
     try {
       executor = target.backend === 'pg'
         ? new PgExecutor(resolved, target.target, this.#logger)
-        : await PgliteExecutor.open(target.dataDir, target.target);
-      await executor.query('select 1', []);
+        : await PgliteExecutor.open(target.dataDir, target.target, resolved);
+      await executor.query('select 1', [], INTERNAL_CALL);
+      const { role, attributes } = await executor.privileges();
+      this.#privilegedRole = attributes.length > 0;
+      if (attributes.length > 0 && resolved.privilegedRole !== 'allow') {
+        const summary = `db handler connects to ${target.target} as role '${role}', which can reach the server's files or programs (${attributes.join(', ')})`;
+        if (resolved.privilegedRole === 'refuse') {
+          throw new HandlerConfigurationError(summary, {
+            handlerType: 'db',
+            operation: 'initialize',
+            details: { role, attributes: [...attributes], privileged_role: 'refuse' },
+            hint: 'Connect as a least-privileged role (NOSUPERUSER, not a member of pg_execute_server_program / pg_read_server_files / pg_write_server_files), or allow this role explicitly with allow_privileged_role: true in the db handler config of the contract (privilegedRole: allow when embedding).',
+          });
+        }
+        this.#logger.warn(
+          { handler_type: 'db', target: target.target, role, attributes },
+          `${summary}; use a least-privileged role, or set allow_privileged_role: true in the db handler config (production refuses it)`,
+        );
+      }
     } catch (error) {
       await executor?.close().catch(() => undefined);
       if (this.#state === 'initializing') this.#state = 'failed';
@@ -127,22 +163,30 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
       handlerType: 'db',
     };
     const executor = this.#readyExecutor(errorContext);
+    const readOnly = context.access !== 'read_write';
+    // Shared call objects unless there is a signal: nothing allocated for the common case.
+    const call: DbCall = context.signal === undefined ? (readOnly ? READ_ONLY_CALL : READ_WRITE_CALL) : { readOnly, signal: context.signal };
     let statementIndex: number | undefined;
     try {
       switch (envelope.operation) {
         case 'db.query': {
-          const statement = this.#statement(parseStatementPayload(envelope.payload, errorContext), 'payload.sql', envelope, errorContext);
-          return queryResponse(await executor.query(statement.sql, statement.parameters ?? NO_PARAMETERS));
+          const mode = readOnly ? STATEMENT_MODE.readOnly : STATEMENT_MODE.readWrite;
+          const statement = this.#statement(parseStatementPayload(envelope.payload, errorContext), 'payload.sql', envelope, errorContext, mode, context.nodeSlug);
+          return queryResponse(await executor.query(statement.sql, statement.parameters ?? NO_PARAMETERS, call));
         }
         case 'db.execute': {
-          const statement = this.#statement(parseStatementPayload(envelope.payload, errorContext), 'payload.sql', envelope, errorContext);
-          const result = await executor.query(statement.sql, statement.parameters ?? NO_PARAMETERS);
+          const mode = readOnly ? STATEMENT_MODE.readOnly : STATEMENT_MODE.readWrite;
+          const statement = this.#statement(parseStatementPayload(envelope.payload, errorContext), 'payload.sql', envelope, errorContext, mode, context.nodeSlug);
+          const result = await executor.query(statement.sql, statement.parameters ?? NO_PARAMETERS, call);
           return { row_count: result.rowCount } satisfies DbExecuteResponse;
         }
         case 'db.transaction': {
           const payload = parsePayload(dbTransactionPayloadSchema, envelope.payload, errorContext);
+          const mode = readOnly ? STATEMENT_MODE.readOnlyInTransaction : STATEMENT_MODE.readWriteInTransaction;
           // Every statement is checked before BEGIN, so a bad one never opens a transaction.
-          const statements = payload.statements.map((s, i) => this.#statement(s, `payload.statements.${i}.sql`, envelope, errorContext));
+          const statements = payload.statements.map((s, i) =>
+            this.#statement(s, `payload.statements.${i}.sql`, envelope, errorContext, mode, context.nodeSlug),
+          );
           const results = await executor.transaction(async (session) => {
             const out: DbTransactionResponse['results'] = [];
             for (const [index, statement] of statements.entries()) {
@@ -152,7 +196,7 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
             }
             statementIndex = undefined;
             return out;
-          });
+          }, call);
           const rowCount = results.reduce((sum, r) => sum + r.row_count, 0);
           return { results, row_count: rowCount } satisfies DbTransactionResponse;
         }
@@ -168,6 +212,7 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
         operation: errorContext.operation,
         correlationId: errorContext.correlationId,
         statementIndex,
+        nodeSlug: context.nodeSlug,
       });
     }
   }
@@ -178,15 +223,28 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
     return this.#shutdown;
   }
 
-  /** `{ healthy, handler_type, state, backend, pool_total, pool_idle, pool_waiting }`, probing with `select 1`. */
+  /**
+   * `{ healthy, handler_type, state, backend, privileged_role, pool_total, pool_idle, pool_waiting }`,
+   * probing with `select 1`. `privileged_role` is true when the role can reach the server's
+   * files or programs (allowed or warned about by the `privilegedRole` config).
+   */
   async healthCheck(): Promise<HandlerHealth> {
     const executor = this.#executor;
     if (this.#state !== 'ready' || executor === undefined) {
-      return { healthy: false, handler_type: 'db', state: this.#state, backend: null, pool_total: 0, pool_idle: 0, pool_waiting: 0 };
+      return {
+        healthy: false,
+        handler_type: 'db',
+        state: this.#state,
+        backend: null,
+        privileged_role: this.#privilegedRole,
+        pool_total: 0,
+        pool_idle: 0,
+        pool_waiting: 0,
+      };
     }
     let error: string | undefined;
     try {
-      await withTimeout(executor.query('select 1', []), this.#healthTimeoutMs);
+      await withTimeout(executor.query('select 1', [], INTERNAL_CALL), this.#healthTimeoutMs);
     } catch (cause) {
       error = mapDbError(cause, { target: executor.describeTarget(), operation: 'health_check' }).message;
     }
@@ -197,6 +255,7 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
       state: this.#state,
       backend: executor.backend,
       target: executor.describeTarget(),
+      privileged_role: this.#privilegedRole,
       pool_total: stats.total,
       pool_idle: stats.idle,
       pool_waiting: stats.waiting,
@@ -230,13 +289,22 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
   }
 
   /**
-   * Guards one statement and logs (without parameter values) when it looks like injection.
-   * The analysis is cached per SQL text; the check and the warning happen on every call.
+   * Guards one statement (placeholders, one statement, its class allowed in `mode`) and
+   * logs (without parameter values) when it looks like injection. The analysis is cached
+   * per SQL text; the checks are comparisons and the warning happens on every call.
    */
-  #statement(statement: DbStatement, field: string, envelope: OnexEnvelope, context: ErrorContext): DbStatement {
+  #statement(
+    statement: DbStatement,
+    field: string,
+    envelope: OnexEnvelope,
+    context: ErrorContext,
+    mode: StatementMode,
+    nodeSlug: string | undefined,
+  ): DbStatement {
     const parameterCount = statement.parameters?.length ?? 0;
     const analysis = this.#sqlAnalyses.analyze(statement.sql);
     if (!isAcceptedStatement(analysis, parameterCount)) checkStatement(analysis, parameterCount, { ...context, field });
+    if (!isPermitted(analysis, mode)) checkStatementMode(analysis, mode, { ...context, field, nodeSlug });
     if (analysis.suspiciousPatterns.length > 0) {
       this.#logger.warn(
         {
@@ -281,6 +349,9 @@ export async function createDbHandler(config: DbHandlerConfig, options: DbHandle
   await handler.initialize(config);
   return handler;
 }
+
+const READ_ONLY_CALL: DbCall = Object.freeze({ readOnly: true, signal: undefined });
+const READ_WRITE_CALL: DbCall = Object.freeze({ readOnly: false, signal: undefined });
 
 /** Shared by every statement without parameters; executors never change it. */
 const NO_PARAMETERS: readonly JsonValue[] = Object.freeze([]);

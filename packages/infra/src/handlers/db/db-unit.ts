@@ -6,6 +6,7 @@
 import { addRuleIssue, isTemplated, secretValueSchema, type JsonObject } from '@onex/core';
 import { z } from 'zod';
 import { defineHandlerUnit } from '../handler-unit.js';
+import { DEFAULT_DB_MAX_RESULT_BYTES, DEFAULT_DB_MAX_ROWS } from './db-config.js';
 import { dbStatementSchema, dbTransactionPayloadSchema } from './db-payload.js';
 
 /** Where the data lives; a secret value, since a PostgreSQL URL usually carries a password. */
@@ -25,8 +26,26 @@ export const dbContractConfigSchema = z
     pool_size: z.int().min(1).max(1000).optional().describe('Pooled PostgreSQL connections. Default 5.'),
     connection_timeout_ms: z.int().positive().optional().describe('Wait for a connection. Default 5000.'),
     application_name: z.string().min(1).max(63).optional().describe('application_name in pg_stat_activity. Default onex-runtime-host.'),
+    max_rows: z.int().positive().optional().describe(`Most rows one statement may return; more is INFRA_RESPONSE_TOO_LARGE. Default ${DEFAULT_DB_MAX_ROWS}.`),
+    max_result_bytes: z
+      .int()
+      .positive()
+      .optional()
+      .describe(`Most result bytes one statement may return, counted as they arrive; more is INFRA_RESPONSE_TOO_LARGE. Default ${DEFAULT_DB_MAX_RESULT_BYTES} (16 MiB).`),
+    allow_privileged_role: z
+      .boolean()
+      .optional()
+      .describe('Let `run` in production start with a superuser role or one that may run server programs or read/write server files. Default false (refused; `dev` warns).'),
   })
-  .transform((w) => ({ url: w.url, poolSize: w.pool_size, connectionTimeoutMs: w.connection_timeout_ms, applicationName: w.application_name }));
+  .transform((w) => ({
+    url: w.url,
+    poolSize: w.pool_size,
+    connectionTimeoutMs: w.connection_timeout_ms,
+    applicationName: w.application_name,
+    maxRows: w.max_rows,
+    maxResultBytes: w.max_result_bytes,
+    allowPrivilegedRole: w.allow_privileged_role ?? false,
+  }));
 
 const STATEMENT_RESPONSE = '{ rows: object[], row_count: number, fields: [{ name, data_type_id }] }';
 
@@ -52,8 +71,13 @@ export const dbUnit = defineHandlerUnit({
   configSchema: dbContractConfigSchema,
   credentialFields: ['url'],
   security: { defaultAllowedDomains: [], secretScopes: [] },
-  initializeConfig(settings, policies): JsonObject {
-    const config: JsonObject = { url: settings.url, timeoutMs: policies.timeoutMs };
+  initializeConfig(settings, policies, host): JsonObject {
+    // A privileged role turns any SQL that slips past the guard into a server takeover:
+    // production refuses it unless the contract says otherwise; elsewhere it is a warning.
+    const privilegedRole = settings.allowPrivilegedRole ? 'allow' : host.production ? 'refuse' : 'warn';
+    const config: JsonObject = { url: settings.url, timeoutMs: policies.timeoutMs, privilegedRole };
+    if (settings.maxRows !== undefined) config.maxRows = settings.maxRows;
+    if (settings.maxResultBytes !== undefined) config.maxResultBytes = settings.maxResultBytes;
     if (settings.poolSize !== undefined) config.poolSize = settings.poolSize;
     if (settings.connectionTimeoutMs !== undefined) config.connectionTimeoutMs = settings.connectionTimeoutMs;
     if (settings.applicationName !== undefined) config.applicationName = settings.applicationName;

@@ -23,8 +23,13 @@ export {
   DEFAULT_DB_TIMEOUT_MS,
   DEFAULT_DB_CONNECTION_TIMEOUT_MS,
   DEFAULT_DB_APPLICATION_NAME,
+  DEFAULT_DB_MAX_ROWS,
+  DEFAULT_DB_MAX_RESULT_BYTES,
+  DEFAULT_DB_PRIVILEGED_ROLE,
+  PRIVILEGED_ROLE_POLICIES,
+  type PrivilegedRolePolicy,
   type DbHandlerConfig,
   type ResolvedDbHandlerConfig,
 } from './db-config.js';
 export { dbStatementSchema, dbTransactionPayloadSchema, type DbStatement, type DbTransactionPayload } from './db-payload.js';
-export { analyzeSql, type SqlAnalysis, type SuspiciousPattern } from './sql-guard.js';
+export { analyzeSql, type SqlAnalysis, type SqlStatementClass, type SuspiciousPattern } from './sql-guard.js';

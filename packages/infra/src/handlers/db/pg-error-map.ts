@@ -11,6 +11,7 @@ import {
   InfraConnectionError,
   InfraTimeoutError,
   InfraUnavailableError,
+  InvalidOperationError,
   OnexError,
   type JsonObject,
 } from '@onex/core';
@@ -22,6 +23,8 @@ export interface DbErrorContext {
   readonly correlationId?: string | undefined;
   /** Index in `statements` of the failing transaction statement. */
   readonly statementIndex?: number | undefined;
+  /** The calling node, named when the server refused a write of a read-only call. */
+  readonly nodeSlug?: string | undefined;
 }
 
 /** The fields of a PostgreSQL ErrorResponse that both `pg` and PGlite expose. */
@@ -125,6 +128,20 @@ function mapPgError(pgError: PgErrorFields, context: DbErrorContext, cause: unkn
   }
   if (code === '57014') {
     return new InfraTimeoutError(message, { ...base, retryable: true, hint: 'The statement ran longer than timeoutMs (or was cancelled); raise timeoutMs or make it cheaper.' });
+  }
+  if (code === '25006') {
+    // read_only_sql_transaction: the statement wrote on a read-only connection (the guard
+    // could not see the write, e.g. inside a function) or the server is a standby.
+    const node = context.nodeSlug === undefined ? 'The caller' : `Node '${context.nodeSlug}'`;
+    return new InvalidOperationError(message, {
+      handlerType: 'db',
+      operation: context.operation,
+      correlationId: context.correlationId,
+      details: { ...base.details, transport_type: 'db', target: context.target, access: 'read_only' },
+      cause,
+      retryable: false,
+      hint: `${node} has read_only access, so PostgreSQL refused a write. If it should write, declare \`access: read_write\` on its io_operations entry for the db handler; if the url points at a standby, use the primary.`,
+    });
   }
   if (cls === '53' || cls === '57') {
     return new InfraUnavailableError(message, { ...base, retryable: true, hint: 'The server is out of resources or shutting down; retry later.' });

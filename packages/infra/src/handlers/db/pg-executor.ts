@@ -9,13 +9,39 @@
  * `client.query(text, values)`, which pg does not copy, one 'error' listener per
  * connection instead of one per statement, and one shared {@link ReadTimeoutWatch}
  * instead of a timer per statement.
+ *
+ * Hostile statements are contained here, behind the SQL guard:
+ * - Read-only calls run on a second pool, created on first use, whose connections start
+ *   with `default_transaction_read_only=on` (a startup option: no extra round trip; the
+ *   guard refuses SET, so a statement cannot turn it off), and transactions there begin
+ *   READ ONLY. PostgreSQL itself then refuses a write the guard could not see.
+ * - Rows and DataRow bytes are counted as they arrive ({@link LimitedQuery}); past
+ *   maxRows / maxResultBytes the rest is dropped unread, the statement is cancelled on
+ *   the server and the connection destroyed, so a huge result is never buffered.
+ * - An aborted call signal (and the client read timeout) cancels the statement on the
+ *   server with the protocol's CancelRequest (a fresh socket carrying the backend's
+ *   process id and secret key: it needs no free pool connection and no privilege) and
+ *   destroys the connection, whose session state is then unknown.
  */
-import type { JsonValue } from '@onex/core';
+import net from 'node:net';
+import type { CancellationSignal, JsonValue } from '@onex/core';
 import { sanitizeMessage } from '@onex/core';
 import pg from 'pg';
 import type { Logger } from '../../logging/logger.js';
 import type { ResolvedDbHandlerConfig } from './db-config.js';
-import { TEXT_RESULT_TYPE_OIDS, toJsonRows, type DbExecutor, type DbPoolStats, type DbQueryResult, type DbSession } from './db-executor.js';
+import {
+  abortError,
+  resultTooLargeError,
+  TEXT_RESULT_TYPE_OIDS,
+  toJsonRows,
+  type DbCall,
+  type DbExecutor,
+  type DbPoolStats,
+  type DbQueryResult,
+  type DbResultLimits,
+  type DbRolePrivileges,
+  type DbSession,
+} from './db-executor.js';
 import { asPgError, isConnectionReusable } from './pg-error-map.js';
 
 /**
@@ -48,6 +74,89 @@ function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
+/** The startup option that makes every transaction of a connection read only unless it says otherwise. */
+const READ_ONLY_STARTUP_OPTIONS = '-c default_transaction_read_only=on';
+/** Upper bound for delivering one CancelRequest; the server answers by closing the socket. */
+const CANCEL_REQUEST_TIMEOUT_MS = 5_000;
+/** The protocol's CancelRequest code (1234 << 16 | 5678). */
+const CANCEL_REQUEST_CODE = 80_877_102;
+
+/** The fields of a connected `pg.Client` that a CancelRequest needs; pg sets them but its types omit some. */
+interface BackendIdentity {
+  readonly processID: number | null;
+  readonly secretKey: number | null;
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Asks the server to cancel whatever `client`'s backend is running, from a separate
+ * socket. Never throws; resolves when the request was delivered or given up.
+ */
+export function sendCancelRequest(client: pg.ClientBase): Promise<void> {
+  const { processID, secretKey, host, port } = client as unknown as BackendIdentity;
+  if (processID === null || secretKey === null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const socket = host.startsWith('/') ? net.connect(`${host}/.s.PGSQL.${port}`) : net.connect(port, host);
+    const done = () => {
+      socket.destroy();
+      resolve();
+    };
+    socket.setTimeout(CANCEL_REQUEST_TIMEOUT_MS, done);
+    socket.once('error', done);
+    socket.once('close', done);
+    socket.once('connect', () => {
+      const request = Buffer.alloc(16);
+      request.writeInt32BE(16, 0);
+      request.writeInt32BE(CANCEL_REQUEST_CODE, 4);
+      request.writeInt32BE(processID, 8);
+      request.writeInt32BE(secretKey, 12);
+      socket.end(request);
+    });
+  });
+}
+
+/** What pg passes to `Query#handleDataRow`: `length` is the DataRow message's size on the wire. */
+interface DataRowMessage {
+  readonly length: number;
+}
+const baseHandleDataRow = (pg.Query.prototype as unknown as { handleDataRow(this: pg.Query, msg: DataRowMessage): void }).handleDataRow;
+
+/**
+ * A pg Query that counts rows and bytes as the DataRow messages arrive. Past a limit it
+ * keeps no more rows and calls `overflow` once, which stops the statement; pg has parsed
+ * each DataRow message before this sees it, so at most one row beyond the limit is in memory.
+ */
+class LimitedQuery extends pg.Query {
+  readonly #limits: DbResultLimits;
+  readonly #target: string;
+  readonly #overflow: (error: Error) => void;
+  #rows = 0;
+  #bytes = 0;
+  #over = false;
+
+  constructor(text: string, values: JsonValue[], callback: QueryCallback, limits: DbResultLimits, target: string, overflow: (error: Error) => void) {
+    // pg's Query takes the callback in its config (its types omit it).
+    const config: pg.QueryConfig<JsonValue[]> & { callback: QueryCallback } = { text, values, callback };
+    super(config);
+    this.#limits = limits;
+    this.#target = target;
+    this.#overflow = overflow;
+  }
+
+  handleDataRow(msg: DataRowMessage): void {
+    if (this.#over) return;
+    this.#rows += 1;
+    this.#bytes += msg.length;
+    if (this.#rows > this.#limits.maxRows || this.#bytes > this.#limits.maxResultBytes) {
+      this.#over = true;
+      this.#overflow(resultTooLargeError(this.#limits, this.#rows, this.#bytes, this.#target));
+      return;
+    }
+    baseHandleDataRow.call(this, msg);
+  }
+}
+
 /** The first error a connection emitted; such a connection is destroyed when released. */
 const clientErrors = new WeakMap<pg.PoolClient, Error>();
 
@@ -59,8 +168,8 @@ function markBroken(client: pg.PoolClient, error: Error): void {
 interface ConnectionWatch {
   /** The sweep count when the statement was sent. */
   sentAt: number;
-  /** Fails the statement; `undefined` while the connection waits for nothing. */
-  expire: (() => void) | undefined;
+  /** Fails the statement with the read-timeout error; `undefined` while the connection waits for nothing. */
+  expire: ((error: Error) => void) | undefined;
 }
 
 /**
@@ -86,7 +195,7 @@ class ReadTimeoutWatch {
   }
 
   /** Starts the clock for the statement just sent on `client`; `expire` runs if it stays unanswered. */
-  start(client: pg.PoolClient, expire: () => void): void {
+  start(client: pg.PoolClient, expire: (error: Error) => void): void {
     let slot = this.#connections.get(client);
     if (slot === undefined) {
       slot = { sentAt: 0, expire: undefined };
@@ -120,46 +229,29 @@ class ReadTimeoutWatch {
       const expire = slot.expire;
       if (expire === undefined || slot.sentAt > oldest) continue;
       slot.expire = undefined;
-      expire();
+      expire(new Error(READ_TIMEOUT_MESSAGE));
     }
   }
 }
 
 export class PgExecutor implements DbExecutor {
   readonly backend = 'pg' as const;
+  readonly #config: ResolvedDbHandlerConfig;
+  readonly #logger: Logger;
   readonly #pool: pg.Pool;
+  /** Connections on which PostgreSQL refuses writes; created by the first read-only call. */
+  #readOnlyPool: pg.Pool | undefined;
   readonly #target: string;
   readonly #readTimeouts: ReadTimeoutWatch;
+  readonly #limits: DbResultLimits;
 
   constructor(config: ResolvedDbHandlerConfig, target: string, logger: Logger) {
+    this.#config = config;
+    this.#logger = logger;
     this.#target = target;
-    this.#pool = new pg.Pool({
-      connectionString: config.url,
-      max: config.poolSize,
-      connectionTimeoutMillis: config.connectionTimeoutMs,
-      statement_timeout: config.timeoutMs,
-      application_name: config.applicationName,
-      types: typeParsers,
-      // Idle connections must not keep a finished process alive.
-      allowExitOnIdle: true,
-    });
+    this.#limits = { maxRows: config.maxRows, maxResultBytes: config.maxResultBytes };
     this.#readTimeouts = new ReadTimeoutWatch(config.timeoutMs + CLIENT_TIMEOUT_GRACE_MS);
-    // An idle connection whose backend died emits 'error'; without a listener Node would
-    // crash the process. The pool has already discarded that connection.
-    this.#pool.on('error', (error) => {
-      logger.warn(
-        { handler_type: 'db', target: this.#target, sqlstate: asPgError(error)?.code, error_message: sanitizeMessage(error.message) },
-        'db: an idle PostgreSQL connection failed and was discarded',
-      );
-    });
-    // A checked-out client also emits 'error' when its socket dies between or during
-    // statements, and the pool listens only while the client is idle. One listener per
-    // connection, for its whole life, records the failure so that whoever holds the
-    // client discards it on release.
-    this.#pool.on('connect', (client) => {
-      client.on('error', (error: Error) => markBroken(client, error));
-    });
-    this.#pool.on('remove', (client) => this.#readTimeouts.forget(client));
+    this.#pool = this.#createPool(false);
   }
 
   describeTarget(): string {
@@ -167,12 +259,38 @@ export class PgExecutor implements DbExecutor {
   }
 
   stats(): DbPoolStats {
-    return { total: this.#pool.totalCount, idle: this.#pool.idleCount, waiting: this.#pool.waitingCount };
+    const ro = this.#readOnlyPool;
+    return {
+      total: this.#pool.totalCount + (ro?.totalCount ?? 0),
+      idle: this.#pool.idleCount + (ro?.idleCount ?? 0),
+      waiting: this.#pool.waitingCount + (ro?.waitingCount ?? 0),
+    };
   }
 
-  query(sql: string, params: readonly JsonValue[]): Promise<DbQueryResult> {
+  async privileges(): Promise<DbRolePrivileges> {
+    // Superusers pass every membership test, so they list all of them.
+    const result = await this.#poolQuery(
+      `select current_user::text as role, r.rolsuper as superuser,
+        ${SERVER_ROLES.map((name) => `coalesce((select pg_has_role(current_user, oid, 'MEMBER') from pg_roles where rolname = '${name}'), false) as ${name}`).join(',\n        ')}
+       from pg_roles r where r.rolname = current_user`,
+    );
+    const row = (result.rows[0] ?? {}) as Record<string, unknown>;
+    const attributes: string[] = [];
+    if (row.superuser === true) attributes.push('superuser');
+    for (const name of SERVER_ROLES) if (row[name] === true) attributes.push(name);
+    return { role: typeof row.role === 'string' ? row.role : 'unknown', attributes };
+  }
+
+  query(sql: string, params: readonly JsonValue[], call: DbCall): Promise<DbQueryResult> {
     return new Promise((resolve, reject) => {
-      this.#pool.connect((connectError, client, release) => {
+      const signal = call.signal;
+      // Already given up: nothing is sent.
+      if (signal?.aborted === true) {
+        reject(abortError(signal, this.#target));
+        return;
+      }
+      const pool = call.readOnly ? this.#readOnly() : this.#pool;
+      pool.connect((connectError, client, release) => {
         if (connectError !== undefined && connectError !== null) {
           reject(connectError);
           return;
@@ -181,7 +299,12 @@ export class PgExecutor implements DbExecutor {
           reject(new Error('pg pool returned no client'));
           return;
         }
-        this.#send(client, sql, params, (error, result) => {
+        if (signal?.aborted === true) {
+          release();
+          reject(abortError(signal, this.#target));
+          return;
+        }
+        this.#send(client, sql, params, signal, (error, result) => {
           // release(error) destroys the connection instead of returning it to the pool.
           release(clientErrors.get(client) ?? (error !== null && !isConnectionReusable(error) ? error : undefined));
           if (error !== null) reject(error);
@@ -198,19 +321,22 @@ export class PgExecutor implements DbExecutor {
     });
   }
 
-  transaction<T>(fn: (session: DbSession) => Promise<T>): Promise<T> {
-    return this.#withClient(async (client, discard) => {
+  transaction<T>(fn: (session: DbSession) => Promise<T>, call: DbCall): Promise<T> {
+    const { signal } = call;
+    if (signal?.aborted === true) return Promise.reject(abortError(signal, this.#target));
+    const pool = call.readOnly ? this.#readOnly() : this.#pool;
+    return this.#withClient(pool, async (client, discard) => {
       let open = true;
       const session: DbSession = {
         query: async (sql, params) => {
           if (!open) throw new Error('db transaction session used after the transaction ended');
-          return toQueryResult(await this.#run(client, sql, params));
+          return toQueryResult(await this.#run(client, sql, params, signal));
         },
       };
       try {
-        await this.#run(client, 'BEGIN');
+        await this.#run(client, call.readOnly ? 'BEGIN READ ONLY' : 'BEGIN', [], signal);
         const result = await fn(session);
-        await this.#run(client, 'COMMIT');
+        await this.#run(client, 'COMMIT', [], signal);
         return result;
       } catch (error) {
         // After a failed COMMIT the server has already rolled back; ROLLBACK is then a no-op.
@@ -226,43 +352,98 @@ export class PgExecutor implements DbExecutor {
 
   async close(): Promise<void> {
     try {
-      await this.#pool.end();
+      await Promise.all([this.#pool.end(), this.#readOnlyPool?.end()]);
     } finally {
       this.#readTimeouts.close();
     }
   }
 
+  #readOnly(): pg.Pool {
+    this.#readOnlyPool ??= this.#createPool(true);
+    return this.#readOnlyPool;
+  }
+
+  #createPool(readOnly: boolean): pg.Pool {
+    const config = this.#config;
+    const pool = new pg.Pool({
+      connectionString: config.url,
+      max: config.poolSize,
+      connectionTimeoutMillis: config.connectionTimeoutMs,
+      statement_timeout: config.timeoutMs,
+      application_name: config.applicationName,
+      types: typeParsers,
+      // Idle connections must not keep a finished process alive.
+      allowExitOnIdle: true,
+      ...(readOnly ? { options: READ_ONLY_STARTUP_OPTIONS } : {}),
+    });
+    // An idle connection whose backend died emits 'error'; without a listener Node would
+    // crash the process. The pool has already discarded that connection.
+    pool.on('error', (error) => {
+      this.#logger.warn(
+        { handler_type: 'db', target: this.#target, sqlstate: asPgError(error)?.code, error_message: sanitizeMessage(error.message) },
+        'db: an idle PostgreSQL connection failed and was discarded',
+      );
+    });
+    // A checked-out client also emits 'error' when its socket dies between or during
+    // statements, and the pool listens only while the client is idle. One listener per
+    // connection, for its whole life, records the failure so that whoever holds the
+    // client discards it on release.
+    pool.on('connect', (client) => {
+      client.on('error', (error: Error) => markBroken(client, error));
+    });
+    pool.on('remove', (client) => this.#readTimeouts.forget(client));
+    return pool;
+  }
+
+  /** One internal statement on the read-write pool, without the envelope limits. */
+  async #poolQuery(sql: string): Promise<pg.QueryResult> {
+    const client = await this.#pool.connect();
+    try {
+      return await client.query(sql);
+    } finally {
+      client.release();
+    }
+  }
+
   /**
    * Sends one statement on a checked-out client; `callback` runs exactly once, with
-   * pg's answer or with the read-timeout error. A timed-out client is marked broken,
-   * so releasing it destroys the connection (and with it the statement still running).
+   * pg's answer or with the error that interrupted it: the read timeout, the call's
+   * signal, or a result over the limits. An interrupted statement is cancelled on the
+   * server and its client marked broken, so releasing it destroys the connection and
+   * with it whatever of the result is still on its way.
    */
-  #send(client: pg.PoolClient, sql: string, params: readonly JsonValue[], callback: QueryCallback): void {
+  #send(client: pg.PoolClient, sql: string, params: readonly JsonValue[], signal: CancellationSignal | undefined, callback: QueryCallback): void {
     let answered = false;
-    this.#readTimeouts.start(client, () => {
+    const interrupt = (error: Error) => {
       if (answered) return;
       answered = true;
-      const error = new Error(READ_TIMEOUT_MESSAGE);
+      this.#readTimeouts.stop(client);
+      signal?.removeEventListener('abort', onAbort);
       markBroken(client, error);
+      void sendCancelRequest(client);
       callback(error);
-    });
+    };
+    const onAbort = () => interrupt(abortError(signal as CancellationSignal, this.#target));
+    this.#readTimeouts.start(client, interrupt);
     const onAnswer: QueryCallback = (error, result) => {
       if (answered) return;
       answered = true;
       this.#readTimeouts.stop(client);
+      signal?.removeEventListener('abort', onAbort);
       callback(error ?? null, result);
     };
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      // pg reads `values` without changing it; the (text, values) form skips its config clone.
-      client.query(sql, params as JsonValue[], onAnswer);
+      // pg reads `values` without changing it, so the caller's array is passed as is.
+      client.query(new LimitedQuery(sql, params as JsonValue[], onAnswer, this.#limits, this.#target, interrupt));
     } catch (error) {
       onAnswer(asError(error));
     }
   }
 
-  #run(client: pg.PoolClient, sql: string, params: readonly JsonValue[] = []): Promise<pg.QueryResult> {
+  #run(client: pg.PoolClient, sql: string, params: readonly JsonValue[] = [], signal?: CancellationSignal): Promise<pg.QueryResult> {
     return new Promise((resolve, reject) => {
-      this.#send(client, sql, params, (error, result) => {
+      this.#send(client, sql, params, signal, (error, result) => {
         if (error !== null) reject(error);
         else if (result === undefined) reject(new Error('pg returned no result'));
         else resolve(result);
@@ -270,8 +451,8 @@ export class PgExecutor implements DbExecutor {
     });
   }
 
-  async #withClient<T>(fn: (client: pg.PoolClient, discard: (error: Error) => void) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
+  async #withClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient, discard: (error: Error) => void) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
     let broken: Error | undefined;
     const discard = (error: Error) => {
       broken ??= error;
@@ -287,3 +468,6 @@ export class PgExecutor implements DbExecutor {
     }
   }
 }
+
+/** Predefined roles whose members reach the server's files and programs (PostgreSQL 11+). */
+const SERVER_ROLES = ['pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files'] as const;

@@ -7,10 +7,20 @@
  * `;` or `DROP` inside a string literal, a quoted identifier, a dollar-quoted body or
  * a comment never count.
  *
+ * The same scan classifies the statement (see {@link SqlStatementClass}): what it does to
+ * the database and to the session, so that a read-only node cannot write, and nothing an
+ * envelope sends can change the pooled connection for the next envelope, reach the
+ * server's files and programs, or open a transaction that outlives it.
+ *
  * The analysis depends on the text alone, so DbHandler keeps recent results in a small
- * bounded {@link SqlAnalysisCache} and scans each distinct statement text once.
+ * bounded {@link SqlAnalysisCache} and scans each distinct statement text once; the
+ * per-call check is then one bit test ({@link isPermitted}).
  */
-import { EnvelopeValidationError, type ErrorContext } from '@onex/core';
+import { EnvelopeValidationError, InvalidOperationError, type ErrorContext } from '@onex/core';
+import { classifyStatement, STATEMENT_MODE, type SqlStatementClass, type StatementMode } from './sql-classes.js';
+
+export type { SqlStatementClass } from './sql-classes.js';
+export { STATEMENT_MODE, type StatementMode } from './sql-classes.js';
 
 /** Injection-shaped SQL that is logged as a warning but still executed. */
 export type SuspiciousPattern = 'semicolon_comment' | 'drop' | 'union_outside_subquery';
@@ -27,6 +37,15 @@ export interface SqlAnalysis {
    * `/**\/`, `--`), whitespace collapsed: safe to log because no value survives.
    */
   readonly shape: string;
+  /** What the statement does; the most dangerous construct found decides. */
+  readonly statementClass: SqlStatementClass;
+  /**
+   * The keyword(s) or function that decided the class (`COPY`, `pg_read_file()`,
+   * `WITH … DELETE`): identifiers from the SQL text, never a value.
+   */
+  readonly construct: string;
+  /** Bit set of the {@link STATEMENT_MODE}s in which the statement may run. */
+  readonly permits: number;
 }
 
 const IDENT_START = /[A-Za-z_\u0080-\uffff]/;
@@ -80,6 +99,11 @@ export function analyzeSql(sql: string): SqlAnalysis {
   let parenDepth = 0;
   const patterns = new Set<SuspiciousPattern>();
   const shape: string[] = [];
+  // Code tokens for the classifier: unquoted words upper-cased, quoted identifiers as
+  // `"` + their name, string literals as `'` + their text (needed for `LANGUAGE 'c'`),
+  // punctuation as itself. Never leaves this function.
+  const tokens: string[] = [];
+  let unicodeIdentifier = false;
 
   // Any token after a `;` means a second statement.
   const token = (text: string) => {
@@ -101,10 +125,16 @@ export function analyzeSql(sql: string): SqlAnalysis {
       i = skipBlockComment(sql, i);
       shape.push(' /**/ ');
     } else if (c === "'") {
-      i = skipQuoted(sql, i, "'", false);
+      const end = skipQuoted(sql, i, "'", false);
+      tokens.push(`'${sql.slice(i + 1, end - 1).replaceAll("''", "'")}`);
+      i = end;
       token("''");
     } else if (c === '"') {
-      i = skipQuoted(sql, i, '"', false);
+      const end = skipQuoted(sql, i, '"', false);
+      // U&"..." spells a name with escapes the classifier cannot read: never trust one.
+      if (sql[i - 1] === '&' && (sql[i - 2] === 'U' || sql[i - 2] === 'u') && !IDENT_CHAR.test(sql[i - 3] ?? '')) unicodeIdentifier = true;
+      tokens.push(`"${sql.slice(i + 1, end - 1).replaceAll('""', '"')}`);
+      i = end;
       token('""');
     } else if (c === '$' && !IDENT_CHAR.test(prev)) {
       const placeholder = matchAt(PLACEHOLDER, sql, i);
@@ -112,10 +142,12 @@ export function analyzeSql(sql: string): SqlAnalysis {
       if (placeholder) {
         placeholderCount = Math.max(placeholderCount, Number(placeholder[1]));
         i += placeholder[0].length;
+        tokens.push(placeholder[0]);
         token(placeholder[0]);
       } else if (tag) {
         const close = sql.indexOf(tag[0], i + tag[0].length);
         i = close === -1 ? sql.length : close + tag[0].length;
+        tokens.push("'$");
         token("''");
       } else {
         i += 1;
@@ -135,25 +167,32 @@ export function analyzeSql(sql: string): SqlAnalysis {
       if ((word === 'E' || word === 'e') && sql[i] === "'") {
         // E'...' escape string: backslash escapes the next character, including a quote.
         i = skipQuoted(sql, i, "'", true);
+        tokens.push("'E");
         token("E''");
         continue;
       }
       const upper = word.toUpperCase();
+      tokens.push(upper);
       if (upper === 'DROP') patterns.add('drop');
       if (upper === 'UNION' && parenDepth === 0) patterns.add('union_outside_subquery');
       token(word);
     } else {
       if (c === '(') parenDepth += 1;
       if (c === ')') parenDepth = Math.max(0, parenDepth - 1);
+      if (c !== '&') tokens.push(c);
       i += 1;
       token(c);
     }
   }
+  const verdict = classifyStatement(tokens, unicodeIdentifier);
   return {
     placeholderCount,
     multipleStatements,
     suspiciousPatterns: [...patterns],
     shape: shape.join('').replace(/\s+/g, ' ').trim(),
+    statementClass: verdict.statementClass,
+    construct: verdict.construct,
+    permits: verdict.permits,
   };
 }
 
@@ -240,8 +279,80 @@ export function checkStatement(analysis: SqlAnalysis, parameterCount: number, wh
  * statement, or a placeholder count that differs from the parameter count.
  *
  * @returns the analysis, so the caller can log suspicious patterns.
- * @throws HandlerExecutionError with code `ENVELOPE_VALIDATION_ERROR`.
+ * @throws EnvelopeValidationError.
  */
 export function guardStatement(sql: string, parameterCount: number, where: StatementLocation): SqlAnalysis {
   return checkStatement(analyzeSql(sql), parameterCount, where);
+}
+
+/** True when a statement with `analysis` may run in `mode` (one bit test: cheap enough for every call). */
+export function isPermitted(analysis: SqlAnalysis, mode: StatementMode): boolean {
+  return (analysis.permits & mode) !== 0;
+}
+
+/** Who is asking, for the error of {@link checkStatementMode}. */
+export interface StatementGrant extends StatementLocation {
+  /** Slug of the calling node; undefined for a direct call. */
+  readonly nodeSlug: string | undefined;
+}
+
+const TRANSACTION_MODES: number = STATEMENT_MODE.readOnlyInTransaction | STATEMENT_MODE.readWriteInTransaction;
+const READ_ONLY_MODES: number = STATEMENT_MODE.readOnly | STATEMENT_MODE.readOnlyInTransaction;
+
+function hintForForbidden(construct: string): string {
+  if (construct === 'COPY') return 'COPY can read and write server files or run programs and the driver cannot stream it; use INSERT … VALUES ($1, …) or SELECT with parameters.';
+  if (construct === 'DO block') return 'A DO block runs procedural code the handler cannot inspect; send plain statements, or call a function created by a migration.';
+  if (construct.endsWith('()')) return 'Functions that reach server files, programs, other servers, other sessions or server settings are never allowed from envelopes; do this with an administrative tool.';
+  return 'This changes the server itself or loads code into it; do it with a migration or an administrative tool, not from an envelope.';
+}
+
+/**
+ * Throws when `analysis` may not run in `mode`, or returns `analysis`. Names the construct,
+ * never a value.
+ * @throws EnvelopeValidationError for a statement the handler never runs (or runs only
+ *   inside db.transaction); InvalidOperationError for a write from a read_only grant.
+ */
+export function checkStatementMode(analysis: SqlAnalysis, mode: StatementMode, where: StatementGrant): SqlAnalysis {
+  if (isPermitted(analysis, mode)) return analysis;
+  const context = { correlationId: where.correlationId, operation: where.operation, handlerType: where.handlerType };
+  const { construct, statementClass } = analysis;
+  const details = { field: where.field, statement_class: statementClass, construct };
+  const subject = `Payload field ${where.field} uses ${construct}`;
+  switch (statementClass) {
+    case 'forbidden':
+      throw new EnvelopeValidationError(`${subject}, which the db handler never runs`, { ...context, details, hint: hintForForbidden(construct) });
+    case 'transaction_control':
+      throw new EnvelopeValidationError(`${subject}: transaction control is not allowed in a statement`, {
+        ...context,
+        details,
+        hint: 'A transaction left open would leak to the next envelope on the pooled connection; send the statements together as db.transaction {"statements": [...]}, which begins, commits and rolls back for you.',
+      });
+    case 'session':
+      throw new EnvelopeValidationError(`${subject}, which changes session state that would leak to the next envelope on the pooled connection`, {
+        ...context,
+        details,
+        hint: 'Inside db.transaction use SET LOCAL … (it ends with the transaction); set lasting settings on the database role or in the handler config, not from envelopes.',
+      });
+    default:
+      break;
+  }
+  if ((mode & READ_ONLY_MODES) !== 0 && (analysis.permits & (mode << 1)) !== 0) {
+    const node = where.nodeSlug === undefined ? 'the caller' : `node '${where.nodeSlug}'`;
+    throw new InvalidOperationError(`${subject}, which writes, but ${node} has read_only access to ${where.operation ?? 'the db handler'}`, {
+      ...context,
+      details: { ...details, access: 'read_only', ...(where.nodeSlug === undefined ? {} : { node: where.nodeSlug }) },
+      hint: "If the node should write, declare `access: read_write` on its io_operations entry for the db handler (in code: EffectNode's access option, e.g. { 'db.execute': 'read_write' }).",
+    });
+  }
+  const inTransaction = (mode & TRANSACTION_MODES) !== 0;
+  throw new EnvelopeValidationError(
+    inTransaction ? `${subject}, which is not allowed here` : `${subject}, which only takes effect inside a transaction`,
+    {
+      ...context,
+      details,
+      hint: inTransaction
+        ? 'Drop the statement or change the grant of the calling node.'
+        : 'Send it as one of the statements of db.transaction, before the statements it should affect.',
+    },
+  );
 }

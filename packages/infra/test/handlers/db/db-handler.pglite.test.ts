@@ -10,7 +10,7 @@ import {
   type DbQueryResponse,
   type DbTransactionResponse,
 } from '../../../src/handlers/db/index.js';
-import { memoryLogger, rejection, send } from './db-test-kit.js';
+import { memoryLogger, rejection, send, sendAs } from './db-test-kit.js';
 
 // PGlite boots a whole PostgreSQL in WebAssembly; give setup room on slow machines.
 const BOOT_TIMEOUT_MS = 60_000;
@@ -255,4 +255,42 @@ describe('DbHandler lifecycle', () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 2 * BOOT_TIMEOUT_MS);
+});
+
+describe('DbHandler on pglite://memory: grants and limits', () => {
+  let handler: DbHandler;
+  const reader = { access: 'read_only', nodeSlug: 'reader' } as const;
+
+  beforeAll(async () => {
+    handler = await createDbHandler({ url: 'pglite://memory', maxRows: 3, maxResultBytes: 2048 });
+    await send(handler, 'db.execute', { sql: 'create table notes (id int primary key)' });
+    await send(handler, 'db.execute', { sql: 'insert into notes values (1)' });
+    await send(handler, 'db.execute', {
+      sql: 'create function sneaky_write() returns int language sql volatile as $$ insert into notes values (2) returning id $$',
+    });
+  }, BOOT_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await handler?.shutdown();
+  });
+
+  it('a read_only node may read but not write; a write hidden in a function fails inside BEGIN READ ONLY', async () => {
+    expect(((await sendAs(handler, 'db.query', { sql: 'select count(*)::int as n from notes' }, reader)) as DbQueryResponse).rows).toEqual([{ n: 1 }]);
+    expect(await rejection(sendAs(handler, 'db.execute', { sql: 'insert into notes values (3)' }, reader))).toBeInstanceOf(InvalidOperationError);
+    const hidden = await rejection(sendAs(handler, 'db.query', { sql: 'select sneaky_write()' }, reader));
+    expect(hidden).toBeInstanceOf(InvalidOperationError);
+    expect(hidden.details).toMatchObject({ sqlstate: '25006' });
+    expect(((await send(handler, 'db.query', { sql: 'select count(*)::int as n from notes' })) as DbQueryResponse).rows).toEqual([{ n: 1 }]);
+  });
+
+  it('checks maxRows and maxResultBytes after the statement', async () => {
+    expect((await rejection(send(handler, 'db.query', { sql: 'select generate_series(1, 4) as g' }))).details).toMatchObject({ max_rows: 3, rows_received: 4 });
+    expect((await rejection(send(handler, 'db.query', { sql: "select repeat('x', 5000) as wide" }))).code).toBe('INFRA_RESPONSE_TOO_LARGE');
+    expect(((await send(handler, 'db.query', { sql: 'select generate_series(1, 3) as g' })) as DbQueryResponse).row_count).toBe(3);
+  });
+
+  it('an already aborted signal runs nothing', async () => {
+    await rejection(sendAs(handler, 'db.execute', { sql: 'insert into notes values (4)' }, { signal: AbortSignal.abort() }));
+    expect(((await send(handler, 'db.query', { sql: 'select count(*)::int as n from notes' })) as DbQueryResponse).rows).toEqual([{ n: 1 }]);
+  });
 });

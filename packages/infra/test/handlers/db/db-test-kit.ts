@@ -1,5 +1,5 @@
 /** Shared helpers for the db handler tests: envelopes, error capture, a log sink. */
-import { createInvocationContext, createRequestEnvelope, OnexError, type JsonValue } from '@onex/core';
+import { createInvocationContext, createRequestEnvelope, OnexError, type CancellationSignal, type IoAccess, type JsonValue } from '@onex/core';
 import { deterministicProviders } from '@onex/core/testing';
 import { createLogger, type Logger } from '../../../src/logging/logger.js';
 import type { DbHandler } from '../../../src/handlers/db/index.js';
@@ -10,6 +10,17 @@ const providers = deterministicProviders(1000);
 export function send(handler: DbHandler, operation: string, payload: JsonValue, correlationId = providers.ids.nextId()): Promise<JsonValue> {
   const envelope = createRequestEnvelope({ operation, payload, correlationId }, providers);
   return handler.execute(envelope, createInvocationContext(envelope));
+}
+
+/** Like {@link send}, as node `nodeSlug` with its grant and signal (default read_write, like a direct call). */
+export function sendAs(
+  handler: DbHandler,
+  operation: string,
+  payload: JsonValue,
+  call: { access?: IoAccess; nodeSlug?: string; signal?: CancellationSignal } = {},
+): Promise<JsonValue> {
+  const envelope = createRequestEnvelope({ operation, payload, correlationId: providers.ids.nextId() }, providers);
+  return handler.execute(envelope, createInvocationContext(envelope, call));
 }
 
 /** The typed error `promise` rejects with; fails the test if it resolves or rejects untyped. */

@@ -1,9 +1,12 @@
-import { EnvelopeValidationError } from '@onex/core';
+import { EnvelopeValidationError, InvalidOperationError } from '@onex/core';
 import { describe, expect, it } from 'vitest';
 import {
   analyzeSql,
   checkStatement,
+  checkStatementMode,
   guardStatement,
+  isPermitted,
+  STATEMENT_MODE,
   MAX_CACHED_SQL_LENGTH,
   SqlAnalysisCache,
 } from '../../../src/handlers/db/sql-guard.js';
@@ -179,3 +182,179 @@ function catchError(fn: () => unknown): EnvelopeValidationError {
   }
   throw new Error('expected an error');
 }
+
+describe('analyzeSql: statement classes', () => {
+  const cls = (sql: string) => analyzeSql(sql).statementClass;
+
+  it.each([
+    'select 1',
+    'SELECT * FROM t WHERE a = $1',
+    '(select 1) union (select 2)',
+    'values (1), (2)',
+    'table t',
+    'show search_path',
+    'explain select * from t',
+    'with x as (select 1) select * from x',
+    "select current_setting('search_path')",
+    'select pg_advisory_xact_lock(1)',
+    "select pg_sleep(0)",
+    '-- only a comment',
+  ])('read: %s', (sql) => {
+    expect(cls(sql)).toBe('read');
+  });
+
+  it.each([
+    ['insert into t values ($1)', 'INSERT'],
+    ['update t set a = 1', 'UPDATE'],
+    ['delete from t', 'DELETE'],
+    ['merge into t using s on true when matched then delete', 'MERGE'],
+    ['with x as (delete from t returning *) select * from x', 'WITH … DELETE'],
+    ['WITH x AS (INSERT INTO t VALUES (1) RETURNING *) SELECT * FROM x', 'WITH … INSERT'],
+    ["select nextval('s')", 'nextval()'],
+    ["select setval('s', 5)", 'setval()'],
+    ['select * from t for update', 'SELECT … UPDATE'],
+    ['select * from t for key share', 'SELECT … FOR SHARE'],
+    ['select * into t2 from t', 'SELECT … INTO'],
+    ['explain analyze delete from t', 'EXPLAIN … DELETE'],
+    ['create table t (a int)', 'CREATE TABLE'],
+    ['drop table t', 'DROP'],
+    ['truncate t', 'TRUNCATE'],
+    ['call p()', 'CALL'],
+    ['create function f() returns int language sql as $$ select 1 $$', 'CREATE FUNCTION'],
+  ])('write: %s', (sql, construct) => {
+    expect(analyzeSql(sql)).toMatchObject({ statementClass: 'write', construct });
+  });
+
+  it.each([
+    ['do $$ begin perform 1; end $$', 'DO block'],
+    ["copy t to program 'touch /tmp/x'", 'COPY'],
+    ["COPY t FROM '/etc/passwd'", 'COPY'],
+    ['copy (select 1) to stdout', 'COPY'],
+    ["select pg_read_file('/etc/passwd')", 'pg_read_file()'],
+    ["select * from pg_catalog.pg_read_binary_file('/etc/passwd')", 'pg_read_binary_file()'],
+    ["select \"pg_read_file\"('/etc/passwd')", 'pg_read_file()'],
+    ["select pg_ls_dir('.')", 'pg_ls_dir()'],
+    ['select * from pg_ls_waldir()', 'pg_ls_waldir()'],
+    ["select pg_stat_file('x')", 'pg_stat_file()'],
+    ["select lo_import('/etc/passwd')", 'lo_import()'],
+    ["select lo_export(1, '/tmp/x')", 'lo_export()'],
+    ["select dblink_exec('host=x', 'drop table t')", 'dblink_exec()'],
+    ['select pg_reload_conf()', 'pg_reload_conf()'],
+    ['select pg_terminate_backend(1)', 'pg_terminate_backend()'],
+    ["select query_to_xml('select 1', true, true, '')", 'query_to_xml()'],
+    ["create operator === (leftarg = text, function = pg_read_file)", 'pg_read_file()'],
+    ["alter system set work_mem = '1GB'", 'ALTER SYSTEM'],
+    ["load 'plpgsql'", 'LOAD'],
+    ['create extension dblink', 'CREATE EXTENSION'],
+    ["create function f() returns int language plpython3u as $$ return 1 $$", 'CREATE FUNCTION with an untrusted LANGUAGE'],
+    ["create or replace function f() returns int as 'lib', 'sym' language c", 'CREATE FUNCTION with an untrusted LANGUAGE'],
+    ["create function f() returns int as $$ x $$ language 'c'", 'CREATE FUNCTION with an untrusted LANGUAGE'],
+    ["alter role app set search_path = evil", 'ALTER ROLE … SET'],
+    ['select U&"pg_read\\005ffile"(1)', 'U&"…" identifier'],
+  ])('forbidden: %s', (sql, construct) => {
+    expect(analyzeSql(sql)).toMatchObject({ statementClass: 'forbidden', construct, permits: 0 });
+  });
+
+  it.each(['begin', 'BEGIN ISOLATION LEVEL SERIALIZABLE', 'start transaction', 'commit', 'end', 'rollback', 'abort', 'savepoint a', 'release savepoint a', "prepare transaction 'x'"])(
+    'transaction control: %s',
+    (sql) => {
+      expect(analyzeSql(sql)).toMatchObject({ statementClass: 'transaction_control', permits: 0 });
+    },
+  );
+
+  it.each([
+    'set statement_timeout = 1',
+    'SET search_path = evil',
+    'set session search_path to evil',
+    'set role postgres',
+    'reset all',
+    "select set_config('search_path', 'evil', false)",
+    'listen c',
+    'unlisten *',
+    'prepare p as select 1',
+    'execute p',
+    'deallocate all',
+    'declare c cursor for select 1',
+    'discard all',
+    'select pg_advisory_lock(1)',
+    'select pg_try_advisory_lock_shared(1)',
+    'create temp table tt (a int)',
+    'create temporary table tt as select 1',
+    'select 1 into temp tt',
+  ])('session: %s', (sql) => {
+    expect(analyzeSql(sql)).toMatchObject({ statementClass: 'session', permits: 0 });
+  });
+
+  it('SET LOCAL and SET CONSTRAINTS run inside db.transaction only; SET TRANSACTION and read-only switches for read_write only', () => {
+    const inTransaction = STATEMENT_MODE.readOnlyInTransaction | STATEMENT_MODE.readWriteInTransaction;
+    expect(analyzeSql("set local statement_timeout = '1s'")).toMatchObject({ statementClass: 'transaction_local', permits: inTransaction });
+    expect(analyzeSql('set constraints all deferred').permits).toBe(inTransaction);
+    expect(analyzeSql('set transaction isolation level serializable').permits).toBe(STATEMENT_MODE.readWriteInTransaction);
+    expect(analyzeSql('set local transaction_read_only = off').permits).toBe(STATEMENT_MODE.readWriteInTransaction);
+    expect(analyzeSql('set local role postgres').permits).toBe(STATEMENT_MODE.readWriteInTransaction);
+    expect(analyzeSql('create temp table tt (a int) on commit drop').permits).toBe(STATEMENT_MODE.readWriteInTransaction);
+  });
+
+  it.each([
+    "select 'DO'",
+    "select 'COPY t TO PROGRAM ''x'''",
+    'select "COPY", "do", "set" from "copy"',
+    'select 1 -- ; COPY t TO PROGRAM',
+    "select 1 /* pg_read_file('/etc/passwd') */",
+    "select $$ pg_read_file('x'); delete from t $$",
+    "select $q$ nextval('s') $q$",
+    "select 'pg_read_file', E'set_config\\' nextval'",
+    "select 'begin', 'commit'",
+    'select temp from weather',
+    'select * from "delete"',
+  ])('quoting and comments never trigger: %s', (sql) => {
+    expect(analyzeSql(sql).statementClass).toBe('read');
+  });
+
+  it('insert … on conflict do update is a write, not a DO block', () => {
+    expect(analyzeSql('insert into t values (1) on conflict (a) do update set b = 2')).toMatchObject({ statementClass: 'write', construct: 'INSERT' });
+  });
+});
+
+describe('checkStatementMode', () => {
+  const where = { field: 'payload.sql', operation: 'db.query', handlerType: 'db', correlationId: undefined, nodeSlug: 'reader' };
+
+  it('refuses a write from a read_only grant with InvalidOperationError naming the node and the fix', () => {
+    const analysis = analyzeSql('with x as (delete from t returning *) select * from x');
+    expect(isPermitted(analysis, STATEMENT_MODE.readOnly)).toBe(false);
+    expect(isPermitted(analysis, STATEMENT_MODE.readWrite)).toBe(true);
+    const error = (() => {
+      try {
+        checkStatementMode(analysis, STATEMENT_MODE.readOnly, where);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(InvalidOperationError);
+    expect((error as InvalidOperationError).message).toContain("node 'reader' has read_only access");
+    expect((error as InvalidOperationError).hint).toContain('access: read_write');
+  });
+
+  it('refuses forbidden, session and transaction control statements for every grant, never echoing values', () => {
+    for (const mode of Object.values(STATEMENT_MODE)) {
+      expect(() => checkStatementMode(analyzeSql("copy t to program 'rm -rf /secret'"), mode, where)).toThrow(EnvelopeValidationError);
+      expect(() => checkStatementMode(analyzeSql("set search_path = 'evil'"), mode, where)).toThrow(EnvelopeValidationError);
+      expect(() => checkStatementMode(analyzeSql('begin'), mode, where)).toThrow(/db\.transaction|transaction control/);
+    }
+    try {
+      checkStatementMode(analyzeSql("copy t to program 'rm -rf /secret'"), STATEMENT_MODE.readWrite, where);
+    } catch (e) {
+      const error = e as EnvelopeValidationError;
+      expect(error.code).toBe('ENVELOPE_VALIDATION_ERROR');
+      expect(JSON.stringify(error.toEnvelopeError())).not.toContain('secret');
+      expect(error.details).toMatchObject({ construct: 'COPY', statement_class: 'forbidden' });
+    }
+  });
+
+  it('points SET LOCAL outside a transaction to db.transaction', () => {
+    expect(() => checkStatementMode(analyzeSql('set local statement_timeout = 5'), STATEMENT_MODE.readWrite, where)).toThrow(
+      /only takes effect inside a transaction/,
+    );
+  });
+});
