@@ -10,6 +10,7 @@ import { addRuleIssue, handlerTypeSchema, matching, nonEmptyString, nonNegativeI
 import { CURRENT_CONTRACT_SCHEMA_VERSION } from './schema-version.js';
 import { NODE_SLUG_RE } from '../runtime/nodes.js';
 import { secretValueSchema, type SecretValue } from './secret-ref.js';
+import { handlerSourceSchema, type HandlerSourceSettings } from './handler-source-schema.js';
 
 /** Topic the runtime consumes when `event_bus.config.topics.input` is not set. */
 export const DEFAULT_INPUT_TOPIC = 'onex.local.runtime.cmd.v1';
@@ -232,6 +233,8 @@ export interface RuntimeSettings {
   readonly drainTimeoutMs: number;
   readonly ingress: IngressConfig;
   readonly idempotency: IdempotencyConfig;
+  /** Where handler descriptors come from (handler-source-schema.ts). */
+  readonly handlerSource: HandlerSourceSettings;
 }
 
 /** A parsed runtime host contract: frozen, every default filled in. */
@@ -589,6 +592,7 @@ const runtimeSchema = z
     drain_timeout_ms: nonNegativeInt.default(RUNTIME_HOST_DEFAULTS.drainTimeoutMs),
     ingress: ingressSchema.prefault({}),
     idempotency: idempotencySchema.prefault({}),
+    handler_source: handlerSourceSchema,
   })
   .transform((w): RuntimeSettings => {
     const bus = w.event_bus.config;
@@ -626,6 +630,7 @@ const runtimeSchema = z
       drainTimeoutMs: w.drain_timeout_ms,
       ingress: w.ingress,
       idempotency: w.idempotency,
+      handlerSource: w.handler_source,
     };
   });
 

@@ -5,3 +5,4 @@ export * from './runtime-errors.js';
 export * from './infra-errors.js';
 export * from './contract-validation-error.js';
 export * from './to-onex-error.js';
+export * from './handler-validation-error.js';
