@@ -66,7 +66,7 @@ export {
   type RoutingStrategy,
   type NodeDependency,
 } from './node-contract-schema.js';
-export { parseHandlerContract, validateHandlerContract, type ParseHandlerContractOptions } from './parse-handler-contract.js';
+export { parseHandlerContract, validateHandlerContract, contractLocator, type ParseHandlerContractOptions, type ContractPosition } from './parse-handler-contract.js';
 export {
   HANDLER_CONTRACT_FILE_NAME,
   HANDLER_CONTRACT_FORBIDDEN_FIELDS,

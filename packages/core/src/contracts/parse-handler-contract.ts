@@ -73,3 +73,21 @@ export function parseHandlerContract(text: string, options: ParseHandlerContract
   if (!result.ok) throw new ContractValidationError(result.issues, options.source);
   return { contract: result.contract, warnings: result.warnings };
 }
+
+/** 1-based line and column of a field in contract text. */
+export interface ContractPosition {
+  readonly line: number;
+  readonly column: number;
+}
+
+/**
+ * A lookup from field paths (`['runtime', 'handlers', 0, 'type']`) to positions in a
+ * contract's text, for checks that run after parsing (in infra, where the handler source
+ * is resolved) yet should still report `file:line`. Undefined for text that is not YAML.
+ */
+export function contractLocator(text: string): ((path: readonly (string | number)[], target?: 'key' | 'value') => ContractPosition | undefined) | undefined {
+  const read = readYamlSource(text);
+  if (!read.ok) return undefined;
+  const { locate } = read.source;
+  return (path, target = 'value') => locate(path, target);
+}
