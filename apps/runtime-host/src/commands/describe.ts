@@ -1,5 +1,4 @@
 import { formatIssue, type EventBusConfig } from '@onex/core';
-import { HandlerBootstrapSource } from '@onex/infra';
 import { BUILTIN_IMPLEMENTATIONS } from '../builtin-nodes.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { buildNodes, loadRuntime } from '../load-runtime.js';
@@ -11,7 +10,7 @@ export async function describeWiring(file: string, options: { dev: boolean }) {
   if (!loaded.ok) return { ok: false as const, issues: loaded.issues };
   const built = buildNodes(loaded.nodes, BUILTIN_IMPLEMENTATIONS);
   if (built.issues.length > 0) return { ok: false as const, issues: built.issues };
-  const descriptors = await new HandlerBootstrapSource({ includeDevHandlers: options.dev }).discoverHandlers();
+  const descriptors = await loaded.handlerSource.discoverHandlers();
   const r = loaded.contract.runtime;
   return {
     ok: true as const,
@@ -19,10 +18,11 @@ export async function describeWiring(file: string, options: { dev: boolean }) {
       runtime: { name: r.name, version: r.version, max_in_flight: r.maxInFlight, drain_timeout_ms: r.drainTimeoutMs },
       event_bus: eventBusWiring(r.eventBus),
       idempotency: { store: r.idempotency.store, ttl_ms: r.idempotency.ttlMs, lease_ms: r.idempotency.leaseMs, on_interrupted: r.idempotency.onInterrupted, ...(r.idempotency.store === 'memory' ? { max_entries: r.idempotency.maxEntries } : {}) },
+      handler_source: { mode: r.handlerSource.mode, contract_paths: [...r.handlerSource.contractPaths] },
       ingress: r.ingress.enabled ? { url: `http://${r.ingress.host}:${r.ingress.port}`, request_timeout_ms: r.ingress.requestTimeoutMs } : null,
       handlers: r.handlers.filter((h) => h.enabled).map((h) => {
         const d = descriptors.find((x) => x.handlerType === h.type);
-        return { type: h.type, name: h.name, category: d?.category ?? null, operations: d ? [...d.commandsAccepted] : [] };
+        return { type: h.type, name: h.name, handler: d?.handlerName ?? null, category: d?.category ?? null, operations: d ? [...d.commandsAccepted] : [], handler_contract: d?.source ?? null };
       }),
       nodes: built.nodes.map((n) => {
         const d = n.describe();

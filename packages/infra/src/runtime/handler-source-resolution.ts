@@ -167,7 +167,7 @@ export async function resolveHandlerSource(options: ResolveHandlerSourceOptions)
       fail(
         'HANDLER_CONTRACT_MISSING',
         `No valid handler contract provides handler type "${binding.type}" (searched: ${searched})`,
-        `Add handlers/${binding.type}/handler_contract.yaml (handler_type: "${binding.type}"; see docs/templates/) under a contract path${mode === 'contract' ? ', or set runtime.handler_source.mode: hybrid to fall back to the built-in handler' : ''}.`,
+        `${discovery.failures.length > 0 ? 'Fix the invalid handler contract(s) reported with this, or add' : 'Add'} handlers/${binding.type}/handler_contract.yaml (handler_type: "${binding.type}"; see docs/templates/) under a contract path${mode === 'contract' ? ', or set runtime.handler_source.mode: hybrid to fall back to the built-in handler' : ''}.`,
         at(['runtime', 'handlers', index, 'type']),
       ),
     );

@@ -153,7 +153,7 @@ describe('resolveHandlerSource', () => {
       expect.objectContaining({ ruleId: 'HANDLER_CONTRACT_MISSING', file: 'runtime-host.yaml', line: 7, path: 'runtime.handlers[1].type', sourceType: 'contract' }),
     ]);
     expect(result.failures[0]?.message).toContain(path.join(dir, 'handlers'));
-    expect(result.failures[0]?.hint).toMatch(/handlers\/http\/handler_contract\.yaml.*mode: hybrid/);
+    expect(result.failures[0]?.hint).toMatch(/^Add handlers\/http\/handler_contract\.yaml.*mode: hybrid/);
   });
 
   it('contract mode fails on a malformed handler contract', async () => {
