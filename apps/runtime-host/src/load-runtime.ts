@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ContractValidationError,
@@ -8,7 +9,7 @@ import {
   type NodeInstance,
   type RuntimeHostContract,
 } from '@onex/core';
-import { FileRegistry } from '@onex/infra';
+import { FileRegistry, resolveHandlerSource, type Logger, type ResolvedHandlerSource } from '@onex/infra';
 
 export interface LoadedNode {
   readonly slug: string;
@@ -17,7 +18,14 @@ export interface LoadedNode {
 }
 
 export type LoadResult =
-  | { readonly ok: true; readonly contract: RuntimeHostContract; readonly nodes: readonly LoadedNode[]; readonly warnings: readonly ContractIssue[] }
+  | {
+      readonly ok: true;
+      readonly contract: RuntimeHostContract;
+      readonly nodes: readonly LoadedNode[];
+      readonly warnings: readonly ContractIssue[];
+      /** The handler source `runtime.handler_source` resolves to; `run` registers exactly these descriptors. */
+      readonly handlerSource: ResolvedHandlerSource;
+    }
   | { readonly ok: false; readonly issues: readonly ContractIssue[] };
 
 /**
@@ -25,7 +33,7 @@ export type LoadResult =
  * resolve from the runtime contract's directory; a node without a `contract` path is
  * looked up as `nodes/<slug>.yaml`). Every problem in every file is collected.
  */
-export async function loadRuntime(contractPath: string, options: { allowDevHandlers: boolean }): Promise<LoadResult> {
+export async function loadRuntime(contractPath: string, options: { allowDevHandlers: boolean; logger?: Logger; now?: () => Date }): Promise<LoadResult> {
   const host = await new FileRegistry().checkRuntime(contractPath, options);
   if (!host.ok) return { ok: false, issues: host.issues };
   const registry = new FileRegistry(path.dirname(host.file));
@@ -43,7 +51,27 @@ export async function loadRuntime(contractPath: string, options: { allowDevHandl
       nodes.push({ slug: ref.slug, source: FileRegistry.displayPath(node.file), contract: node.contract });
     }
   }
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, contract: host.contract, nodes, warnings };
+  const handlers = await loadHandlerSource(host.file, host.contract, options);
+  if (!handlers.ok) issues.push(...handlers.failures);
+  return issues.length > 0 || !handlers.ok ? { ok: false, issues } : { ok: true, contract: host.contract, nodes, warnings, handlerSource: handlers.source };
+}
+
+/**
+ * Discovers and validates the handler contracts during load, so `validate`, `run --dry-run`
+ * and `run` reach one verdict (a malformed or missing handler contract is reported by all
+ * three, with file:line). Contract paths resolve from the runtime contract's directory.
+ */
+async function loadHandlerSource(file: string, contract: RuntimeHostContract, options: { allowDevHandlers: boolean; logger?: Logger; now?: () => Date }) {
+  return resolveHandlerSource({
+    contract,
+    contractDir: path.dirname(file),
+    contractFile: FileRegistry.displayPath(file),
+    // Only for line numbers in failures; the file was just read and parsed.
+    contractText: await readFile(file, 'utf8').catch(() => undefined),
+    allowDevHandlers: options.allowDevHandlers,
+    logger: options.logger,
+    now: options.now,
+  });
 }
 
 /** Builds the node instances; a contract naming unregistered code yields its issues. */

@@ -3,7 +3,7 @@
  * errors, and a SIGTERM while envelopes are in flight.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -32,9 +32,27 @@ function runBin(args: string[], env: Record<string, string> = {}): Promise<Run> 
   });
 }
 
+/** A handler_contract.yaml for one of the built-in handlers (contract mode is the default). */
+function handlerContract(type: string, category: string, commands: string[]): string {
+  return [
+    `handler_name: "handler_${type}"`, 'handler_version: "1.0.0"', `handler_type: "${type}"`, `handler_type_category: "${category}"`,
+    'capabilities: []', `commands_accepted: ${JSON.stringify(commands)}`, '',
+  ].join('\n');
+}
+
+async function writeHandlerContract(where: string, type: string, text: string): Promise<void> {
+  await mkdir(path.join(dir, where, type), { recursive: true });
+  await writeFile(path.join(dir, where, type, 'handler_contract.yaml'), text);
+}
+
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'onex-bin-'));
+  // Every runtime contract written to `dir` finds its handlers here.
+  await writeHandlerContract('handlers', 'http', handlerContract('http', 'effect', ['http.get', 'http.post']));
+  await writeHandlerContract('handlers', 'db', handlerContract('db', 'effect', ['db.query', 'db.execute', 'db.transaction']));
+  // Kept apart: `run` ships no local handler, so a contract for it would fail every run.
+  await writeHandlerContract('dev-handlers', 'local', handlerContract('local', 'compute', ['local.echo']));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -78,6 +96,39 @@ describe('onex-runtime-host validate', () => {
     const r = await runBin(['validate', path.join(dir, 'nope.yaml')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('CONTRACT_FILE_NOT_FOUND');
+  });
+});
+
+describe('handler contracts: validate, run --dry-run and run agree', () => {
+  const RUNTIME = (name: string, extra: string[] = []) =>
+    ['runtime:', `  name: "${name}"`, '  version: "1.0.0"', '  event_bus:', '    kind: "inmemory"', '  handlers:', '    - type: "http"', '  nodes: []', ...extra, ''].join('\n');
+
+  it('reports a malformed handler contract with file:line in validate and in run --dry-run', async () => {
+    const sub = path.join(dir, 'broken-handler');
+    await mkdir(path.join(sub, 'handlers', 'http'), { recursive: true });
+    await writeFile(path.join(sub, 'handlers', 'http', 'handler_contract.yaml'), `${handlerContract('http', 'effect', ['http.get'])}publishes: ["onex.acme.x.evt.v1"]\n`);
+    const file = path.join(sub, 'runtime-host.yaml');
+    await writeFile(file, RUNTIME('broken'));
+    for (const args of [['validate', file], ['run', file, '--dry-run']]) {
+      const r = await runBin(args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/handler_contract\.yaml:7:1 error HANDLER_CONTRACT_FORBIDDEN_DECLARATION/);
+      expect(r.stderr).toMatch(/runtime-host\.yaml:7:\d+ error HANDLER_CONTRACT_MISSING/);
+    }
+  });
+
+  it('refuses bootstrap mode without the override, and an expired override, in validate and run alike', async () => {
+    const refused = await contractFile('bootstrap.yaml', RUNTIME('boot', ['  handler_source: { mode: bootstrap }']));
+    const expired = await contractFile('expired.yaml', RUNTIME('boot', ['  handler_source: { mode: bootstrap, allow_bootstrap_override: true, bootstrap_expires_at: "2020-01-01T00:00:00Z" }']));
+    for (const [file, rule] of [[refused, 'HANDLER_BOOTSTRAP_OVERRIDE_REQUIRED'], [expired, 'HANDLER_BOOTSTRAP_OVERRIDE_EXPIRED']] as const) {
+      for (const args of [['validate', file], ['run', file, '--dry-run']]) {
+        const r = await runBin(args);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(rule);
+      }
+    }
+    const allowed = await contractFile('allowed.yaml', RUNTIME('boot', ['  handler_source: { mode: bootstrap, allow_bootstrap_override: true }']));
+    expect((await runBin(['run', allowed, '--dry-run'])).code).toBe(0);
   });
 });
 
@@ -167,7 +218,10 @@ describe('onex-runtime-host describe', () => {
   });
 });
 
-const LOCAL_CONTRACT = ['runtime:', '  name: "devbox"', '  version: "1.0.0"', '  event_bus:', '    kind: "inmemory"', '  handlers:', '    - type: "local"', '  nodes: []', '  ingress:', '    port: 0', ''].join('\n');
+const LOCAL_CONTRACT = [
+  'runtime:', '  name: "devbox"', '  version: "1.0.0"', '  event_bus:', '    kind: "inmemory"', '  handlers:', '    - type: "local"', '  nodes: []',
+  '  handler_source:', '    contract_paths: ["dev-handlers"]', '  ingress:', '    port: 0', '',
+].join('\n');
 
 describe('production safety', () => {
   it('run refuses a contract that enables the local handler', async () => {

@@ -6,7 +6,7 @@
  * with SQL. Duplicate counts are printed, not asserted, where at-least-once allows them.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -60,6 +60,12 @@ const NODE_CONTRACT = [
   '    access: "read_write"',
   'dependencies: []',
   '',
+].join('\n');
+
+/** The db handler's contract; the binding's ${ONEX_IT_PG_URL} must fall inside its secret scopes. */
+const DB_HANDLER_CONTRACT = [
+  'handler_name: "handler_db"', 'handler_version: "1.0.0"', 'handler_type: "db"', 'handler_type_category: "effect"',
+  'capabilities: []', 'commands_accepted: ["db.query", "db.execute", "db.transaction"]', 'security: { secret_scopes: ["env://ONEX_IT_PG_URL"] }', '',
 ].join('\n');
 
 function contractText(t: TopicSet, o: ContractOptions): string {
@@ -150,6 +156,8 @@ describe.skipIf(!available)('onex-runtime-host binary on a real Kafka broker and
     dir = await mkdtemp(path.join(os.tmpdir(), 'onex-kafka-bin-'));
     pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
     await writeFile(path.join(dir, `${NODE_SLUG}.yaml`), NODE_CONTRACT);
+    await mkdir(path.join(dir, 'handlers', 'db'), { recursive: true });
+    await writeFile(path.join(dir, 'handlers', 'db', 'handler_contract.yaml'), DB_HANDLER_CONTRACT);
   });
 
   afterAll(async () => {

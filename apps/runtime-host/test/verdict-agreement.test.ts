@@ -15,7 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.resolve(here, '../dist/cli.js');
 const CORPUS = path.join(here, 'fixtures', 'corpus');
-const ENV = { ...process.env, LOG_LEVEL: 'error', ONEX_INGRESS_PORT: '0', CORPUS_DB_URL: 'pglite://memory' };
+const ENV = { ...process.env, LOG_LEVEL: 'error', ONEX_INGRESS_PORT: '0', CORPUS_DB_URL: 'pglite://memory', OTHER_DB_URL: 'pglite://memory' };
 
 interface Fixture {
   readonly file: string;
@@ -59,7 +59,7 @@ function bin(args: readonly string[], untilReady = false): Promise<Outcome> {
 
 /** The rule ids of the errors printed, sorted and without repeats. */
 function errorRuleIds(text: string): string[] {
-  return [...new Set([...text.matchAll(/ error (CONTRACT_[A-Z_]+)/g)].map((m) => m[1] as string))].sort();
+  return [...new Set([...text.matchAll(/ error ((?:CONTRACT|HANDLER)_[A-Z_]+)/g)].map((m) => m[1] as string))].sort();
 }
 
 /** The verdict a run shows: `valid`, or the rule ids of its errors. */

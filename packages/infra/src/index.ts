@@ -36,3 +36,22 @@ export * from './runtime/runtime-host-process.js';
 export * from './runtime/ingress-server.js';
 export * from './runtime/host-from-contract.js';
 export * from './runtime/file-registry.js';
+export {
+  HandlerContractSource,
+  implementationsFromDescriptors,
+  DEFAULT_MAX_HANDLER_CONTRACT_BYTES,
+  type HandlerContractSourceOptions,
+  type HandlerContractDiscovery,
+  type HandlerImplementation,
+  type HandlerImplementationLookup,
+} from './runtime/handler-contract-source.js';
+export {
+  resolveHandlerSource,
+  handlerSourceFromContract,
+  mergeHybrid,
+  ResolvedHandlerSource,
+  type ResolveHandlerSourceOptions,
+  type HandlerSourceResolution,
+  type HandlerSourceCounts,
+} from './runtime/handler-source-resolution.js';
+export { bindingSecretRefs, matchesSecretScope, secretScopeFailures, bindingSecretFailures, assertBindingSecrets, type SecretScopeCheckOptions } from './runtime/handler-security.js';

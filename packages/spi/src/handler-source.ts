@@ -1,4 +1,4 @@
-import type { HandlerCategory, HandlerSourceType, HandlerType } from '@onex/core';
+import type { DataClassification, HandlerCategory, HandlerSourceType, HandlerType, ObservabilityLevel } from '@onex/core';
 import type { ProtocolHandler } from './protocol-handler.js';
 
 /**
@@ -29,6 +29,23 @@ export interface HandlerDescriptor {
    * taken from configuration.
    */
   readonly factory: () => ProtocolHandler | Promise<ProtocolHandler>;
+  /** What the handler may reach and read; set by contract-sourced descriptors and checked at registration. */
+  readonly security?: HandlerDescriptorSecurity | undefined;
+  /** @default 'standard' when absent */
+  readonly observabilityLevel?: ObservabilityLevel | undefined;
+  /** The handler contract file the descriptor came from; absent for bootstrap descriptors. */
+  readonly source?: string | undefined;
+}
+
+/** A descriptor's security needs (from `security` in its handler contract). */
+export interface HandlerDescriptorSecurity {
+  /** Hosts the handler may call; absent means not declared, `[]` means no outbound traffic. */
+  readonly allowedDomains?: readonly string[] | undefined;
+  /** Globs over the secret references its runtime binding may use. */
+  readonly secretScopes: readonly string[];
+  /** The explicit override that lets an adapter hold secret scopes. @default false */
+  readonly allowSecretScopes?: boolean | undefined;
+  readonly dataClassification?: DataClassification | undefined;
 }
 
 /** Where handler descriptors come from. The runtime must not branch on `sourceType`. */

@@ -11,6 +11,7 @@ export async function describeWiring(file: string, options: { dev: boolean }) {
   if (!loaded.ok) return { ok: false as const, issues: loaded.issues };
   const built = buildNodes(loaded.nodes, BUILTIN_IMPLEMENTATIONS);
   if (built.issues.length > 0) return { ok: false as const, issues: built.issues };
+  const descriptors = await loaded.handlerSource.discoverHandlers();
   const r = loaded.contract.runtime;
   return {
     ok: true as const,
@@ -18,11 +19,17 @@ export async function describeWiring(file: string, options: { dev: boolean }) {
       runtime: { name: r.name, version: r.version, max_in_flight: r.maxInFlight, drain_timeout_ms: r.drainTimeoutMs },
       event_bus: eventBusWiring(r.eventBus),
       idempotency: { store: r.idempotency.store, ttl_ms: r.idempotency.ttlMs, lease_ms: r.idempotency.leaseMs, on_interrupted: r.idempotency.onInterrupted, ...(r.idempotency.store === 'memory' ? { max_entries: r.idempotency.maxEntries } : {}) },
+      handler_source: { mode: r.handlerSource.mode, contract_paths: [...r.handlerSource.contractPaths] },
       ingress: r.ingress.enabled ? { url: `http://${r.ingress.host}:${r.ingress.port}`, request_timeout_ms: r.ingress.requestTimeoutMs } : null,
       handlers: r.handlers.filter((h) => h.enabled).flatMap((h) => {
         // Validation accepted only registered types, so every enabled binding has a unit.
         const unit = findHandlerUnit(h.type);
-        return unit ? [handlerWiring(h.name, unit)] : [];
+        if (!unit) return [];
+        // The handler source says who provides it (a handler contract narrows what it accepts).
+        const d = descriptors.find((x) => x.handlerType === h.type);
+        const wiring = handlerWiring(h.name, unit);
+        const accepted = d === undefined ? undefined : new Set(d.commandsAccepted);
+        return [{ ...wiring, handler: d?.handlerName ?? null, handler_contract: d?.source ?? null, operations: accepted ? wiring.operations.filter((op) => accepted.has(op.name)) : wiring.operations }];
       }),
       nodes: built.nodes.map((n) => {
         const d = n.describe();

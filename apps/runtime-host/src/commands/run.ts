@@ -29,7 +29,7 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
     }
     logger.warn({ environment: config.environment }, 'dev mode: the local handler is allowed; never use this in production');
   }
-  const loaded = await loadRuntime(file, { allowDevHandlers: options.dev });
+  const loaded = await loadRuntime(file, { allowDevHandlers: options.dev, logger });
   if (!loaded.ok) {
     for (const issue of loaded.issues) io.err(formatIssue(issue));
     io.err(`✗ ${file}: contract invalid; nothing started`);
@@ -49,6 +49,8 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
     host = await createRuntimeHostFromContract({
       contract: loaded.contract,
       nodes: built.nodes,
+      // Resolved (and validated) during load: run registers what validate approved.
+      handlerSource: loaded.handlerSource,
       env: config.env,
       allowDevHandlers: options.dev,
       // `dev` is refused when ENVIRONMENT=prod, so a production start is always `run`.

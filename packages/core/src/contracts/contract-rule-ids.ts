@@ -28,6 +28,23 @@ export const CONTRACT_RULES = {
   CONTRACT_FILE_NOT_FOUND: 'A contract file (runtime or node) does not exist.',
   CONTRACT_FILE_UNREADABLE: 'A contract file exists but cannot be read.',
   CONTRACT_FILE_TOO_LARGE: 'A contract file is larger than MAX_CONTRACT_FILE_BYTES and is not parsed.',
+  // Handler contracts (handler_contract.yaml), handler sources and registration-time security.
+  HANDLER_CONTRACT_FORBIDDEN_DECLARATION: 'A handler contract declares an execution graph, dispatch rules or publish topics; Contract → Descriptor is one-way and handlers never publish.',
+  HANDLER_CONTRACT_CODE_REFERENCE: 'A handler contract names code to load (import_path, factory, ...); the implementation is looked up by handler_type among the handlers the host ships.',
+  HANDLER_ADAPTER_CATEGORY: 'An adapter (is_adapter: true) is not handler_type_category: effect; adapters do I/O.',
+  HANDLER_ADAPTER_SECRETS: 'An adapter requests secret scopes without allow_secret_scopes: true.',
+  HANDLER_ADAPTER_DOMAINS: 'An adapter does not declare security.allowed_domains (an empty list means no outbound traffic).',
+  HANDLER_ADAPTER_OBSERVABILITY: 'An adapter does not set observability_level: enhanced.',
+  HANDLER_CONTRACT_NO_IMPLEMENTATION: 'A handler contract names a handler_type this host ships no implementation for.',
+  HANDLER_CONTRACT_UNKNOWN_COMMAND: 'A handler contract accepts a command its implementation does not support.',
+  HANDLER_CONTRACT_VERSION_MISMATCH: 'A handler contract asks for a handler_version the shipped implementation does not satisfy.',
+  HANDLER_CONTRACT_DUPLICATE: 'Two handler contracts share a handler_name or a handler_type.',
+  HANDLER_CONTRACT_TOO_LARGE: 'A handler_contract.yaml is larger than the discovery size cap.',
+  HANDLER_CONTRACT_UNREADABLE: 'A handler_contract.yaml or a contract path cannot be read.',
+  HANDLER_CONTRACT_MISSING: 'A runtime handler binding has no handler contract in contract mode.',
+  HANDLER_BOOTSTRAP_OVERRIDE_REQUIRED: 'handler_source mode bootstrap without allow_bootstrap_override: true.',
+  HANDLER_BOOTSTRAP_OVERRIDE_EXPIRED: 'handler_source mode bootstrap after bootstrap_expires_at has passed.',
+  HANDLER_SECRET_SCOPE_VIOLATION: "A handler binding uses a secret reference outside the handler contract's secret_scopes.",
 } as const satisfies Record<string, string>;
 
 export type ContractRuleId = keyof typeof CONTRACT_RULES;

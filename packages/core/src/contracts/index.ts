@@ -71,3 +71,16 @@ export {
   type NodeDependency,
   type StateMachineSpec,
 } from './node-contract-schema.js';
+export { parseHandlerContract, validateHandlerContract, contractLocator, type ParseHandlerContractOptions, type ContractPosition } from './parse-handler-contract.js';
+export {
+  HANDLER_CONTRACT_FILE_NAME,
+  HANDLER_CONTRACT_FORBIDDEN_FIELDS,
+  OBSERVABILITY_LEVELS,
+  DATA_CLASSIFICATIONS,
+  type HandlerContract,
+  type HandlerContractInput,
+  type HandlerSecurity,
+  type ObservabilityLevel,
+  type DataClassification,
+} from './handler-contract-schema.js';
+export { HANDLER_SOURCE_DEFAULTS, type HandlerSourceSettings } from './handler-source-schema.js';

@@ -12,6 +12,7 @@ import { CURRENT_CONTRACT_SCHEMA_VERSION } from './schema-version.js';
 import { NODE_SLUG_RE } from '../runtime/nodes.js';
 import { isTemplated, secretValueSchema, type SecretValue } from './secret-ref.js';
 import { allowedKeysAt, unknownFieldHint } from './zod-issues.js';
+import { handlerSourceSchema, type HandlerSourceSettings } from './handler-source-schema.js';
 
 /** Topic the runtime consumes when `event_bus.config.topics.input` is not set. */
 export const DEFAULT_INPUT_TOPIC = 'onex.local.runtime.cmd.v1';
@@ -236,6 +237,8 @@ export interface RuntimeSettings {
   readonly drainTimeoutMs: number;
   readonly ingress: IngressConfig;
   readonly idempotency: IdempotencyConfig;
+  /** Where handler descriptors come from (handler-source-schema.ts). */
+  readonly handlerSource: HandlerSourceSettings;
 }
 
 /** A parsed runtime host contract: frozen, every default filled in. */
@@ -591,6 +594,7 @@ const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
     drain_timeout_ms: nonNegativeInt.default(RUNTIME_HOST_DEFAULTS.drainTimeoutMs),
     ingress: ingressSchema.prefault({}),
     idempotency: idempotencySchema.prefault({}),
+    handler_source: handlerSourceSchema,
   })
   .transform((w): RuntimeSettings => {
     const bus = w.event_bus.config;
@@ -628,6 +632,7 @@ const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
       drainTimeoutMs: w.drain_timeout_ms,
       ingress: w.ingress,
       idempotency: w.idempotency,
+      handlerSource: w.handler_source,
     };
   });
 

@@ -7,3 +7,4 @@ export * from './infra-errors.js';
 export * from './contract-validation-error.js';
 export * from './to-onex-error.js';
 export * from './error-classes.js';
+export * from './handler-validation-error.js';

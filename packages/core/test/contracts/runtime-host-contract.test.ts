@@ -43,6 +43,7 @@ describe('parseRuntimeHostContract', () => {
         drainTimeoutMs: 30_000,
         ingress: { host: '127.0.0.1', port: 8085, requestTimeoutMs: 30_000, enabled: true },
         idempotency: { store: 'memory', ttlMs: 3_600_000, maxEntries: 10_000, leaseMs: 30_000, onInterrupted: 'reexecute' },
+        handlerSource: { mode: 'contract', contractPaths: ['handlers'], allowBootstrapOverride: false, bootstrapExpiresAt: undefined },
       },
     });
     expect(DEFAULT_INPUT_TOPIC).toBe('onex.local.runtime.cmd.v1');

@@ -20,6 +20,8 @@ import { systemScheduler } from './scheduler.js';
 import type { HandlerHostFacts, HandlerUnit } from '../handlers/handler-unit.js';
 import { findHandlerUnit, HANDLER_UNITS } from '../handlers/registry.js';
 import { HandlerBootstrapSource, type HandlerRequest } from './handler-bootstrap-source.js';
+import { assertBindingSecrets } from './handler-security.js';
+import { handlerSourceFromContract } from './handler-source-resolution.js';
 import type { HandlerGuardMode } from './handler-scope.js';
 import { RuntimeHostProcess, type RuntimeHostSettings } from './runtime-host-process.js';
 
@@ -34,9 +36,17 @@ export interface HostFromContractOptions {
   readonly allowDevHandlers?: boolean;
   /** Overrides the bus the contract describes (tests, embedding). */
   readonly bus?: ProtocolEventBus;
+  /**
+   * Replaces the source `runtime.handler_source` describes (tests, embedding); its
+   * descriptors' secret scopes are still checked against the bindings.
+   */
   readonly handlerSource?: ProtocolHandlerSource;
   /** The handler units that map bindings to handler configs (and build the default source). @default HANDLER_UNITS */
   readonly units?: readonly HandlerUnit[];
+  /** Directory the contract's relative `handler_source.contract_paths` resolve from. @default the working directory */
+  readonly contractDir?: string;
+  /** Clock for the bootstrap override expiry gate. @default () => new Date() */
+  readonly now?: () => Date;
   /** @default "sync" (see RuntimeHostProcessOptions.handlerGuard) */
   readonly handlerGuard?: HandlerGuardMode;
   readonly logger?: Logger;
@@ -178,12 +188,32 @@ export async function createRuntimeHostFromContract(options: HostFromContractOpt
     settings,
     bus,
     nodes: options.nodes ?? [],
-    handlerSource: options.handlerSource ?? new HandlerBootstrapSource({ logger, units, includeDevHandlers: options.allowDevHandlers ?? false }),
+    handlerSource: await handlerSourceFor(options, logger),
     logger,
     handlerGuard: options.handlerGuard ?? 'sync',
     directHandlerCalls: options.directHandlerCalls ?? false,
     ...(options.providers ? { providers: options.providers } : {}),
   });
+}
+
+/**
+ * The handler source of a host: the one passed in, or the one `runtime.handler_source`
+ * describes (contract mode by default). Either way, each binding's secret references must
+ * fall inside the scopes its handler's contract declares.
+ */
+async function handlerSourceFor(options: HostFromContractOptions, logger: Logger): Promise<ProtocolHandlerSource> {
+  const source =
+    options.handlerSource ??
+    (await handlerSourceFromContract({
+      contract: options.contract,
+      contractDir: options.contractDir,
+      allowDevHandlers: options.allowDevHandlers ?? false,
+      bootstrap: new HandlerBootstrapSource({ logger, units: options.units ?? HANDLER_UNITS, includeDevHandlers: options.allowDevHandlers ?? false }),
+      now: options.now,
+      logger,
+    }));
+  assertBindingSecrets(options.contract.runtime.handlers, await source.discoverHandlers(), { sourceType: source.sourceType });
+  return source;
 }
 
 /** Brokers from the contract, `${NAME}` placeholders expanded (a variable may hold a comma-separated list). */

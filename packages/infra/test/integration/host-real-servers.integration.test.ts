@@ -3,7 +3,10 @@
  * EffectNode → DbHandler on a real PostgreSQL / HttpHandler on a real local HTTP
  * server → response envelope. Includes a backend terminated mid-run.
  */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,8 +22,29 @@ describe.skipIf(!available)('runtime host on real PostgreSQL and HTTP', () => {
   let host: RuntimeHostProcess;
   let api: http.Server;
   let apiUrl: string;
+  let contractDir: string;
+
+  /** Handler contracts as a deployment ships them; the db URL placeholder must sit inside its secret scopes. */
+  async function writeHandlerContracts(): Promise<string> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'onex-host-it-'));
+    const write = async (type: string, lines: string[]) => {
+      await mkdir(path.join(dir, 'handlers', type), { recursive: true });
+      await writeFile(path.join(dir, 'handlers', type, 'handler_contract.yaml'), `${lines.join('\n')}\n`);
+    };
+    await write('db', [
+      'handler_name: "handler_db"', 'handler_version: "1.0.0"', 'handler_type: "db"', 'handler_type_category: "effect"',
+      'capabilities: ["sql.parameterized"]', 'commands_accepted: ["db.query", "db.execute", "db.transaction"]',
+      'security: { secret_scopes: ["env://ONEX_IT_*"] }',
+    ]);
+    await write('http', [
+      'handler_name: "handler_http"', 'handler_version: "1.0.0"', 'handler_type: "http"', 'handler_type_category: "effect"',
+      'capabilities: []', 'commands_accepted: ["http.get"]', 'security: { allowed_domains: ["127.0.0.1"] }',
+    ]);
+    return dir;
+  }
 
   beforeAll(async () => {
+    contractDir = await writeHandlerContracts();
     api = http.createServer((req, res) => {
       res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ path: req.url }));
@@ -52,6 +76,7 @@ describe.skipIf(!available)('runtime host on real PostgreSQL and HTTP', () => {
     url.searchParams.set('application_name', APP);
     host = await createRuntimeHostFromContract({
       contract,
+      contractDir,
       env: { ONEX_IT_PG_URL: url.toString() },
       nodes: [
         new EffectNode({
@@ -69,6 +94,7 @@ describe.skipIf(!available)('runtime host on real PostgreSQL and HTTP', () => {
     await host?.submit({ target_node: 'store', operation: 'db.execute', payload: { sql: `drop table if exists ${TABLE}` } }, 10_000);
     await host?.stop();
     await new Promise((resolve) => api?.close(resolve));
+    if (contractDir) await rm(contractDir, { recursive: true, force: true });
   });
 
   const send = async (operation: string, payload: Record<string, unknown>): Promise<OnexEnvelope> =>

@@ -7,7 +7,10 @@
 import { EffectNode, parseRuntimeHostContract, serializeEnvelope, toWireEnvelope, type OnexEnvelope } from '@onex/core';
 import { deterministicProviders } from '@onex/core/testing';
 import type { BusMessage } from '@onex/spi';
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryEventBus } from '../../src/event-bus/in-memory-event-bus.js';
 import { HANDLER_CATALOG } from '../../src/handlers/registry.js';
 import { createRuntimeHostFromContract } from '../../src/runtime/host-from-contract.js';
@@ -39,6 +42,26 @@ runtime:
   drain_timeout_ms: 2000
 `;
 
+/** The local handler's contract, found under <contractDir>/handlers as in a real deployment (contract mode). */
+const LOCAL_HANDLER_CONTRACT = `
+handler_name: "handler_local"
+handler_version: "1.0.0"
+handler_type: "local"
+handler_type_category: "compute"
+capabilities: ["dev_test_only"]
+commands_accepted: ["local.echo", "local.transform", "local.error"]
+`;
+
+let contractDir: string;
+beforeAll(async () => {
+  contractDir = await mkdtemp(path.join(os.tmpdir(), 'onex-e2e-'));
+  await mkdir(path.join(contractDir, 'handlers', 'local'), { recursive: true });
+  await writeFile(path.join(contractDir, 'handlers', 'local', 'handler_contract.yaml'), LOCAL_HANDLER_CONTRACT);
+});
+afterAll(async () => {
+  await rm(contractDir, { recursive: true, force: true });
+});
+
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
@@ -62,6 +85,7 @@ async function e2eHost(): Promise<{ host: RuntimeHostProcess; bus: InMemoryEvent
   expect(warnings).toEqual([]);
   const host = await createRuntimeHostFromContract({
     contract,
+    contractDir,
     nodes: [new EffectNode({ slug: NODE, operations: ['local.echo'] })],
     allowDevHandlers: true,
     providers: deterministicProviders(),
