@@ -43,6 +43,7 @@ export {
   type RateLimit,
   type NodeRef,
   type IngressConfig,
+  type IngressAuthToken,
   type HandlerConnectionField,
   type KafkaBusTuning,
   type KafkaDeliveryMode,
