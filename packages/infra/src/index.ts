@@ -7,6 +7,7 @@
  * contract uses that handler.
  */
 export * from './logging/logger.js';
+export { WarningLimiter, type WarningLimiterOptions } from './logging/warning-limiter.js';
 export { InMemoryEventBus, type InMemoryEventBusOptions } from './event-bus/in-memory-event-bus.js';
 export { BoundedQueue } from './event-bus/bounded-queue.js';
 export { KafkaEventBus, type KafkaEventBusOptions, type KafkaEventBusSettings } from './event-bus/kafka/kafka-event-bus.js';
