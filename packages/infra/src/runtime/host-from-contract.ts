@@ -133,6 +133,7 @@ export async function settingsFromContract(
     handlers,
     retryPolicies,
     idempotency: { leaseMs: r.idempotency.leaseMs, onInterrupted: r.idempotency.onInterrupted },
+    readinessProbeIntervalMs: r.ingress.readinessProbeIntervalMs,
   });
 }
 
