@@ -750,6 +750,15 @@ export class RuntimeHostProcess {
     return envelope.correlationId === undefined ? withCorrelationId(envelope, this.#providers.ids.nextId()) : envelope;
   }
 
+  /**
+   * The error envelope for a request refused before it became an envelope (the ingress's
+   * 401/403/404/413/415/508 and the like): the ids salvaged from `raw` when it has any, and
+   * a fresh correlation id otherwise, assigned here since only the host assigns them.
+   */
+  refusal(error: OnexError, raw?: unknown): OnexEnvelope {
+    return this.#invalidResponse(raw, error);
+  }
+
   #invalidResponse(raw: unknown, error: unknown): OnexEnvelope {
     const parsedRaw = typeof raw === 'string' ? safeJson(raw) : raw instanceof Uint8Array ? safeJson(decode(raw)) : raw;
     const salvaged = salvageIdentity(parsedRaw);
