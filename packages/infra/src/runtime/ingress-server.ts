@@ -315,17 +315,25 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
   let open = 0;
   let peak = 0;
   let dropped = 0;
+  const dropConnection = (): void => {
+    dropped += 1;
+    warnings.warn({ reason: 'max_connections' }, 'ingress refused a connection: max_connections reached', { max_connections: server.maxConnections });
+  };
   server.on('connection', (socket: Socket) => {
+    // Node drops sockets over maxConnections before this event, but counts a socket as gone a
+    // tick before its 'close' event: this count is the conservative one, and it is the cap.
+    if (open >= server.maxConnections) {
+      socket.destroy();
+      dropConnection();
+      return;
+    }
     open += 1;
     if (open > peak) peak = open;
     socket.once('close', () => {
       open -= 1;
     });
   });
-  server.on('drop', () => {
-    dropped += 1;
-    warnings.warn({ reason: 'max_connections' }, 'ingress refused a connection: max_connections reached', { max_connections: server.maxConnections });
-  });
+  server.on('drop', dropConnection);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
