@@ -181,10 +181,12 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
   };
   const sendEnvelope = (res: http.ServerResponse, status: number, envelope: OnexEnvelope, headers?: Readonly<Record<string, string>>): void => send(res, status, serializeEnvelope(envelope), headers);
   const refuse = (req: http.IncomingMessage, res: http.ServerResponse, route: string, refusal: Refusal): void => {
-    if (refusal.warn !== undefined) warnings.warn({ route, reason: refusal.warn }, `ingress refused a request (${refusal.status})`, { remote: req.socket.remoteAddress });
+    const envelope = host.refusal(refusal.error);
+    // The correlation id the caller got back finds this line (unless it was one of the suppressed).
+    if (refusal.warn !== undefined) warnings.warn({ route, reason: refusal.warn }, `ingress refused a request (${refusal.status})`, { remote: req.socket.remoteAddress, correlation_id: envelope.correlationId });
     // A refused body is not read; closing keeps the connection from carrying it into the next request.
     const headers = req.method === 'POST' ? { ...refusal.headers, connection: 'close' } : refusal.headers;
-    sendEnvelope(res, refusal.status, host.refusal(refusal.error), headers);
+    sendEnvelope(res, refusal.status, envelope, headers);
   };
 
   /** Why this request is refused before any work, or undefined to serve it; the client when authenticated. */

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryEventBus } from '../../src/event-bus/in-memory-event-bus.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { ManualScheduler } from '../kafka/manual-scheduler.js';
 import { startIngressServer } from '../../src/runtime/ingress-server.js';
 import { RuntimeHostProcess } from '../../src/runtime/runtime-host-process.js';
 import { COMPATIBLE_VERSION_FACTS, Cleanup, FakeHandler, FakeHandlerSource, testSettings } from '../runtime/fakes.js';
@@ -44,6 +46,22 @@ describe('ingress attack: calls without a valid token', () => {
     expect((await request(url, { method: 'GET', path: '/health/ready' })).status).toBe(200);
     expect((await request(url, { method: 'GET', path: '/health/handlers' })).status).toBe(401);
     expect((await request(url, { method: 'GET', path: '/health/handlers', headers: { authorization: `Bearer ${ALICE.token}` } })).status).toBe(200);
+  });
+
+  it('logs repeated bad-token calls a few times, then one "suppressed" line, never the token', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } });
+    const scheduler = new ManualScheduler();
+    const { url, server } = await serve(cleanup, { ingress: { authTokens: [ALICE], logger, scheduler } });
+    for (let i = 0; i < 40; i += 1) expect((await postJson(url, REQUEST, `guess-${i}`)).status).toBe(401);
+    const refused = lines.filter((l) => l.msg === 'ingress refused a request (401)');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.length).toBeLessThan(40);
+    expect(refused[0]).toMatchObject({ level: 'warn', reason: 'invalid_token', route: 'POST /v1/envelopes' });
+    await scheduler.advance(60_000);
+    expect(lines.at(-1)).toMatchObject({ msg: `suppressed ${40 - refused.length} similar warnings`, reason: 'invalid_token' });
+    await server.close();
+    expect(JSON.stringify(lines)).not.toMatch(/guess-|alice-token/);
   });
 
   it('refuses to listen on a non-loopback address without tokens', async () => {
