@@ -109,7 +109,10 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
     io.out(`ready: ${r.name} consuming ${r.eventBus.topics.input} as group ${r.eventBus.consumerGroup}; answers on ${r.eventBus.topics.output}, dead letters on ${r.eventBus.topics.deadLetter}`);
   }
   if (ingress) {
-    io.out(`ready: ${r.name} listening on ${ingress.url} — try:\n  curl -s -X POST ${ingress.url}/v1/envelopes -H 'content-type: application/json' -d '${JSON.stringify(example)}'`);
+    // The token itself is never printed: only which client's token the caller needs.
+    const first = r.ingress.authTokens[0];
+    const auth = first === undefined ? '' : ` -H "authorization: Bearer <${first.client}'s token>"`;
+    io.out(`ready: ${r.name} listening on ${ingress.url} — try:\n  curl -s -X POST ${ingress.url}/v1/envelopes -H 'content-type: application/json'${auth} -d '${JSON.stringify(example)}'`);
   }
 
   const signal = await new Promise<string>((resolve) => {
