@@ -366,7 +366,9 @@ export class RuntimeHostProcess {
     // Only the request's own caller cancels it; a resend that joined it just stops waiting.
     if (owner) ticket.controller.abort(new InfraTimeoutError(`No response within ${timeoutMs} ms`, { transportType: 'runtime' }));
     if (this.#state !== 'running') {
-      return { status: 'unavailable', envelope: this.#errorFor(envelope, new RuntimeHostError('Runtime host stopped before this envelope was processed', { code: 'SHUTTING_DOWN', hint: 'Send it again to a running instance.' })) };
+      // The drain gave up on it: like a 504, whether it had reached its handler is worth saying.
+      const details = { may_have_run: ticket.started };
+      return { status: 'unavailable', envelope: this.#errorFor(envelope, new RuntimeHostError('Runtime host stopped before this envelope was processed', { code: 'SHUTTING_DOWN', details, hint: 'Send it again to a running instance.' })) };
     }
     return { status: 'timeout', envelope: this.#errorFor(envelope, timeoutError(timeoutMs, ticket.started)) };
   }
