@@ -20,7 +20,8 @@ const USAGE = `Usage:
 
 Environment: LOG_LEVEL (info), ENVIRONMENT (dev), ONEX_INGRESS_PORT (overrides the contract),
   ONEX_HANDLER_GUARD (sync|async: how far the no-publish guard follows handlers).
-Exit codes: 0 ok, 1 contract invalid, 2 usage, 3 start-up failed, 4 refused by policy, 5 drain incomplete.`;
+Exit codes: 0 ok, 1 contract invalid, 2 usage, 3 start-up failed, 4 refused by policy, 5 drain incomplete,
+  6 interrupted (a second SIGINT/SIGTERM during the drain exits at once).`;
 
 const io: Output = { out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) };
 
@@ -66,6 +67,8 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
 
 main(process.argv.slice(2)).then(
   (code) => {
+    // The operator asked twice: the drain still running must not hold the process.
+    if (code === EXIT.INTERRUPTED) process.exit(code);
     process.exitCode = code;
     // Everything was closed; should a stray handle remain, it must not keep a stopped host alive.
     setTimeout(() => process.exit(code), 2_000).unref();

@@ -329,3 +329,101 @@ describe('SIGTERM while envelopes are in flight', () => {
     expect(await exited).toBe(0);
   }, 30_000);
 });
+
+/** Starts `run FILE`, resolving once its ingress listens; output is collected as it comes. */
+async function startBinary(file: string, env: Record<string, string> = {}) {
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'run', file], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const out = { stdout: '', stderr: '' };
+  child.stderr?.on('data', (c: Buffer) => (out.stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (c: Buffer) => {
+      out.stdout += c.toString();
+      const m = /listening on (http:\/\/[0-9.]+:\d+)/.exec(out.stdout);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${out.stderr}`)));
+  });
+  return { child, url, out, exited };
+}
+
+/** Resolves once `read()` contains `text` (output arrives in chunks). */
+async function waitForText(read: () => string, text: string): Promise<void> {
+  for (let i = 0; i < 500 && !read().includes(text); i += 1) await new Promise((r) => setTimeout(r, 20));
+  expect(read()).toContain(text);
+}
+
+const SLOW_CONTRACT = (extra: string[] = []) =>
+  [
+    'runtime:', '  name: "slow"', '  version: "1.0.0"', '  event_bus:', '    kind: "inmemory"',
+    '  handlers:', '    - type: "http"', '      config: { allowed_domains: ["127.0.0.1"] }', '  nodes:', '    - slug: "caller"', '      contract: "caller.yaml"',
+    '  drain_timeout_ms: 60000', '  ingress:', '    port: 0', ...extra, '',
+  ].join('\n');
+
+describe('signals during the drain', () => {
+  it('a second SIGINT/SIGTERM while draining exits at once with code 6 and says why', async () => {
+    let arrived!: () => void;
+    const inside = new Promise<void>((resolve) => (arrived = resolve));
+    // An API that never answers: the drain cannot finish on its own.
+    const api = http.createServer(() => arrived());
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      api.closeAllConnections();
+      api.close();
+    });
+    const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    const file = await contractFile('slow-signal.yaml', SLOW_CONTRACT());
+    await contractFile('caller.yaml', [
+      'node_version: "1.0.0"', 'name: "caller"', 'node_type: "EFFECT"', 'description: "calls the slow API"',
+      'input_model:', '  name: "In"', 'output_model:', '  name: "Out"',
+      'io_operations:', '  - type: "http"', '    operations: ["http.get"]', '',
+    ].join('\n'));
+    const { child, url, out, exited } = await startBinary(file);
+    const pending = fetch(`${url}/v1/envelopes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ target_node: 'caller', operation: 'http.get', payload: { url: `${apiUrl}/never` } }),
+    }).catch(() => undefined);
+    await inside;
+    child.kill('SIGTERM');
+    await waitForText(() => out.stdout, 'signal received; draining');
+    child.kill('SIGINT');
+    expect(await exited).toBe(6);
+    expect(out.stdout).toContain('second signal during the drain; exiting now without finishing it');
+    await pending;
+  }, 30_000);
+});
+
+describe('ingress exposure', () => {
+  it('refuses to listen on a non-loopback address without auth tokens (exit 4)', async () => {
+    const file = await contractFile('exposed.yaml', ['runtime:', '  name: "exposed"', '  version: "1.0.0"', '  event_bus:', '    kind: "inmemory"', '  handlers:', '    - type: "http"', '  nodes: []', '  ingress:', '    host: "0.0.0.0"', '    port: 0', ''].join('\n'));
+    const r = await runBin(['run', file]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('without authentication');
+    expect(r.stderr).toContain('auth_tokens');
+  });
+
+  it('serves a client with the token its env:// reference names, refuses others, and never logs the token', async () => {
+    const token = 'tok-3f9a1c77e2b54d0e';
+    const file = await contractFile('authed.yaml', [
+      'runtime:', '  name: "authed"', '  version: "1.0.0"', '  event_bus:', '    kind: "inmemory"', '  handlers:', '    - type: "http"', '  nodes: []',
+      '  ingress:', '    host: "0.0.0.0"', '    port: 0', '    auth_tokens:', '      - { client: "ops", token: { secret_ref: "env://ONEX_TEST_OPS_TOKEN" } }', '',
+    ].join('\n'));
+    expect((await runBin(['run', file])).code).toBe(3); // the variable is not set: start-up fails, nothing listens
+    const { child, url, out, exited } = await startBinary(file, { ONEX_TEST_OPS_TOKEN: token });
+    const local = url.replace('0.0.0.0', '127.0.0.1');
+    const health = await fetch(`${local}/health/handlers`);
+    expect(health.status).toBe(401);
+    expect(health.headers.get('www-authenticate')).toContain('Bearer');
+    const wrong = await fetch(`${local}/health/handlers`, { headers: { authorization: `Bearer ${token}x` } });
+    expect(wrong.status).toBe(401);
+    const ok = await fetch(`${local}/health/handlers`, { headers: { authorization: `Bearer ${token}` } });
+    expect(ok.status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out.stdout + out.stderr).not.toContain(token);
+  }, 30_000);
+});

@@ -27,6 +27,13 @@ import {
   VersionCompatibilityError,
   isOnexError,
   isOnexErrorCode,
+  IngressUnauthenticatedError,
+  IngressForbiddenError,
+  IngressRouteNotFoundError,
+  IngressMethodNotAllowedError,
+  IngressUnsupportedMediaTypeError,
+  IngressLoopDetectedError,
+  IngressInsecureConfigurationError,
   toOnexError,
   type OnexErrorCode,
   type OnexErrorOptions,
@@ -49,6 +56,13 @@ const RUNTIME_ERRORS: ReadonlyArray<readonly [PlainErrorClass, OnexErrorCode, bo
   [HandlerConfigurationError, 'HANDLER_CONFIGURATION_ERROR', false],
   [SecretResolutionError, 'SECRET_RESOLUTION_ERROR', false],
   [VersionCompatibilityError, 'VERSION_INCOMPATIBLE', false],
+  [IngressUnauthenticatedError, 'INGRESS_UNAUTHENTICATED', false],
+  [IngressForbiddenError, 'INGRESS_FORBIDDEN', false],
+  [IngressRouteNotFoundError, 'INGRESS_ROUTE_NOT_FOUND', false],
+  [IngressMethodNotAllowedError, 'INGRESS_METHOD_NOT_ALLOWED', false],
+  [IngressUnsupportedMediaTypeError, 'INGRESS_UNSUPPORTED_MEDIA_TYPE', false],
+  [IngressLoopDetectedError, 'INGRESS_LOOP_DETECTED', false],
+  [IngressInsecureConfigurationError, 'INGRESS_INSECURE_CONFIGURATION', false],
 ];
 
 type InfraErrorClass = new (message: string, options: ConstructorParameters<typeof InfraConnectionError>[1]) => InfraError;

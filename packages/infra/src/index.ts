@@ -9,6 +9,7 @@
  * that handler.
  */
 export * from './logging/logger.js';
+export { WarningLimiter, type WarningLimiterOptions } from './logging/warning-limiter.js';
 export { InMemoryEventBus, type InMemoryEventBusOptions } from './event-bus/in-memory-event-bus.js';
 export { BoundedQueue } from './event-bus/bounded-queue.js';
 export { KafkaEventBus, type KafkaEventBusOptions, type KafkaEventBusSettings } from './event-bus/kafka/kafka-event-bus.js';

@@ -1,5 +1,5 @@
 import { formatIssue, toOnexError } from '@onex/core';
-import { createLogger, createRuntimeHostFromContract, startIngressServer, type IngressServer, type Logger } from '@onex/infra';
+import { createLogger, createRuntimeHostFromContract, resolveIngressTokens, startIngressServer, type IngressServer, type Logger } from '@onex/infra';
 import type { AppConfig } from '../app-config.js';
 import { BUILTIN_IMPLEMENTATIONS } from '../builtin-nodes.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -71,16 +71,30 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
 
   let ingress: IngressServer | undefined;
   try {
+    // Tokens first: a missing one fails before anything starts.
+    const authTokens = r.ingress.enabled ? await resolveIngressTokens(loaded.contract, config.env) : [];
     await host.start();
     if (r.ingress.enabled) {
-      ingress = await startIngressServer(host, { host: r.ingress.host, port: config.ingressPort ?? r.ingress.port, requestTimeoutMs: r.ingress.requestTimeoutMs, logger });
+      const i = r.ingress;
+      ingress = await startIngressServer(host, {
+        host: i.host,
+        port: config.ingressPort ?? i.port,
+        requestTimeoutMs: i.requestTimeoutMs,
+        authTokens,
+        maxConnections: i.maxConnections,
+        headersTimeoutMs: i.headersTimeoutMs,
+        bodyTimeoutMs: i.bodyTimeoutMs,
+        idleTimeoutMs: i.idleTimeoutMs,
+        logger,
+      });
     }
   } catch (error) {
     const e = toOnexError(error);
     logger.error(e.toLogFields(), 'start failed');
     io.err(`✗ ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
     await host.stop();
-    return EXIT.STARTUP_FAILED;
+    // An ingress that would be exposed without authentication is a policy refusal, not a crash.
+    return e.code === 'INGRESS_INSECURE_CONFIGURATION' ? EXIT.REFUSED : EXIT.STARTUP_FAILED;
   }
 
   // Listen before saying "ready": a supervisor that stops the host right after the ready
@@ -105,11 +119,30 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
     io.out(`ready: ${r.name} consuming ${r.eventBus.topics.input} as group ${r.eventBus.consumerGroup}; answers on ${r.eventBus.topics.output}, dead letters on ${r.eventBus.topics.deadLetter}`);
   }
   if (ingress) {
-    io.out(`ready: ${r.name} listening on ${ingress.url} — try:\n  curl -s -X POST ${ingress.url}/v1/envelopes -H 'content-type: application/json' -d '${JSON.stringify(example)}'`);
+    // The token itself is never printed: only which client's token the caller needs.
+    const first = r.ingress.authTokens[0];
+    const auth = first === undefined ? '' : ` -H "authorization: Bearer <${first.client}'s token>"`;
+    io.out(`ready: ${r.name} listening on ${ingress.url} — try:\n  curl -s -X POST ${ingress.url}/v1/envelopes -H 'content-type: application/json'${auth} -d '${JSON.stringify(example)}'`);
   }
 
   const signal = await received;
   logger.info({ signal, in_flight: host.health().in_flight }, 'signal received; draining');
+  // A second signal means the operator will not wait for the drain: stop now, and say so.
+  let onSecond: (() => void) | undefined;
+  const interrupted = new Promise<'interrupted'>((resolve) => {
+    const second = (name: string) => () => {
+      logger.warn({ signal: name, in_flight: host.health().in_flight }, 'second signal during the drain; exiting now without finishing it');
+      resolve('interrupted');
+    };
+    const onInt = second('SIGINT');
+    const onTerm = second('SIGTERM');
+    signals.once('SIGINT', onInt);
+    signals.once('SIGTERM', onTerm);
+    onSecond = () => {
+      signals.off('SIGINT', onInt);
+      signals.off('SIGTERM', onTerm);
+    };
+  });
   // A handler that ignores its own timeouts must not keep the process alive forever.
   const graceMs = r.drainTimeoutMs + SHUTDOWN_GRACE_MS;
   let timer: NodeJS.Timeout | undefined;
@@ -120,8 +153,11 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
       return true;
     })(),
     new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+    interrupted,
   ]);
   clearTimeout(timer);
+  onSecond?.();
+  if (finished === 'interrupted') return EXIT.INTERRUPTED;
   if (!finished) {
     logger.error({ grace_ms: graceMs }, 'shutdown did not finish in time; exiting anyway');
     return EXIT.DRAIN_INCOMPLETE;

@@ -48,6 +48,7 @@ export {
   type RateLimit,
   type NodeRef,
   type IngressConfig,
+  type IngressAuthToken,
   type KafkaBusTuning,
   type KafkaDeliveryMode,
   type IdempotencyConfig,

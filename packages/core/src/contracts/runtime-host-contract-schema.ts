@@ -10,7 +10,7 @@ import { validateTopic, withTopicDirection, type TopicDirection } from '../topic
 import { addRuleIssue, handlerTypeSchema, matching, nonEmptyString, nonNegativeInt, positiveInt, semverString, versionTriple } from './schema-helpers.js';
 import { CURRENT_CONTRACT_SCHEMA_VERSION } from './schema-version.js';
 import { NODE_SLUG_RE } from '../runtime/nodes.js';
-import { isTemplated, secretValueSchema, type SecretValue } from './secret-ref.js';
+import { isPlaceholder, isTemplated, secretValueSchema, type SecretValue } from './secret-ref.js';
 import { allowedKeysAt, unknownFieldHint } from './zod-issues.js';
 import { handlerSourceSchema, type HandlerSourceSettings } from './handler-source-schema.js';
 
@@ -28,7 +28,25 @@ export const RUNTIME_HOST_DEFAULTS = {
   handlerTimeoutMs: 30_000,
   handlerPriority: 0,
   retryPolicy: { maxRetries: 3, backoffStrategy: 'exponential', baseDelayMs: 100, maxDelayMs: 5000 },
-  ingress: { host: '127.0.0.1', port: 8085, requestTimeoutMs: 30_000, enabled: true },
+  /**
+   * The HTTP ingress. `requestTimeoutMs`: how long `POST /v1/envelopes` waits for its answer
+   * (then 504, and the work is cancelled). `headersTimeoutMs`: time allowed to send the
+   * request headers. `bodyTimeoutMs`: time allowed to send the whole request. `idleTimeoutMs`:
+   * how long a connection may sit idle (keep-alive, or a silent socket) before it is closed.
+   * `maxConnections`: open connections beyond this are closed at once. `readinessProbeIntervalMs`:
+   * how often handler health is checked for `/health/ready`.
+   */
+  ingress: {
+    host: '127.0.0.1',
+    port: 8085,
+    requestTimeoutMs: 30_000,
+    enabled: true,
+    maxConnections: 1024,
+    headersTimeoutMs: 10_000,
+    bodyTimeoutMs: 30_000,
+    idleTimeoutMs: 5_000,
+    readinessProbeIntervalMs: 5_000,
+  },
   /** Kafka event bus tuning (spec 3.11 gives the in-flight and pause figures). */
   kafka: {
     delivery: 'at_least_once',
@@ -222,6 +240,30 @@ export interface IngressConfig {
   readonly requestTimeoutMs: number;
   /** @default true */
   readonly enabled: boolean;
+  /**
+   * Bearer tokens callers must present (`Authorization: Bearer <token>`), one per named
+   * client. Empty: no authentication, which is only allowed on a loopback address.
+   * @default []
+   */
+  readonly authTokens: readonly IngressAuthToken[];
+  /** @default 1024 */
+  readonly maxConnections: number;
+  /** @default 10000 */
+  readonly headersTimeoutMs: number;
+  /** @default 30000 */
+  readonly bodyTimeoutMs: number;
+  /** @default 5000 */
+  readonly idleTimeoutMs: number;
+  /** @default 5000 */
+  readonly readinessProbeIntervalMs: number;
+}
+
+/** A client allowed to call the ingress, and where its token lives (never the token itself). */
+export interface IngressAuthToken {
+  /** Names the client in logs and scopes its envelope ids (idempotency). */
+  readonly client: string;
+  /** `{ secret_ref: "env://NAME" }` or a `${NAME}` placeholder. */
+  readonly token: SecretValue;
 }
 
 export interface RuntimeSettings {
@@ -543,14 +585,58 @@ export const nodeRefSchema = z
   })
   .transform((w): NodeRef => ({ slug: w.slug, contract: w.contract }));
 
+const INGRESS = RUNTIME_HOST_DEFAULTS.ingress;
+/** Client names go into logs and idempotency keys: a slug keeps both unambiguous. */
+const INGRESS_CLIENT_RE = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+const ingressAuthTokenSchema = z
+  .strictObject({
+    client: matching(INGRESS_CLIENT_RE, (v) => `must be lower-case letters, digits, "_", "." and "-", starting with a letter or digit (got "${v}")`, 'Name the caller, e.g. client: "orders-api".'),
+    token: secretValueSchema.superRefine((value, ctx) => {
+      // A token written into the contract would sit in git and in every copy of the file.
+      if (typeof value === 'string' && !isPlaceholder(value)) {
+        addRuleIssue(ctx, 'must not be a literal token', {
+          ruleId: 'CONTRACT_INLINE_SECRET',
+          hint: 'Point at it instead: token: { secret_ref: "env://ONEX_INGRESS_TOKEN_ORDERS" } (or "${ONEX_INGRESS_TOKEN_ORDERS}").',
+        });
+      }
+    }),
+  })
+  .transform((w): IngressAuthToken => ({ client: w.client, token: w.token }));
+
 const ingressSchema = z
   .strictObject({
-    host: nonEmptyString.default(RUNTIME_HOST_DEFAULTS.ingress.host),
-    port: z.number().int().min(0).max(65535).default(RUNTIME_HOST_DEFAULTS.ingress.port),
-    request_timeout_ms: positiveInt.default(RUNTIME_HOST_DEFAULTS.ingress.requestTimeoutMs),
-    enabled: z.boolean().default(RUNTIME_HOST_DEFAULTS.ingress.enabled),
+    host: nonEmptyString.default(INGRESS.host),
+    port: z.number().int().min(0).max(65535).default(INGRESS.port),
+    request_timeout_ms: positiveInt.default(INGRESS.requestTimeoutMs),
+    enabled: z.boolean().default(INGRESS.enabled),
+    auth_tokens: z.array(ingressAuthTokenSchema).default([]),
+    max_connections: positiveInt.default(INGRESS.maxConnections),
+    headers_timeout_ms: positiveInt.default(INGRESS.headersTimeoutMs),
+    body_timeout_ms: positiveInt.default(INGRESS.bodyTimeoutMs),
+    idle_timeout_ms: positiveInt.default(INGRESS.idleTimeoutMs),
+    readiness_probe_interval_ms: positiveInt.default(INGRESS.readinessProbeIntervalMs),
   })
-  .transform((w): IngressConfig => ({ host: w.host, port: w.port, requestTimeoutMs: w.request_timeout_ms, enabled: w.enabled }));
+  .superRefine((w, ctx) => {
+    const seen = new Set<string>();
+    w.auth_tokens.forEach((t, i) => {
+      if (seen.has(t.client)) addRuleIssue(ctx, `client "${t.client}" is listed twice`, { hint: 'Give each client one entry; rotate a token by changing the secret it points at.' }, ['auth_tokens', i, 'client']);
+      seen.add(t.client);
+    });
+  })
+  .transform(
+    (w): IngressConfig => ({
+      host: w.host,
+      port: w.port,
+      requestTimeoutMs: w.request_timeout_ms,
+      enabled: w.enabled,
+      authTokens: w.auth_tokens,
+      maxConnections: w.max_connections,
+      headersTimeoutMs: w.headers_timeout_ms,
+      bodyTimeoutMs: w.body_timeout_ms,
+      idleTimeoutMs: w.idle_timeout_ms,
+      readinessProbeIntervalMs: w.readiness_probe_interval_ms,
+    }),
+  );
 
 const IDEM = RUNTIME_HOST_DEFAULTS.idempotency;
 const idempotencySchema = z

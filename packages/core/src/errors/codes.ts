@@ -25,6 +25,13 @@ export const ONEX_ERROR_CODES = {
   INFRA_RESPONSE_TOO_LARGE: { retryable: false },
   SHUTTING_DOWN: { retryable: true },
   EXECUTION_INTERRUPTED: { retryable: false },
+  INGRESS_UNAUTHENTICATED: { retryable: false },
+  INGRESS_FORBIDDEN: { retryable: false },
+  INGRESS_ROUTE_NOT_FOUND: { retryable: false },
+  INGRESS_METHOD_NOT_ALLOWED: { retryable: false },
+  INGRESS_UNSUPPORTED_MEDIA_TYPE: { retryable: false },
+  INGRESS_LOOP_DETECTED: { retryable: false },
+  INGRESS_INSECURE_CONFIGURATION: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type OnexErrorCode = keyof typeof ONEX_ERROR_CODES;

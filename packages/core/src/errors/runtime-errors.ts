@@ -75,3 +75,34 @@ export class VersionCompatibilityError extends RuntimeHostError {
 export class ExecutionInterruptedError extends RuntimeHostError {
   static override readonly defaultCode: OnexErrorCode = 'EXECUTION_INTERRUPTED';
 }
+/**
+ * The ingress needs a valid `Authorization: Bearer` token (HTTP 401). Not retryable: the
+ * same request without the right token fails again.
+ */
+export class IngressUnauthenticatedError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'INGRESS_UNAUTHENTICATED';
+}
+/** The ingress refused the request as a browser cross-site request (HTTP 403). */
+export class IngressForbiddenError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'INGRESS_FORBIDDEN';
+}
+/** No ingress route has this path (HTTP 404). */
+export class IngressRouteNotFoundError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'INGRESS_ROUTE_NOT_FOUND';
+}
+/** The ingress route exists but not for this method (HTTP 405). */
+export class IngressMethodNotAllowedError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'INGRESS_METHOD_NOT_ALLOWED';
+}
+/** The ingress only takes `application/json` bodies (HTTP 415). */
+export class IngressUnsupportedMediaTypeError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'INGRESS_UNSUPPORTED_MEDIA_TYPE';
+}
+/** The request came from this very host (its own `x-onex-origin-host`): a loop (HTTP 508). */
+export class IngressLoopDetectedError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'INGRESS_LOOP_DETECTED';
+}
+/** The ingress configuration would expose the host unsafely (e.g. a public address without tokens); refused at start. */
+export class IngressInsecureConfigurationError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'INGRESS_INSECURE_CONFIGURATION';
+}

@@ -41,7 +41,7 @@ describe('parseRuntimeHostContract', () => {
         nodes: [{ slug: 'example_node' }],
         maxInFlight: 16,
         drainTimeoutMs: 30_000,
-        ingress: { host: '127.0.0.1', port: 8085, requestTimeoutMs: 30_000, enabled: true },
+        ingress: { host: '127.0.0.1', port: 8085, requestTimeoutMs: 30_000, enabled: true, authTokens: [], maxConnections: 1024, headersTimeoutMs: 10_000, bodyTimeoutMs: 30_000, idleTimeoutMs: 5_000, readinessProbeIntervalMs: 5_000 },
         idempotency: { store: 'memory', ttlMs: 3_600_000, maxEntries: 10_000, leaseMs: 30_000, onInterrupted: 'reexecute' },
         handlerSource: { mode: 'contract', contractPaths: ['handlers'], allowBootstrapOverride: false, bootstrapExpiresAt: undefined },
       },
@@ -167,7 +167,7 @@ describe('parseRuntimeHostContract', () => {
     expect(contract.runtime.eventBus.maxQueueSize).toBe(50);
     expect(contract.runtime.maxInFlight).toBe(4);
     expect(contract.runtime.drainTimeoutMs).toBe(0);
-    expect(contract.runtime.ingress).toEqual({ host: '127.0.0.1', port: 0, requestTimeoutMs: 30_000, enabled: false });
+    expect(contract.runtime.ingress).toEqual({ host: '127.0.0.1', port: 0, requestTimeoutMs: 30_000, enabled: false, authTokens: [], maxConnections: 1024, headersTimeoutMs: 10_000, bodyTimeoutMs: 30_000, idleTimeoutMs: 5_000, readinessProbeIntervalMs: 5_000 });
   });
 
   it('accepts YAML anchors, aliases and merge keys', () => {
@@ -293,6 +293,35 @@ describe('secrets in handler config', () => {
     expect(result.issues).toHaveLength(1);
     expect(result.issues[0]).toMatchObject({ ruleId: 'CONTRACT_INVALID_VALUE', path: 'runtime.handlers[0].config.password.secret_ref', line: 9 });
     expect(JSON.stringify(result.issues)).not.toContain('hunter2');
+  });
+});
+
+describe('ingress auth tokens', () => {
+  const withTokens = (...tokenLines: string[]) => lines(...header, '  handlers: [{ type: "http" }]', '  nodes: []', '  ingress:', '    auth_tokens:', ...tokenLines);
+
+  it('accepts env:// references and ${NAME} placeholders, one per client', () => {
+    const result = validateRuntimeHostContract(withTokens('      - { client: "orders-api", token: { secret_ref: "env://ORDERS_TOKEN" } }', '      - { client: "ops", token: "${OPS_TOKEN}" }'));
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.contract.runtime.ingress.authTokens).toEqual([
+      { client: 'orders-api', token: { secretRef: 'env://ORDERS_TOKEN', scheme: 'env', path: 'ORDERS_TOKEN' } },
+      { client: 'ops', token: '${OPS_TOKEN}' },
+    ]);
+  });
+
+  it('rejects a literal token, pointing at secret_ref, without echoing it', () => {
+    const result = validateRuntimeHostContract(withTokens('      - { client: "orders-api", token: "s3cr3t-value" }'));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues.map((i) => [i.ruleId, i.path])).toEqual([['CONTRACT_INLINE_SECRET', 'runtime.ingress.auth_tokens[0].token']]);
+    expect(result.issues[0]?.hint).toContain('secret_ref');
+    expect(JSON.stringify(result.issues)).not.toContain('s3cr3t-value');
+  });
+
+  it('rejects a client listed twice', () => {
+    const result = validateRuntimeHostContract(withTokens('      - { client: "ops", token: "${A}" }', '      - { client: "ops", token: "${B}" }'));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues.map((i) => i.path)).toEqual(['runtime.ingress.auth_tokens[1].client']);
   });
 });
 

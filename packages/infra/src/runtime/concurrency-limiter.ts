@@ -30,20 +30,36 @@ export class ConcurrencyLimiter {
     return true;
   }
 
-  acquire(): Promise<void> {
+  /**
+   * Resolves once a slot is held. With `signal`, a caller still waiting when it aborts
+   * leaves the queue and is rejected with the abort reason: it never gets the slot, so work
+   * whose caller gave up cannot start later.
+   */
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason as unknown);
     if (this.#active < this.limit) {
       this.#take();
       return Promise.resolve();
     }
-    return new Promise((resolve, reject) =>
-      this.#waiters.push({
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        reject(signal?.reason as unknown);
+      };
+      const waiter = {
         grant: () => {
+          signal?.removeEventListener('abort', onAbort);
           this.#take();
           resolve();
         },
-        reject,
-      }),
-    );
+        reject: (reason: unknown) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(reason);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
   }
 
   release(): void {

@@ -23,6 +23,7 @@ import { HandlerBootstrapSource, type HandlerRequest } from './handler-bootstrap
 import { assertBindingSecrets } from './handler-security.js';
 import { handlerSourceFromContract } from './handler-source-resolution.js';
 import type { HandlerGuardMode } from './handler-scope.js';
+import type { IngressClientToken } from './ingress-server.js';
 import { RuntimeHostProcess, type RuntimeHostSettings } from './runtime-host-process.js';
 
 export interface HostFromContractOptions {
@@ -163,7 +164,25 @@ export async function settingsFromContract(contract: RuntimeHostContract, option
     handlers,
     retryPolicies,
     idempotency: { leaseMs: r.idempotency.leaseMs, onInterrupted: r.idempotency.onInterrupted },
+    readinessProbeIntervalMs: r.ingress.readinessProbeIntervalMs,
   });
+}
+
+/**
+ * The ingress bearer tokens a contract names, resolved from `env` (or a secret resolver).
+ * An unset variable fails start-up: an ingress that silently lost a client's token would
+ * either lock that client out or, with no tokens left, run unauthenticated.
+ */
+export async function resolveIngressTokens(
+  contract: RuntimeHostContract,
+  env: Readonly<Record<string, string | undefined>>,
+  resolver?: ProtocolSecretResolver,
+): Promise<IngressClientToken[]> {
+  const tokens: IngressClientToken[] = [];
+  for (const t of contract.runtime.ingress.authTokens) {
+    tokens.push({ client: t.client, token: await resolveSecret(t.token, `ingress.auth_tokens client "${t.client}"`, env, resolver) });
+  }
+  return tokens;
 }
 
 /**

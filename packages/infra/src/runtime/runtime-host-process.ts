@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ExecutionInterruptedError,
+  InfraTimeoutError,
   NodeRuntime,
   createErrorResponse,
   createInvalidEnvelopeResponse,
@@ -13,7 +14,6 @@ import {
   OnexError,
   RuntimeHostError,
   ShuttingDownError,
-  InfraTimeoutError,
   RUNTIME_HOST_DEFAULTS,
   type EnvelopeProviders,
   type HandlerType,
@@ -36,8 +36,9 @@ import type {
 import { InMemoryEventBus } from '../event-bus/in-memory-event-bus.js';
 import { InMemoryIdempotencyStore } from '../idempotency/in-memory-idempotency-store.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
+import { WarningLimiter } from '../logging/warning-limiter.js';
 import { backoffDelayMs } from './retry-backoff.js';
-import { systemScheduler, type Scheduler } from './scheduler.js';
+import { systemScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
 import { nodeProviders } from './node-providers.js';
 import { HandlerBootstrapSource, wireHandlers, type HandlerRequest } from './handler-bootstrap-source.js';
@@ -74,7 +75,44 @@ export interface RuntimeHostSettings {
    * @default RUNTIME_HOST_DEFAULTS.idempotency (lease 30000 ms, reexecute)
    */
   readonly idempotency?: { readonly leaseMs: number; readonly onInterrupted: InterruptedPolicy };
+  /**
+   * How often each handler's health is checked; `/health/ready` reads the last result.
+   * @default RUNTIME_HOST_DEFAULTS.ingress.readinessProbeIntervalMs (5000)
+   */
+  readonly readinessProbeIntervalMs?: number;
 }
+
+/** What the ingress knows about the caller of `submit`. */
+export interface SubmitOptions {
+  /**
+   * The authenticated ingress client. Envelope ids are deduplicated per client, so one
+   * client can neither replay nor learn another's answers by reusing its envelope ids.
+   * @default anonymous (authentication off)
+   */
+  readonly client?: string;
+}
+
+export interface SubmitResult {
+  readonly status: 'ok' | 'invalid' | 'timeout' | 'unavailable';
+  readonly envelope: OnexEnvelope;
+}
+
+/**
+ * One ingress request in flight. Its id is the host's own (a random UUID), and it is what
+ * the answer is matched by; its controller cancels the handler call when the caller gives up.
+ */
+interface IngressTicket {
+  readonly id: string;
+  /** Idempotency key: the envelope id scoped to the client. */
+  readonly key: string;
+  readonly controller: AbortController;
+  /** Set just before the handler is called: after an abort, whether the work may have run. */
+  started: boolean;
+}
+
+/** Carries the ticket id with an ingress request on the in-memory bus (the host sets it; clients cannot). */
+const INGRESS_TICKET_HEADER = 'x-onex-ingress-ticket';
+const ANONYMOUS_CLIENT = '-';
 
 export interface RuntimeHostProcessOptions {
   readonly settings: RuntimeHostSettings;
@@ -140,7 +178,7 @@ export class RuntimeHostProcess {
   readonly #logger: Logger;
   readonly #providers: EnvelopeProviders;
   readonly #limiter: ConcurrencyLimiter;
-  readonly #waiters = new ResponseWaiters();
+  readonly #waiters: ResponseWaiters;
   readonly #versionFacts: RuntimeHostProcessOptions['versionFacts'];
   readonly #handlerGuard: HandlerGuardMode;
   readonly #store: ProtocolIdempotencyStore;
@@ -150,13 +188,20 @@ export class RuntimeHostProcess {
   readonly #onInterrupted: InterruptedPolicy;
   /** Aborted when the drain starts: retry backoffs and claim waits end at once. */
   readonly #stopping = new AbortController();
-  /** Messages go through the bus to the host (in process); other buses are served directly. */
-  readonly #ingressThroughBus: boolean;
   /** Every message is checked against the idempotency store (the bus may redeliver). */
   readonly #everyMessageIdempotent: boolean;
   readonly #busBoundsUnsettled: boolean;
-  /** Envelope ids the ingress published and waits for: checked against the store even on a bus that never redelivers. */
-  readonly #ingressIds = new Set<string>();
+  /** The in-memory bus, when ingress requests travel through it (their ticket rides in a header). */
+  readonly #inMemoryBus: InMemoryEventBus | undefined;
+  /** Ingress requests in flight, by ticket id; always checked against the store, even on a bus that never redelivers. */
+  readonly #tickets = new Map<string, IngressTicket>();
+  /** The same, by idempotency key: a client's resend while its first attempt runs joins it. */
+  readonly #ticketsByKey = new Map<string, IngressTicket>();
+  /** Last health check of each handler, by handler type; `health()` reads it. */
+  readonly #handlerHealth = new Map<string, HandlerHealth>();
+  #healthTimer: TimerHandle | undefined;
+  #probing = false;
+  readonly #warnings: WarningLimiter;
   #state: RuntimeHostState = 'created';
   #handlers: ProtocolHandler[] = [];
   /** Input first; the output subscription joins on the first `submit()`. */
@@ -186,7 +231,9 @@ export class RuntimeHostProcess {
     this.#scheduler = options.scheduler ?? systemScheduler;
     this.#leaseMs = options.settings.idempotency?.leaseMs ?? RUNTIME_HOST_DEFAULTS.idempotency.leaseMs;
     this.#onInterrupted = options.settings.idempotency?.onInterrupted ?? RUNTIME_HOST_DEFAULTS.idempotency.onInterrupted;
-    this.#ingressThroughBus = options.bus instanceof InMemoryEventBus;
+    this.#inMemoryBus = options.bus instanceof InMemoryEventBus ? options.bus : undefined;
+    this.#waiters = new ResponseWaiters(this.#scheduler);
+    this.#warnings = new WarningLimiter({ logger: this.#logger, scheduler: this.#scheduler });
     // An in-memory bus never redelivers; consulting the store for each of its messages
     // would cost more than the rest of the round trip (see docs/benchmarks.md).
     this.#everyMessageIdempotent = options.bus.redelivers !== false;
@@ -241,6 +288,10 @@ export class RuntimeHostProcess {
       this.#subscriptions.push(await this.bus.subscribe(this.settings.inputTopic, (m) => this.#onInput(m)));
       await this.bus.startConsuming();
       this.#state = 'running';
+      // Readiness must follow the handlers' health without every probe of /health/ready
+      // calling every backend: the last check is cached and refreshed on an interval.
+      this.#probeHandlers();
+      this.#healthTimer = this.#scheduler.setInterval(() => this.#probeHandlers(), this.settings.readinessProbeIntervalMs ?? RUNTIME_HOST_DEFAULTS.ingress.readinessProbeIntervalMs);
     } catch (error) {
       this.#state = 'failed';
       await this.#release();
@@ -249,11 +300,18 @@ export class RuntimeHostProcess {
   }
 
   /**
-   * Publishes `input` to the input topic and resolves to its response envelope — the
-   * path the HTTP ingress uses. Invalid input is answered at once with an
-   * ENVELOPE_VALIDATION_ERROR envelope; a missing correlation id is assigned here.
+   * The path the HTTP ingress uses: resolves to the response envelope of `input`. On the
+   * in-memory bus the envelope is published to the input topic (so it is processed like any
+   * other message); on a network bus this host executes it itself, under the same slots.
+   * Invalid input is answered at once with an ENVELOPE_VALIDATION_ERROR envelope; a missing
+   * correlation id is assigned here.
+   *
+   * The answer is matched by a ticket the host owns, never by the client's envelope id, and
+   * envelope ids are deduplicated per `options.client`. After `timeoutMs` the request is
+   * cancelled: a handler call in progress gets its signal aborted, and a request still
+   * waiting for a slot never starts; the `timeout` answer says which (`may_have_run`).
    */
-  async submit(input: unknown, timeoutMs: number): Promise<{ status: 'ok' | 'invalid' | 'timeout' | 'unavailable'; envelope: OnexEnvelope }> {
+  async submit(input: unknown, timeoutMs: number, options: SubmitOptions = {}): Promise<SubmitResult> {
     let envelope: OnexEnvelope;
     try {
       envelope = parseEnvelope(input, this.#providers);
@@ -264,37 +322,56 @@ export class RuntimeHostProcess {
     if (this.#state !== 'running') {
       return { status: 'unavailable', envelope: this.#errorFor(envelope, new ShuttingDownError(`Runtime host is ${this.#state}; not accepting envelopes`, { hint: 'Retry against a running instance.' })) };
     }
-    if (!this.#ingressThroughBus) return this.#submitDirect(envelope, timeoutMs);
-    // The host listens to its own output only once someone submits through it (the
-    // ingress): a host fed by other publishers leaves its output topic to their consumers.
-    this.#outputSubscription ??= this.bus.subscribe(this.settings.outputTopic, (m) => this.#onOutput(m)).then((sub) => {
-      this.#subscriptions.push(sub);
-      return sub;
-    });
-    await this.#outputSubscription;
-    const id = envelope.envelopeId;
+    const key = `ingress/${options.client ?? ANONYMOUS_CLIENT}/${envelope.envelopeId}`;
     // A resend while the first attempt is still running waits for that attempt's answer.
-    const running = this.#ingressIds.has(id);
-    const response = this.#waiters.wait(id, timeoutMs);
-    let answer: OnexEnvelope | undefined;
-    if (running) answer = await response;
-    else {
-      this.#ingressIds.add(id);
-      try {
-        await this.bus.publishEnvelope(envelope, this.settings.inputTopic);
-        answer = await response;
-      } finally {
-        this.#ingressIds.delete(id);
+    const running = this.#ticketsByKey.get(key);
+    if (running) return this.#answer(envelope, running, this.#waiters.wait(running.id, timeoutMs), timeoutMs, false);
+
+    const ticket: IngressTicket = { id: randomUUID(), key, controller: new AbortController(), started: false };
+    this.#tickets.set(ticket.id, ticket);
+    this.#ticketsByKey.set(key, ticket);
+    const answer = this.#waiters.wait(ticket.id, timeoutMs);
+    let result: SubmitResult | undefined;
+    try {
+      if (this.#inMemoryBus) {
+        // The host listens to its own output only once someone submits through it (the
+        // ingress): a host fed by other publishers leaves its output topic to their consumers.
+        this.#outputSubscription ??= this.bus.subscribe(this.settings.outputTopic, (m) => this.#onOutput(m)).then((sub) => {
+          this.#subscriptions.push(sub);
+          return sub;
+        });
+        await this.#outputSubscription;
+        // Not awaited before the answer: a full input queue must not hold the caller past its timeout.
+        this.#inMemoryBus.publish({ topic: this.settings.inputTopic, value: envelope, key: envelope.correlationId, headers: { [INGRESS_TICKET_HEADER]: ticket.id } }).catch((error: unknown) => {
+          this.#logger.error({ correlation_id: envelope.correlationId, err: toOnexError(error).toLogFields() }, 'could not publish an ingress request');
+          this.#waiters.cancel(ticket.id);
+        });
+      } else {
+        void this.#runDirect(envelope, ticket);
       }
+      result = await this.#answer(envelope, ticket, answer, timeoutMs, true);
+      return result;
+    } finally {
+      // Without an answer the work is cancelled, and that happens before the ticket leaves the
+      // map: a message whose ticket is unknown is treated as cancelled, never run unguarded.
+      if (result === undefined) ticket.controller.abort();
+      this.#tickets.delete(ticket.id);
+      this.#ticketsByKey.delete(key);
     }
-    if (answer) return { status: 'ok', envelope: answer };
+  }
+
+  /** The caller's answer: the response, or why there is none (stopped; timed out and cancelled). */
+  async #answer(envelope: OnexEnvelope, ticket: IngressTicket, answer: Promise<OnexEnvelope | undefined>, timeoutMs: number, owner: boolean): Promise<SubmitResult> {
+    const response = await answer;
+    if (response) return { status: 'ok', envelope: response };
+    // Only the request's own caller cancels it; a resend that joined it just stops waiting.
+    if (owner) ticket.controller.abort(new InfraTimeoutError(`No response within ${timeoutMs} ms`, { transportType: 'runtime' }));
     if (this.#state !== 'running') {
-      return { status: 'unavailable', envelope: this.#errorFor(envelope, new ShuttingDownError('Runtime host stopped before this envelope was processed', { hint: 'Send it again to a running instance; it was not executed.' })) };
+      // The drain gave up on it: like a 504, whether it had reached its handler is worth saying.
+      const details = { may_have_run: ticket.started };
+      return { status: 'unavailable', envelope: this.#errorFor(envelope, new ShuttingDownError('Runtime host stopped before this envelope was processed', { details, hint: 'Send it again to a running instance.' })) };
     }
-    return {
-      status: 'timeout',
-      envelope: this.#errorFor(envelope, new InfraTimeoutError(`No response within ${timeoutMs} ms`, { transportType: 'runtime', hint: 'Raise ingress.request_timeout_ms or look at the handler the envelope targets.' })),
-    };
+    return { status: 'timeout', envelope: this.#errorFor(envelope, timeoutError(timeoutMs, ticket.started)) };
   }
 
   /**
@@ -302,39 +379,31 @@ export class RuntimeHostProcess {
    * host of the consumer group, so this host executes it itself, under the same slots
    * and the same idempotency store (a resent envelope gets the first result).
    */
-  async #submitDirect(envelope: OnexEnvelope, timeoutMs: number): Promise<{ status: 'ok' | 'timeout' | 'unavailable'; envelope: OnexEnvelope }> {
-    let timer: { cancel(): void } | undefined;
-    const timedOut = new Promise<undefined>((resolve) => {
-      timer = this.#scheduler.setTimeout(() => resolve(undefined), timeoutMs);
-    });
-    const work = (async () => {
-      await this.#limiter.acquire();
-      try {
-        return await this.#execute(envelope);
-      } finally {
-        this.#limiter.release();
+  async #runDirect(envelope: OnexEnvelope, ticket: IngressTicket): Promise<void> {
+    try {
+      // A caller that gives up while waiting leaves the queue: its work never starts.
+      await this.#limiter.acquire(ticket.controller.signal);
+    } catch {
+      return;
+    }
+    try {
+      const result = await this.#execute(envelope, true, ticket);
+      if (result) {
+        this.#count(result.response);
+        this.#waiters.deliver(ticket.id, result.response);
       }
-    })();
-    work.catch(() => undefined);
-    const result = await Promise.race([work, timedOut]);
-    timer?.cancel();
-    if (result) {
-      this.#count(result.response);
-      return { status: 'ok', envelope: result.response };
+    } catch (error) {
+      this.#logger.error({ correlation_id: envelope.correlationId, err: toOnexError(error).toLogFields() }, 'ingress execution failed');
+    } finally {
+      this.#limiter.release();
     }
-    if (this.#state !== 'running') {
-      return { status: 'unavailable', envelope: this.#errorFor(envelope, new ShuttingDownError('Runtime host stopped before this envelope was processed', { hint: 'Send it again to a running instance.' })) };
-    }
-    return {
-      status: 'timeout',
-      envelope: this.#errorFor(envelope, new InfraTimeoutError(`No response within ${timeoutMs} ms`, { transportType: 'runtime', hint: 'Resend the same envelope (same envelope_id): it is not executed twice.' })),
-    };
   }
 
-  /** Health of each handler; a handler whose check throws is reported unhealthy. */
+  /** Health of each handler, checked now (and cached for readiness); a check that throws counts as unhealthy. */
   async handlerHealth(): Promise<HandlerHealth[]> {
-    return Promise.all(
-      this.#handlers.map(async (h): Promise<HandlerHealth> => {
+    const handlers = this.#handlers;
+    const results = await Promise.all(
+      handlers.map(async (h): Promise<HandlerHealth> => {
         try {
           return await h.healthCheck();
         } catch (error) {
@@ -342,6 +411,22 @@ export class RuntimeHostProcess {
         }
       }),
     );
+    handlers.forEach((h, i) => {
+      const result = results[i];
+      if (result !== undefined) this.#handlerHealth.set(h.handlerType, result);
+    });
+    return results;
+  }
+
+  /** One background health check of every handler; skipped while the previous one still runs. */
+  #probeHandlers(): void {
+    if (this.#probing || this.#state !== 'running') return;
+    this.#probing = true;
+    this.handlerHealth()
+      .catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'handler health probe failed'))
+      .finally(() => {
+        this.#probing = false;
+      });
   }
 
   health(): RuntimeHostHealth {
@@ -356,7 +441,16 @@ export class RuntimeHostProcess {
       failed: this.#failed,
       replayed: this.#replayed,
     };
-    return bus.ready ? base : { ...base, not_ready_reason: bus.reason ?? 'the event bus is not ready' };
+    if (!bus.ready) return { ...base, not_ready_reason: bus.reason ?? 'the event bus is not ready' };
+    // A handler not probed yet counts as healthy: it initialized at start, and its first check is on its way.
+    for (const h of this.#handlers) {
+      const last = this.#handlerHealth.get(h.handlerType);
+      if (last?.healthy === false) {
+        const why = typeof last.error === 'string' ? `: ${last.error}` : '';
+        return { ...base, ready: false, not_ready_reason: `handler "${h.handlerType}" failed its last health check${why}` };
+      }
+    }
+    return base;
   }
 
   /**
@@ -375,6 +469,7 @@ export class RuntimeHostProcess {
       return;
     }
     this.#state = 'draining';
+    this.#healthTimer?.cancel();
     this.#stopping.abort();
     const inFlight = this.#limiter.active;
     const drained = await this.#drain();
@@ -386,6 +481,7 @@ export class RuntimeHostProcess {
     // Whoever still waits gets an answer rather than a hang.
     for (const id of this.#waiters.pendingIds()) this.#waiters.cancel(id);
     await this.#release();
+    this.#warnings.flush();
     this.#state = 'stopped';
   }
 
@@ -418,6 +514,7 @@ export class RuntimeHostProcess {
   }
 
   async #release(): Promise<void> {
+    this.#healthTimer?.cancel();
     await Promise.allSettled(this.#subscriptions.map((s) => s.unsubscribe()));
     this.#subscriptions = [];
     const results = await Promise.allSettled(this.#handlers.map((h) => h.shutdown()));
@@ -449,15 +546,18 @@ export class RuntimeHostProcess {
 
   readonly #releaseSlot = (): void => this.#limiter.release();
 
+  /**
+   * Answers reach ingress callers by their ticket (see `#process`), not from here: the output
+   * topic is consumed only so the host's own answers are settled, not reported lost at shutdown.
+   */
   #onOutput(message: InboundMessage): Promise<void> {
-    if (typeof message.value === 'object' && !(message.value instanceof Uint8Array)) this.#waiters.deliver(message.value);
-    // Handing the answer to its waiter finishes it; unsettled it would be reported as lost at shutdown.
     return message.settle(NOTHING_TO_PUBLISH);
   }
 
   /** Handles one input message and settles it; never rejects. Unsettled means redelivered. */
   async #process(message: InboundMessage): Promise<void> {
-    const response = await this.#handle(message);
+    const ticketId = this.#inMemoryBus ? message.headers?.[INGRESS_TICKET_HEADER] : undefined;
+    const response = await this.#handle(message, ticketId);
     if (response === undefined) return;
     this.#count(response.envelope);
     const outputs = [{ topic: this.settings.outputTopic, envelope: response.envelope }];
@@ -477,10 +577,12 @@ export class RuntimeHostProcess {
     // it now rather than after the broker's acknowledgement; otherwise waiting here is how
     // the output's backpressure reaches the input.
     if (!this.#busBoundsUnsettled) await settled;
+    // The ingress caller gets the very answer that was published, matched by its ticket.
+    if (ticketId !== undefined) this.#waiters.deliver(ticketId, response.envelope);
   }
 
   /** The answer to one message, or undefined when the host abandons it (stopping). */
-  async #handle(message: InboundMessage): Promise<{ envelope: OnexEnvelope; attempts: number } | undefined> {
+  async #handle(message: InboundMessage, ticketId: string | undefined): Promise<{ envelope: OnexEnvelope; attempts: number } | undefined> {
     let envelope: OnexEnvelope;
     try {
       const value = message.value;
@@ -490,8 +592,13 @@ export class RuntimeHostProcess {
     }
     if (message.headers !== undefined) envelope = this.#reconcileHeaders(message, envelope);
     envelope = this.#withCorrelation(envelope);
-    const viaIngress = this.#ingressIds.has(envelope.envelopeId);
-    const result = await this.#execute(envelope, this.#everyMessageIdempotent || viaIngress);
+    if (ticketId !== undefined) {
+      // The ticket is gone once its caller stopped waiting (and cancelled it first): nothing to run.
+      const ticket = this.#tickets.get(ticketId) ?? cancelledTicket(ticketId);
+      const result = await this.#execute(envelope, true, ticket);
+      return result === undefined ? undefined : { envelope: result.response, attempts: result.attempts };
+    }
+    const result = await this.#execute(envelope, this.#everyMessageIdempotent);
     return result === undefined ? undefined : { envelope: result.response, attempts: result.attempts };
   }
 
@@ -499,7 +606,12 @@ export class RuntimeHostProcess {
     this.#processed += 1;
     if (response.success === false) {
       this.#failed += 1;
-      this.#logger.warn({ correlation_id: response.correlationId, envelope_id: response.causationId, handler_type: response.handlerType, operation: response.operation, error_code: response.error?.code, error_message: response.error?.message }, 'envelope failed');
+      // Rate-limited per handler, operation and error code: a caller can make envelopes fail at will.
+      this.#warnings.warn(
+        { handler_type: response.handlerType, operation: response.operation, error_code: response.error?.code },
+        'envelope failed',
+        { correlation_id: response.correlationId, envelope_id: response.causationId, error_message: response.error?.message },
+      );
     } else if (this.#logger.isLevelEnabled('debug')) {
       this.#logger.debug({ correlation_id: response.correlationId, envelope_id: response.causationId, handler_type: response.handlerType, operation: response.operation }, 'envelope processed');
     }
@@ -531,24 +643,39 @@ export class RuntimeHostProcess {
    * under the handler's retry policy. Undefined when abandoned because the host is stopping
    * (its claim is released, so the redelivery executes at once).
    */
-  async #execute(envelope: OnexEnvelope, idempotent = true): Promise<{ response: OnexEnvelope; attempts: number } | undefined> {
+  async #execute(envelope: OnexEnvelope, idempotent = true, ticket?: IngressTicket): Promise<{ response: OnexEnvelope; attempts: number } | undefined> {
     const policy = this.settings.retryPolicies?.[resolveHandlerType(envelope)];
     const maxAttempts = 1 + (policy?.maxRetries ?? 0);
-    const id = envelope.envelopeId;
+    // Ingress requests are deduplicated per client; bus messages by their envelope id.
+    const id = ticket?.key ?? envelope.envelopeId;
+    const signal = ticket?.controller.signal;
     for (let attempt = 1; ; attempt += 1) {
       let response: OnexEnvelope;
       try {
+        if (ticket !== undefined && attempt === 1 && ticket.controller.signal.aborted) {
+          // Cancelled while queued: not even a claim to take.
+          return { response: this.#errorFor(envelope, timeoutError(undefined, false)), attempts: 0 };
+        }
         if (idempotent) {
-          const claim = await this.#claim(envelope);
+          const claim = await this.#claim(envelope, id);
           if (claim === 'abandon') return undefined;
           if (claim !== 'claimed') return claim;
         }
-        response = await this.#runtime.routeEnvelope(envelope);
+        if (ticket !== undefined) {
+          // Checked right before the call, with nothing awaited in between: once the caller
+          // has given up (504), the work never starts.
+          if (ticket.controller.signal.aborted) {
+            if (idempotent) await this.#releaseClaim(id);
+            return { response: this.#errorFor(envelope, timeoutError(undefined, false)), attempts: attempt - 1 };
+          }
+          ticket.started = true;
+        }
+        response = await this.#runtime.routeEnvelope(envelope, signal === undefined ? {} : { signal });
       } catch (error) {
         // The store itself failed (e.g. its database is down): as retryable as the failure.
         response = this.#errorFor(envelope, toOnexError(error));
       }
-      const retry = response.success === false && response.error?.retryable === true && attempt < maxAttempts && policy !== undefined;
+      const retry = response.success === false && response.error?.retryable === true && attempt < maxAttempts && policy !== undefined && signal?.aborted !== true;
       if (!retry) {
         if (idempotent) await this.#complete(id, response);
         return { response, attempts: attempt };
@@ -570,9 +697,9 @@ export class RuntimeHostProcess {
    * Claims the envelope in the idempotency store: `claimed` to execute it now, a finished
    * answer to republish, or `abandon` when the host stops while another owner holds it.
    */
-  async #claim(envelope: OnexEnvelope): Promise<'claimed' | 'abandon' | { response: OnexEnvelope; attempts: number }> {
+  async #claim(envelope: OnexEnvelope, key: string): Promise<'claimed' | 'abandon' | { response: OnexEnvelope; attempts: number }> {
     for (let wait = 20; ; wait = Math.min(wait * 2, 1_000)) {
-      const pending = this.#store.claim(envelope.envelopeId, this.#hostId, this.#leaseMs);
+      const pending = this.#store.claim(key, this.#hostId, this.#leaseMs);
       const claim = pending instanceof Promise ? await pending : pending;
       if (claim.status === 'completed') {
         this.#replayed += 1;
@@ -626,6 +753,15 @@ export class RuntimeHostProcess {
     return envelope.correlationId === undefined ? withCorrelationId(envelope, this.#providers.ids.nextId()) : envelope;
   }
 
+  /**
+   * The error envelope for a request refused before it became an envelope (the ingress's
+   * 401/403/404/413/415/508 and the like): the ids salvaged from `raw` when it has any, and
+   * a fresh correlation id otherwise, assigned here since only the host assigns them.
+   */
+  refusal(error: OnexError, raw?: unknown): OnexEnvelope {
+    return this.#invalidResponse(raw, error);
+  }
+
   #invalidResponse(raw: unknown, error: unknown): OnexEnvelope {
     const parsedRaw = typeof raw === 'string' ? safeJson(raw) : raw instanceof Uint8Array ? safeJson(decode(raw)) : raw;
     const salvaged = salvageIdentity(parsedRaw);
@@ -642,6 +778,33 @@ export class RuntimeHostProcess {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+/** Stands in for a ticket whose caller already gave up: already aborted, so nothing runs. */
+function cancelledTicket(id: string): IngressTicket {
+  const controller = new AbortController();
+  controller.abort();
+  return { id, key: `ingress/cancelled/${id}`, controller, started: false };
+}
+
+/**
+ * The 504 answer. `may_have_run` tells the caller whether to check for side effects: false
+ * when the request was still queued (it never reached a handler and never will).
+ */
+function timeoutError(timeoutMs: number | undefined, mayHaveRun: boolean): InfraTimeoutError {
+  const waited = timeoutMs === undefined ? 'The ingress stopped waiting for this envelope' : `No response within ${timeoutMs} ms`;
+  return new InfraTimeoutError(
+    mayHaveRun
+      ? `${waited}; its handler call had started and was cancelled, so it may have run in part or in full`
+      : `${waited}; it was still queued and was not executed`,
+    {
+      transportType: 'runtime',
+      details: { may_have_run: mayHaveRun },
+      hint: mayHaveRun
+        ? 'Check the target system for the effect. Resending the same envelope_id returns the recorded outcome instead of executing it again.'
+        : 'Send it again (it never ran). If this repeats, raise ingress.request_timeout_ms or max_in_flight, or look at the handler it targets.',
+    },
+  );
+}
 const NOTHING_TO_PUBLISH: MessageSettlement = { kind: 'processed', outputs: [] };
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 

@@ -35,6 +35,20 @@ describe('ConcurrencyLimiter', () => {
     expect(limiter.peak).toBe(1);
   });
 
+  it('a waiter whose signal aborts leaves the queue and never gets a slot', async () => {
+    const limiter = new ConcurrencyLimiter(1);
+    await limiter.acquire();
+    const gaveUp = new AbortController();
+    const abandoned = limiter.acquire(gaveUp.signal);
+    const next = limiter.acquire();
+    gaveUp.abort(new Error('caller timed out'));
+    await expect(abandoned).rejects.toThrow('caller timed out');
+    limiter.release();
+    await next;
+    expect(limiter.active).toBe(1);
+    await expect(limiter.acquire(gaveUp.signal)).rejects.toThrow('caller timed out');
+  });
+
   it('cancelWaiters fails every waiting caller and leaves held slots alone', async () => {
     const limiter = new ConcurrencyLimiter(1);
     await limiter.acquire();

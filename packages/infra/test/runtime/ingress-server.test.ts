@@ -138,14 +138,17 @@ describe('ingress: health and routing', () => {
     expect(json).toMatchObject({ state: 'running', handlers: [{ healthy: true, handler_type: 'local', dev_test_only: true }], bus: { kind: 'inmemory', healthy: true, consuming: true } });
   });
 
-  it('answers an unknown route or method with 404 naming the routes', async () => {
+  it('answers an unknown route with a 404 envelope naming the routes, and a known path with the wrong method with 405', async () => {
     const { url } = await serve();
     const unknown = await get(url, '/v2/nothing');
     expect(unknown.status).toBe(404);
-    expect(unknown.json).toMatchObject({ error: { code: 'NOT_FOUND', message: 'No route GET /v2/nothing' } });
+    expect(unknown.json).toMatchObject({ is_response: true, success: false, error: { code: 'INGRESS_ROUTE_NOT_FOUND', message: 'No route GET /v2/nothing' } });
+    expect(unknown.json.correlation_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(String((unknown.json.error as { hint: string }).hint)).toContain('POST /v1/envelopes');
 
-    const wrongMethod = await get(url, '/v1/envelopes');
-    expect(wrongMethod.status).toBe(404);
+    const res = await fetch(`${url}/v1/envelopes`);
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect(await res.json()).toMatchObject({ success: false, error: { code: 'INGRESS_METHOD_NOT_ALLOWED' } });
   });
 });

@@ -1,82 +1,72 @@
 import { createSuccessResponse } from '@onex/core';
 import { deterministicProviders } from '@onex/core/testing';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ResponseWaiters } from '../../src/runtime/response-waiters.js';
+import { ManualScheduler } from '../kafka/manual-scheduler.js';
 import { requestFactory } from './fakes.js';
-
-afterEach(() => {
-  vi.useRealTimers();
-});
 
 describe('ResponseWaiters', () => {
   const request = requestFactory();
   const providers = deterministicProviders();
 
-  it('hands a response to the request it answers (by causation id), once', async () => {
-    const waiters = new ResponseWaiters();
-    const correlationId = '11111111-1111-4111-8111-111111111111';
-    const first = request({ operation: 'http.get', correlationId });
-    const second = request({ operation: 'http.get', correlationId });
-    const firstWait = waiters.wait(first.envelopeId, 10_000);
-    const secondWait = waiters.wait(second.envelopeId, 10_000);
+  it('hands a response to the key it was delivered for, once: two callers with the same envelope id stay apart', async () => {
+    const waiters = new ResponseWaiters(new ManualScheduler());
+    const sameId = request({ operation: 'http.get' });
+    const aliceWait = waiters.wait('ticket-alice', 10_000);
+    const bobWait = waiters.wait('ticket-bob', 10_000);
     expect(waiters.size).toBe(2);
-    expect(waiters.pendingIds()).toEqual([first.envelopeId, second.envelopeId]);
+    expect(waiters.pendingIds()).toEqual(['ticket-alice', 'ticket-bob']);
 
-    // Both share a correlation id; each gets its own answer.
-    const secondResponse = createSuccessResponse(second, { n: 2 }, providers);
-    const firstResponse = createSuccessResponse(first, { n: 1 }, providers);
-    expect(waiters.deliver(secondResponse)).toBe(true);
-    expect(waiters.deliver(firstResponse)).toBe(true);
-    expect(await firstWait).toBe(firstResponse);
-    expect(await secondWait).toBe(secondResponse);
+    const forBob = createSuccessResponse(sameId, { n: 2 }, providers);
+    const forAlice = createSuccessResponse(sameId, { n: 1 }, providers);
+    expect(waiters.deliver('ticket-bob', forBob)).toBe(true);
+    expect(waiters.deliver('ticket-alice', forAlice)).toBe(true);
+    expect(await aliceWait).toBe(forAlice);
+    expect(await bobWait).toBe(forBob);
 
-    expect(waiters.deliver(firstResponse)).toBe(false);
+    expect(waiters.deliver('ticket-alice', forAlice)).toBe(false);
     expect(waiters.size).toBe(0);
   });
 
-  it('ignores responses nobody waits for and envelopes without a causation id', () => {
-    const waiters = new ResponseWaiters();
-    const stray = createSuccessResponse(request({ operation: 'http.get' }), null, providers);
-    expect(waiters.deliver(stray)).toBe(false);
-    expect(waiters.deliver({ ...stray, causationId: undefined })).toBe(false);
+  it('ignores responses nobody waits for', () => {
+    const waiters = new ResponseWaiters(new ManualScheduler());
+    expect(waiters.deliver('nobody', createSuccessResponse(request({ operation: 'http.get' }), null, providers))).toBe(false);
   });
 
   it('resolves undefined after the timeout and forgets the waiter', async () => {
-    vi.useFakeTimers();
-    const waiters = new ResponseWaiters();
-    const envelope = request({ operation: 'http.get' });
-    const wait = waiters.wait(envelope.envelopeId, 250);
-    await vi.advanceTimersByTimeAsync(249);
+    const scheduler = new ManualScheduler();
+    const waiters = new ResponseWaiters(scheduler);
+    const wait = waiters.wait('t', 250);
+    await scheduler.advance(249);
     expect(waiters.size).toBe(1);
-    await vi.advanceTimersByTimeAsync(1);
+    await scheduler.advance(1);
     expect(await wait).toBeUndefined();
     expect(waiters.size).toBe(0);
-    expect(waiters.deliver(createSuccessResponse(envelope, null, providers))).toBe(false);
+    expect(waiters.deliver('t', createSuccessResponse(request({ operation: 'http.get' }), null, providers))).toBe(false);
   });
 
   it('cancel ends a wait without a response and clears its timer', async () => {
-    vi.useFakeTimers();
-    const waiters = new ResponseWaiters();
-    const envelope = request({ operation: 'http.get' });
-    const wait = waiters.wait(envelope.envelopeId, 1000);
-    waiters.cancel(envelope.envelopeId);
-    waiters.cancel(envelope.envelopeId);
+    const scheduler = new ManualScheduler();
+    const waiters = new ResponseWaiters(scheduler);
+    const wait = waiters.wait('t', 1000);
+    waiters.cancel('t');
+    waiters.cancel('t');
     expect(await wait).toBeUndefined();
     expect(waiters.size).toBe(0);
-    expect(vi.getTimerCount()).toBe(0);
+    expect(scheduler.pending).toBe(0);
   });
 
-  it('answers every waiter of a resent request, and one timing out does not drop the other', async () => {
-    vi.useFakeTimers();
-    const waiters = new ResponseWaiters();
+  it('answers every waiter of a key, and one timing out does not drop the other', async () => {
+    const scheduler = new ManualScheduler();
+    const waiters = new ResponseWaiters(scheduler);
     const req = request({ operation: 'http.get' });
-    const early = waiters.wait(req.envelopeId, 100);
-    vi.advanceTimersByTime(50);
-    const resent = waiters.wait(req.envelopeId, 1_000);
-    vi.advanceTimersByTime(60); // the first wait times out
+    const early = waiters.wait('t', 100);
+    await scheduler.advance(50);
+    const resent = waiters.wait('t', 1_000);
+    await scheduler.advance(60); // the first wait times out
     expect(await early).toBeUndefined();
     const response = createSuccessResponse(req, { ok: true }, providers);
-    expect(waiters.deliver(response)).toBe(true);
+    expect(waiters.deliver('t', response)).toBe(true);
     expect(await resent).toBe(response);
     expect(waiters.size).toBe(0);
   });
