@@ -17,11 +17,11 @@ import {
   parseEnvelope,
   serializeEnvelope,
   EnvelopeValidationError,
-  wireEnvelopeSchema,
   type EnvelopeProviders,
   type OnexEnvelope,
 } from '../src/index.js';
 import { deterministicProviders } from '../src/testing/index.js';
+import { wireEnvelopeSchema } from '../src/envelope/envelope-schema.js';
 import { isCanonicalTimestamp, isWireKey, readWireEnvelopeFast, readWireEnvelopeWithSchema } from '../src/envelope/envelope-wire-reader.js';
 
 const UUID = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';

@@ -7,39 +7,64 @@
  * their own entry points (`@onex/infra/handlers/http`, `/db`, `/local`) and units load
  * them lazily, so a host loads a driver (undici, pg, PGlite) only when its contract uses
  * that handler.
+ *
+ * The public surface is this named list, pinned by test/public-api.test.ts so that a
+ * change to it is deliberate. Plumbing (queues, limiters, guards, secret-scope and
+ * source-merging internals) stays inside the package.
  */
-export * from './logging/logger.js';
-export { WarningLimiter, type WarningLimiterOptions } from './logging/warning-limiter.js';
-export { InMemoryEventBus, type InMemoryEventBusOptions } from './event-bus/in-memory-event-bus.js';
-export { BoundedQueue } from './event-bus/bounded-queue.js';
-export { KafkaEventBus, type KafkaEventBusOptions, type KafkaEventBusSettings } from './event-bus/kafka/kafka-event-bus.js';
-export type { DeadLetterRecordBody } from './event-bus/kafka/dead-letter-record.js';
-export { InMemoryIdempotencyStore, type InMemoryIdempotencyStoreOptions } from './idempotency/in-memory-idempotency-store.js';
+
+// The runtime host: from a contract, or wired by hand.
+export {
+  createRuntimeHostFromContract,
+  settingsFromContract,
+  createEventBus,
+  createIdempotencyStore,
+  resolveIngressTokens,
+  type HostFromContractOptions,
+  type SettingsFromContractOptions,
+} from './runtime/host-from-contract.js';
+export {
+  RuntimeHostProcess,
+  createRuntimeHostProcess,
+  type RuntimeHostProcessOptions,
+  type RuntimeHostSettings,
+  type RuntimeHostState,
+  type RuntimeHostHealth,
+  type SubmitOptions,
+  type SubmitResult,
+} from './runtime/runtime-host-process.js';
+export {
+  startIngressServer,
+  ONEX_ORIGIN_HOST_HEADER,
+  type IngressServer,
+  type IngressOptions,
+  type IngressClientToken,
+  type IngressConnectionStats,
+} from './runtime/ingress-server.js';
+export type { HandlerGuardMode } from './runtime/handler-scope.js';
+export { nodeProviders } from './runtime/node-providers.js';
 export { systemScheduler, type Scheduler, type TimerHandle } from './runtime/scheduler.js';
-export { ConcurrencyLimiter } from './runtime/concurrency-limiter.js';
-export { guardHandler, assertNotInHandlerScope, type HandlerGuardMode } from './runtime/handler-scope.js';
-export { HandlerBootstrapSource, descriptorOf, wireHandlers, type BootstrapSourceOptions, type HandlerRequest } from './runtime/handler-bootstrap-source.js';
+export { loadVersionFacts, assertCompatibleVersions, type ResolvedVersions, type VersionRequirement } from './runtime/version-check.js';
+
+// Contracts on disk.
+export { FileRegistry, MAX_CONTRACT_FILE_BYTES, type LoadedContract } from './runtime/file-registry.js';
+
+// Handlers: the units, their registry, and where descriptors come from.
+export { HANDLER_UNITS, HANDLER_CATALOG, handlerCatalog, findHandlerUnit } from './handlers/registry.js';
 export {
   defineHandlerUnit,
-  catalogEntryOf,
   fieldsOf,
   type HandlerUnit,
   type HandlerOperation,
   type HandlerSecurityNeeds,
   type HandlerUnitDeps,
+  type HandlerHostFacts,
   type ResolvedSettings,
   type FieldSummary,
 } from './handlers/handler-unit.js';
-export { HANDLER_UNITS, HANDLER_CATALOG, handlerCatalog, findHandlerUnit } from './handlers/registry.js';
-export * from './runtime/version-check.js';
-export { nodeProviders, nodeRandomIdProvider } from './runtime/node-providers.js';
-export * from './runtime/runtime-host-process.js';
-export * from './runtime/ingress-server.js';
-export * from './runtime/host-from-contract.js';
-export * from './runtime/file-registry.js';
+export { HandlerBootstrapSource, type BootstrapSourceOptions, type HandlerRequest } from './runtime/handler-bootstrap-source.js';
 export {
   HandlerContractSource,
-  implementationsFromDescriptors,
   DEFAULT_MAX_HANDLER_CONTRACT_BYTES,
   type HandlerContractSourceOptions,
   type HandlerContractDiscovery,
@@ -49,10 +74,17 @@ export {
 export {
   resolveHandlerSource,
   handlerSourceFromContract,
-  mergeHybrid,
   ResolvedHandlerSource,
   type ResolveHandlerSourceOptions,
   type HandlerSourceResolution,
   type HandlerSourceCounts,
 } from './runtime/handler-source-resolution.js';
-export { bindingSecretRefs, matchesSecretScope, secretScopeFailures, bindingSecretFailures, assertBindingSecrets, type SecretScopeCheckOptions } from './runtime/handler-security.js';
+
+// Event buses and idempotency stores.
+export { InMemoryEventBus, type InMemoryEventBusOptions } from './event-bus/in-memory-event-bus.js';
+export { KafkaEventBus, type KafkaEventBusOptions, type KafkaEventBusSettings } from './event-bus/kafka/kafka-event-bus.js';
+export type { DeadLetterRecordBody } from './event-bus/kafka/dead-letter-record.js';
+export { InMemoryIdempotencyStore, type InMemoryIdempotencyStoreOptions } from './idempotency/in-memory-idempotency-store.js';
+
+// Logging.
+export { createLogger, silentLogger, REDACTED_LOG_PATHS, type Logger, type CreateLoggerOptions } from './logging/logger.js';

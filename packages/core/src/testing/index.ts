@@ -3,4 +3,4 @@
  * clock providers. (The dev-only `local` handler lives with the other handlers in
  * @onex/infra.)
  */
-export * from './deterministic.js';
+export { DeterministicIdGenerator, DeterministicClock, deterministicProviders } from './deterministic.js';

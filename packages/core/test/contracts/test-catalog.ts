@@ -3,11 +3,9 @@
  * handler units in @onex/infra; core only needs the generic shape.
  */
 import { z } from 'zod';
+import { addRuleIssue, isTemplated, secretValueSchema } from '../../src/contract-kit.js';
 import {
-  addRuleIssue,
-  isTemplated,
   parseRuntimeHostContract as parseWithCatalog,
-  secretValueSchema,
   validateRuntimeHostContract as validateWithCatalog,
   type HandlerCatalog,
   type ParseRuntimeHostContractOptions,

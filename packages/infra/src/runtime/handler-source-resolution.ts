@@ -9,12 +9,12 @@
 import path from 'node:path';
 import {
   HandlerValidationError,
-  contractLocator,
   type ContractRuleId,
   type HandlerSourceType,
   type HandlerValidationIssue,
   type RuntimeHostContract,
 } from '@onex/core';
+import { contractLocator } from '@onex/core/contract-kit';
 import type { HandlerDescriptor, ProtocolHandlerSource } from '@onex/spi';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { HandlerBootstrapSource } from './handler-bootstrap-source.js';

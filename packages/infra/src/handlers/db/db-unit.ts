@@ -3,7 +3,8 @@
  * and how the handler is built. The handler module, and pg / PGlite with it, loads only
  * in `create`.
  */
-import { addRuleIssue, isTemplated, secretValueSchema, type JsonObject } from '@onex/core';
+import type { JsonObject } from '@onex/core';
+import { addRuleIssue, isTemplated, secretValueSchema } from '@onex/core/contract-kit';
 import { z } from 'zod';
 import { defineHandlerUnit } from '../handler-unit.js';
 import { DEFAULT_DB_MAX_RESULT_BYTES, DEFAULT_DB_MAX_ROWS } from './db-config.js';

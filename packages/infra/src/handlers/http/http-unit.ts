@@ -3,7 +3,8 @@
  * and how the handler is built. The handler module, and undici with it, loads only in
  * `create`.
  */
-import { addRuleIssue, isTemplated, secretValueSchema, type JsonObject } from '@onex/core';
+import type { JsonObject } from '@onex/core';
+import { addRuleIssue, isTemplated, secretValueSchema } from '@onex/core/contract-kit';
 import { z } from 'zod';
 import { defineHandlerUnit, type HandlerOperation } from '../handler-unit.js';
 import { HTTP_OPERATIONS, httpPayloadSchema } from './http-payload.js';
