@@ -121,7 +121,8 @@ async function httpMeasures(options) {
   const handler = new HttpHandler();
   const agent = new Agent({ connections: HTTP_CONNECTIONS });
   try {
-    await handler.initialize({ connections: HTTP_CONNECTIONS });
+    // The server is on loopback, which the handler refuses unless it is allow-listed.
+    await handler.initialize({ connections: HTTP_CONNECTIONS, allowedDomains: ['127.0.0.1'] });
     const envelope = createRequestEnvelope({ operation: 'http.get', correlationId: randomUUID(), payload: { url: server.url } });
     const probe = /** @type {{ status_code: number, body: unknown }} */ (await handler.execute(envelope, createInvocationContext(envelope)));
     if (probe.status_code !== 200) throw new Error(`unexpected http.get result ${JSON.stringify(probe)}`);

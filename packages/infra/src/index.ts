@@ -59,6 +59,7 @@ export {
   type HandlerSecurityNeeds,
   type HandlerUnitDeps,
   type HandlerHostFacts,
+  type ContractSecurity,
   type ResolvedSettings,
   type FieldSummary,
 } from './handlers/handler-unit.js';

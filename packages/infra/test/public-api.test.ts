@@ -113,6 +113,7 @@ const ENTRIES = [
       'silentLogger', 'startIngressServer', 'systemScheduler',
     ],
     types: [
+      'ContractSecurity',
       'BootstrapSourceOptions', 'CreateLoggerOptions', 'DeadLetterRecordBody', 'FieldSummary', 'HandlerContractDiscovery',
       'HandlerContractSourceOptions', 'HandlerGuardMode', 'HandlerHostFacts', 'HandlerImplementation', 'HandlerImplementationLookup',
       'HandlerOperation', 'HandlerRequest', 'HandlerSecurityNeeds', 'HandlerSourceCounts', 'HandlerSourceResolution', 'HandlerUnit',

@@ -30,6 +30,14 @@ export interface HandlerSecurityNeeds {
 }
 
 /** What `create` gets from the host. */
+/** What a handler contract declares about a handler's reach (see HandlerDescriptor.security). */
+export interface ContractSecurity {
+  /** Hosts the handler may call; `[]` means none. Absent when the contract names none. */
+  readonly allowedDomains: readonly string[] | undefined;
+  /** Adapters must name their destinations. */
+  readonly isAdapter: boolean;
+}
+
 /** What a handler's initialize config may take from the host that runs it. */
 export interface HandlerHostFacts {
   /** This host instance's id (the http handler marks its outbound requests with it). */
@@ -79,6 +87,12 @@ export interface HandlerUnit<S extends Readonly<Record<string, unknown>> = Reado
    * units of different `S`.
    */
   initializeConfig(settings: ResolvedSettings<S>, policies: HandlerPolicies, host: HandlerHostFacts): JsonObject;
+  /**
+   * Folds a handler contract's security declarations into the initialize config (the
+   * http unit: `allowed_domains` as the allow-list, required for adapters). Units whose
+   * handlers make no outbound calls leave it out.
+   */
+  applyContractSecurity?(config: JsonObject, security: ContractSecurity): JsonObject;
   /**
    * Builds the handler. Its module (and driver: undici, pg, PGlite) is loaded here with a
    * dynamic import of a fixed path, so a host without this handler never loads it.

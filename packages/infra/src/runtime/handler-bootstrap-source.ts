@@ -6,7 +6,7 @@
 import { HandlerConfigurationError, type HandlerType, type JsonObject } from '@onex/core';
 import type { HandlerDescriptor, ProtocolHandler, ProtocolHandlerSource } from '@onex/spi';
 import type { HandlerUnit } from '../handlers/handler-unit.js';
-import { HANDLER_UNITS } from '../handlers/registry.js';
+import { findHandlerUnit, HANDLER_UNITS } from '../handlers/registry.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { sealHandler } from './handler-scope.js';
 
@@ -91,16 +91,24 @@ export async function wireHandlers(
             : `Available handler types: ${available.join(', ')}.`,
         });
       }
+      const unit = findHandlerUnit(request.type);
+      // A handler contract's security declarations shape the config (e.g. the http allow-list).
+      const config =
+        descriptor.security !== undefined && unit?.applyContractSecurity !== undefined
+          ? unit.applyContractSecurity(request.config, { allowedDomains: descriptor.security.allowedDomains, isAdapter: descriptor.isAdapter })
+          : request.config;
       const handler = await descriptor.factory();
       try {
-        await handler.initialize(request.config);
+        await handler.initialize(config);
       } catch (error) {
         // shutdown() runs exactly once per handler, whatever state it reached.
         await handler.shutdown().catch(() => undefined);
         throw error;
       }
       // Sealed: from here on only the runtime's dispatch may execute it.
-      ready.push(sealHandler(handler));
+      // Sealed: from here on only the runtime's dispatch may execute it, and only the
+      // commands a handler contract accepts (bootstrap descriptors list all there are).
+      ready.push(sealHandler(handler, descriptor.source === undefined ? undefined : descriptor.commandsAccepted));
     }
     return ready;
   } catch (error) {

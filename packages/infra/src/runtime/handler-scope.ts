@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ArchitectureViolationError, type EnvelopeHandler, type HandlerInvocationContext, type JsonValue, type OnexEnvelope } from '@onex/core';
+import { ArchitectureViolationError, InvalidOperationError, type EnvelopeHandler, type HandlerInvocationContext, type JsonValue, type OnexEnvelope } from '@onex/core';
 import type { ProtocolHandler } from '@onex/spi';
 
 /**
@@ -56,8 +56,10 @@ export function guardHandler(handler: EnvelopeHandler, mode: HandlerGuardMode = 
  * node allow-lists and the no-publish guard) fails with ARCHITECTURE_VIOLATION. The
  * runtime's call passes through {@link guardHandler}, which marks the dispatch.
  */
-export function sealHandler(handler: ProtocolHandler): ProtocolHandler {
+export function sealHandler(handler: ProtocolHandler, accepted?: readonly string[]): ProtocolHandler {
   const handlerType = handler.handlerType;
+  // A handler contract may accept fewer commands than its implementation supports.
+  const commands = accepted === undefined ? undefined : new Set(accepted);
   return {
     handlerType,
     initialize: (config: unknown) => handler.initialize(config),
@@ -73,6 +75,17 @@ export function sealHandler(handler: ProtocolHandler): ProtocolHandler {
             operation: envelope.operation,
             correlationId: envelope.correlationId,
             hint: 'Send an envelope through the runtime host (NodeRuntime.routeEnvelope); nodes reach handlers only through their NodeExecutionPort.',
+          }),
+        );
+      }
+      if (commands !== undefined && !commands.has(envelope.operation) && !commands.has(`${handlerType}.${envelope.operation}`)) {
+        return Promise.reject(
+          new InvalidOperationError(`Operation "${envelope.operation}" is not among the commands the ${handlerType} handler contract accepts`, {
+            handlerType,
+            operation: envelope.operation,
+            correlationId: envelope.correlationId,
+            details: { commands_accepted: [...commands] },
+            hint: `Add "${envelope.operation}" to commands_accepted in the handler contract, or use one of: ${[...commands].join(', ')}.`,
           }),
         );
       }

@@ -3,7 +3,7 @@
  * and how the handler is built. The handler module, and undici with it, loads only in
  * `create`.
  */
-import type { JsonObject } from '@onex/core';
+import { HandlerConfigurationError, type JsonObject } from '@onex/core';
 import { addRuleIssue, isTemplated, secretValueSchema } from '@onex/core/contract-kit';
 import { z } from 'zod';
 import { defineHandlerUnit, type HandlerOperation } from '../handler-unit.js';
@@ -69,6 +69,23 @@ export const httpUnit = defineHandlerUnit({
     if (settings.maxResponseBytes !== undefined) config.maxResponseBytes = settings.maxResponseBytes;
     if (settings.poolSize !== undefined) config.connections = settings.poolSize;
     return config;
+  },
+  applyContractSecurity(config, security): JsonObject {
+    const contract = security.allowedDomains;
+    const binding = Array.isArray(config.allowedDomains) ? config.allowedDomains.filter((d): d is string => typeof d === 'string') : undefined;
+    // The handler contract is the ceiling: a binding may narrow its list, never widen it.
+    if (contract !== undefined && binding !== undefined) {
+      const wider = binding.filter((d) => !contract.includes(d));
+      if (wider.length > 0) {
+        throw new HandlerConfigurationError(`allowed_domains lists ${wider.map((d) => `"${d}"`).join(', ')}, which the http handler contract does not allow`, {
+          handlerType: 'http',
+          details: { not_in_contract: wider },
+          hint: `List only hosts the handler contract's security.allowed_domains has (${contract.join(', ') || 'none'}), or widen the handler contract.`,
+        });
+      }
+    }
+    const allowed = binding ?? contract;
+    return { ...config, ...(allowed === undefined ? {} : { allowedDomains: [...allowed] }), requireAllowList: security.isAdapter };
   },
   async create({ logger }) {
     const { HttpHandler } = await import('./http-handler.js');
