@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ContractIssue } from '../../src/errors/contract-validation-error.js';
-import type { ParseRuntimeHostContractOptions } from '../../src/contracts/index.js';
+import type { ParseRuntimeHostContractOptions } from '../../src/index.js';
 import { validateRuntimeHostContract } from './test-catalog.js';
 import { lines } from './spec-contracts.js';
 

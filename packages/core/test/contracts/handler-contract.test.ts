@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { ContractIssue } from '../../src/errors/contract-validation-error.js';
-import { CONTRACT_RULES, parseHandlerContract, validateHandlerContract } from '../../src/contracts/index.js';
+import { CONTRACT_RULES, parseHandlerContract, validateHandlerContract } from '../../src/index.js';
 import { parseRuntimeHostContract, validateRuntimeHostContract } from './test-catalog.js';
 import { ContractValidationError } from '../../src/errors/contract-validation-error.js';
 import { lines } from './spec-contracts.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ContractValidationError, formatIssue } from '../../src/errors/contract-validation-error.js';
-import { CONTRACT_RULES, parseNodeContract } from '../../src/contracts/index.js';
+import { CONTRACT_RULES, parseNodeContract } from '../../src/index.js';
 import { parseRuntimeHostContract, validateRuntimeHostContract } from './test-catalog.js';
 import { lines } from './spec-contracts.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runtimeHostContractJsonSchema } from '../../src/contracts/index.js';
+import { runtimeHostContractJsonSchema } from '../../src/index.js';
 import { TEST_CATALOG } from './test-catalog.js';
 
 type Json = Record<string, unknown>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ContractIssue } from '../../src/errors/contract-validation-error.js';
-import { parseNodeContract, validateNodeContract } from '../../src/contracts/index.js';
+import { parseNodeContract, validateNodeContract } from '../../src/index.js';
 import { lines, ORDER_CALCULATOR_COMPUTE, USER_SERVICE_EFFECT } from './spec-contracts.js';
 import { TEST_CATALOG } from './test-catalog.js';
 

@@ -4,7 +4,7 @@ import {
   DEFAULT_OUTPUT_TOPIC,
   RUNTIME_HOST_DEFAULTS,
   type HandlerBinding,
-} from '../../src/contracts/index.js';
+} from '../../src/index.js';
 import { parseRuntimeHostContract, validateRuntimeHostContract } from './test-catalog.js';
 import { BETA_RUNTIME_HOST, lines, MINIMUM_RUNTIME_HOST } from './spec-contracts.js';
 

@@ -21,6 +21,7 @@ import {
   type NodeInstance,
   type OnexEnvelope,
   type RetryPolicy,
+  type RouteOptions,
 } from '@onex/core';
 import type {
   BusSubscription,
@@ -670,7 +671,7 @@ export class RuntimeHostProcess {
           }
           ticket.started = true;
         }
-        response = await this.#runtime.routeEnvelope(envelope, signal === undefined ? {} : { signal });
+        response = await this.#runtime.routeEnvelope(envelope, signal === undefined ? NO_ROUTE_OPTIONS : { signal });
       } catch (error) {
         // The store itself failed (e.g. its database is down): as retryable as the failure.
         response = this.#errorFor(envelope, toOnexError(error));
@@ -778,6 +779,8 @@ export class RuntimeHostProcess {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** Routing without a cancellation signal (bus messages): one shared object, no allocation per envelope. */
+const NO_ROUTE_OPTIONS: RouteOptions = Object.freeze({});
 
 /** Stands in for a ticket whose caller already gave up: already aborted, so nothing runs. */
 function cancelledTicket(id: string): IngressTicket {
