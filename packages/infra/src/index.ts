@@ -87,5 +87,21 @@ export { KafkaEventBus, type KafkaEventBusOptions, type KafkaEventBusSettings } 
 export type { DeadLetterRecordBody } from './event-bus/kafka/dead-letter-record.js';
 export { InMemoryIdempotencyStore, type InMemoryIdempotencyStoreOptions } from './idempotency/in-memory-idempotency-store.js';
 
+// Secrets: one resolver over prioritised sources (Vault joins as one more source).
+export {
+  SecretResolver,
+  createSecretResolver,
+  DEFAULT_SECRET_TTL_MS,
+  DEFAULT_LEASE_REFRESH_RATIO,
+  type SecretResolverOptions,
+} from './secrets/secret-resolver.js';
+export { EnvSecretSource, createEnvSecretSource, envVarNameOf, type EnvSecretSourceOptions } from './secrets/env-secret-source.js';
+export {
+  FileSecretSource,
+  createFileSecretSource,
+  DEFAULT_MAX_SECRET_FILE_BYTES,
+  type FileSecretSourceOptions,
+} from './secrets/file-secret-source.js';
+
 // Logging.
 export { createLogger, silentLogger, REDACTED_LOG_PATHS, type Logger, type CreateLoggerOptions } from './logging/logger.js';

@@ -97,7 +97,8 @@ const ENTRIES = [
       'Awaitable', 'BusMessage', 'BusSubscriber', 'BusSubscription', 'DeadLetterReason', 'EnvelopeHandler', 'EventBusHealth', 'EventBusReadiness',
       'HandlerDescription', 'HandlerDescriptor', 'HandlerDescriptorSecurity', 'HandlerHealth', 'HandlerInvocationContext', 'IdempotencyClaim',
       'InboundMessage', 'MessageSettlement', 'OutboundEnvelope', 'ProtocolEventBus', 'ProtocolHandler', 'ProtocolHandlerConfigResolver',
-      'ProtocolHandlerSource', 'ProtocolIdempotencyStore', 'ProtocolSecretResolver', 'SecretReference',
+      'ProtocolHandlerSource', 'ProtocolIdempotencyStore', 'ProtocolSecretResolver', 'SecretLookup', 'SecretReference', 'SecretReferenceLookup',
+      'SecretSource',
     ],
   },
   {
@@ -111,6 +112,8 @@ const ENTRIES = [
       'createRuntimeHostFromContract', 'createRuntimeHostProcess', 'defineHandlerUnit', 'fieldsOf', 'findHandlerUnit', 'handlerCatalog',
       'handlerSourceFromContract', 'loadVersionFacts', 'nodeProviders', 'resolveHandlerSource', 'resolveIngressTokens', 'settingsFromContract',
       'silentLogger', 'startIngressServer', 'systemScheduler',
+      'DEFAULT_LEASE_REFRESH_RATIO', 'DEFAULT_MAX_SECRET_FILE_BYTES', 'DEFAULT_SECRET_TTL_MS', 'EnvSecretSource', 'FileSecretSource',
+      'SecretResolver', 'createEnvSecretSource', 'createFileSecretSource', 'createSecretResolver', 'envVarNameOf',
     ],
     types: [
       'ContractSecurity',
@@ -121,6 +124,7 @@ const ENTRIES = [
       'IngressConnectionStats', 'IngressOptions', 'IngressServer', 'KafkaEventBusOptions', 'KafkaEventBusSettings', 'LoadedContract', 'Logger',
       'ResolveHandlerSourceOptions', 'ResolvedSettings', 'ResolvedVersions', 'RuntimeHostHealth', 'RuntimeHostProcessOptions', 'RuntimeHostSettings',
       'RuntimeHostState', 'Scheduler', 'SettingsFromContractOptions', 'SubmitOptions', 'SubmitResult', 'TimerHandle', 'VersionRequirement',
+      'EnvSecretSourceOptions', 'FileSecretSourceOptions', 'SecretResolverOptions',
     ],
   },
   {

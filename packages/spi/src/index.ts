@@ -16,6 +16,6 @@ export type {
   EventBusReadiness,
 } from './protocol-event-bus.js';
 export type { ProtocolHandlerSource, HandlerDescriptor, HandlerDescriptorSecurity } from './handler-source.js';
-export type { ProtocolSecretResolver, ProtocolHandlerConfigResolver, SecretReference } from './resolvers.js';
+export type { ProtocolSecretResolver, ProtocolHandlerConfigResolver, SecretReference, SecretSource, SecretLookup, SecretReferenceLookup } from './resolvers.js';
 export type { ProtocolIdempotencyStore, IdempotencyClaim, Awaitable } from './idempotency-store.js';
 export type { HandlerInvocationContext, EnvelopeHandler } from '@onex/core';
