@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts every service the integration tests use, by running each service script in this
-# folder (every *.sh except lib.sh, up.sh and status.sh; today postgres.sh). Each script
-# is idempotent, so this is safe to run again. Prints a summary; exits 1 if any failed.
+# folder (every *.sh except lib.sh, up.sh and status.sh: consul.sh, kafka.sh, postgres.sh).
+# Each script is idempotent, so this is safe to run again. Prints a summary; exits 1 if any
+# failed.
 #
 #   bash tooling/services/up.sh              # all services
 #   bash tooling/services/up.sh postgres     # only the named ones
