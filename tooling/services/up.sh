@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts every service the integration tests use, by running each service script in this
-# folder (every *.sh except lib.sh, up.sh and status.sh; today kafka.sh, openbao.sh and
+# folder (every *.sh except lib.sh, up.sh and status.sh: consul.sh, kafka.sh, openbao.sh,
 # postgres.sh, in that order). Each script is idempotent, so this is safe to run again.
 # Prints a summary; exits 1 if any failed.
 #
