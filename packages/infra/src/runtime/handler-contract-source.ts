@@ -5,7 +5,7 @@
  * code runs; it only declares what the handler is. Broken files become structured
  * failures (collected and counted), never a crash.
  */
-import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
+import { lstat, opendir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import {
   HANDLER_CONTRACT_FILE_NAME,
@@ -42,12 +42,16 @@ export function implementationsFromDescriptors(descriptors: readonly HandlerDesc
 
 /** Largest handler contract read; a real one is a few hundred bytes. @default 65536 */
 export const DEFAULT_MAX_HANDLER_CONTRACT_BYTES = 64 * 1024;
+/** Directory entries one contract path may hold before discovery refuses it. @default 10000 */
+export const DEFAULT_MAX_SCANNED_ENTRIES = 10_000;
 
 export interface HandlerContractSourceOptions {
   /** Directories (or single files) to scan; relative paths resolve from the working directory. */
   readonly contractPaths: readonly string[];
   readonly implementations: HandlerImplementationLookup;
   readonly logger?: Logger;
+  /** @default DEFAULT_MAX_SCANNED_ENTRIES */
+  readonly maxScannedEntries?: number;
   /** @default DEFAULT_MAX_HANDLER_CONTRACT_BYTES */
   readonly maxFileBytes?: number;
 }
@@ -165,9 +169,26 @@ export class HandlerContractSource implements ProtocolHandlerSource {
     const realRoot = await realpath(root);
     // withFileTypes reports a symbolic link as a link, so linked directories are never
     // entered; a linked contract file is read only if it resolves inside the root.
-    const entries = await readdir(realRoot, { recursive: true, withFileTypes: true });
+    // Walked lazily and bounded: a contract path of "/" must fail with a clear error, not
+    // read the whole file system into memory at start-up.
+    const maxEntries = this.#options.maxScannedEntries ?? DEFAULT_MAX_SCANNED_ENTRIES;
     const found: Found[] = [];
-    for (const entry of entries) {
+    let scanned = 0;
+    for await (const entry of await opendir(realRoot, { recursive: true })) {
+      scanned += 1;
+      if (scanned > maxEntries) {
+        return [
+          {
+            file: root,
+            failure: failure(
+              'HANDLER_CONTRACT_UNREADABLE',
+              `Contract path holds more than ${maxEntries} entries; it is not scanned`,
+              'Point runtime.handler_source.contract_paths at a directory that holds only handler contracts (e.g. "handlers").',
+              FileRegistry.displayPath(root),
+            ),
+          },
+        ];
+      }
       if (entry.name !== HANDLER_CONTRACT_FILE_NAME) continue;
       const file = path.join(entry.parentPath, entry.name);
       if (entry.isFile()) {

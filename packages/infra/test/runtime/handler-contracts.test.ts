@@ -84,6 +84,15 @@ describe('HandlerContractSource', () => {
     expect(lines.find((l) => l.msg === 'handler contracts discovered')).toMatchObject({ discovered_contract_count: 2, validation_failure_count: 0 });
   });
 
+  it('refuses a contract path too big to scan (e.g. "/") with a structured failure instead of walking it', async () => {
+    const files: Record<string, string> = { 'handlers/db/handler_contract.yaml': handlerContract() };
+    for (let i = 0; i < 30; i += 1) files[`noise/file-${i}.txt`] = 'x';
+    const dir = await tempDir(files);
+    const discovery = await new HandlerContractSource({ contractPaths: [dir], implementations: await implementations(), maxScannedEntries: 10 }).discover();
+    expect(discovery.descriptors).toEqual([]);
+    expect(discovery.failures.map((f) => [f.ruleId, f.message])).toEqual([['HANDLER_CONTRACT_UNREADABLE', 'Contract path holds more than 10 entries; it is not scanned']]);
+  });
+
   it('reports malformed files as structured failures, counts them, and still returns the valid ones', async () => {
     const dir = await tempDir({
       'a/handler_contract.yaml': handlerContract(),
