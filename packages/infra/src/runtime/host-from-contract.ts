@@ -198,6 +198,9 @@ export async function createRuntimeHostFromContract(options: HostFromContractOpt
   }
   const units = options.units ?? HANDLER_UNITS;
   const hostId = options.hostId ?? `${contract.runtime.name}-${randomUUID().slice(0, 8)}`;
+  // The source (and its secret-scope check) comes first: a secret a handler may not have
+  // is refused before it is ever fetched, not after.
+  const handlerSource = await handlerSourceFor(options, logger);
   const settings = await settingsFromContract(contract, { env, resolver: options.secretResolver, units, host: { hostId, production: options.production ?? false } });
   const bus = options.bus ?? createEventBus(contract, { logger, env, hostId });
   const idempotencyStore = await createIdempotencyStore(contract, env, options.secretResolver, logger);
@@ -207,7 +210,7 @@ export async function createRuntimeHostFromContract(options: HostFromContractOpt
     settings,
     bus,
     nodes: options.nodes ?? [],
-    handlerSource: await handlerSourceFor(options, logger),
+    handlerSource,
     logger,
     handlerGuard: options.handlerGuard ?? 'sync',
     directHandlerCalls: options.directHandlerCalls ?? false,

@@ -230,6 +230,28 @@ describe('resolveHandlerSource', () => {
   });
 });
 
+describe('secret scopes before resolution', () => {
+  it('refuses a secret outside the scopes before the resolver is ever asked for it', async () => {
+    const dir = await tempDir({ 'handlers/db/handler_contract.yaml': handlerContract({ extra: ['security: { secret_scopes: ["env://PG_*"] }'] }) });
+    const asked: string[] = [];
+    const resolver = {
+      schemes: ['vault'],
+      resolve: async (reference: { secretRef: string }) => {
+        asked.push(reference.secretRef);
+        return 'pglite://memory';
+      },
+      getSecret: async (name: string) => {
+        asked.push(name);
+        return 'x';
+      },
+      getSecrets: async () => ({}),
+    };
+    const contract = runtime(['{ type: db, config: { url: { secret_ref: "vault://secret/data/db#url" } } }']);
+    await expect(createRuntimeHostFromContract({ contract, contractDir: dir, secretResolver: resolver })).rejects.toMatchObject({ code: 'CONTRACT_VALIDATION_ERROR' });
+    expect(asked).toEqual([]);
+  });
+});
+
 describe('secret scopes at registration', () => {
   const descriptor = (security: HandlerDescriptor['security'], isAdapter = false): HandlerDescriptor => ({
     handlerName: 'handler_db',
