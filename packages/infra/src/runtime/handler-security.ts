@@ -7,6 +7,7 @@
  */
 import { HandlerValidationError, isSecretRef, type HandlerBinding, type HandlerSourceType, type HandlerValidationIssue, type SecretValue } from '@onex/core';
 import type { HandlerDescriptor } from '@onex/spi';
+import { matchesSecretScope } from '../secrets/secret-scope.js';
 import type { HandlerUnit } from '../handlers/handler-unit.js';
 import { findHandlerUnit, HANDLER_UNITS } from '../handlers/registry.js';
 
@@ -34,22 +35,7 @@ function asSecretValue(value: unknown): SecretValue | undefined {
   return typeof value === 'string' || isSecretRef(value) ? value : undefined;
 }
 
-/** Glob match: `*` stays inside one path segment (no `/`), `**` crosses segments. */
-export function matchesSecretScope(ref: string, scope: string): boolean {
-  let re = '';
-  for (let i = 0; i < scope.length; i += 1) {
-    const ch = scope.charAt(i);
-    if (ch === '*' && scope.charAt(i + 1) === '*') {
-      re += '.*';
-      i += 1;
-    } else if (ch === '*') {
-      re += '[^/]*';
-    } else {
-      re += ch.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-    }
-  }
-  return new RegExp(`^${re}$`).test(ref);
-}
+export { matchesSecretScope } from '../secrets/secret-scope.js';
 
 export interface SecretScopeCheckOptions {
   readonly sourceType: HandlerSourceType;

@@ -8,7 +8,7 @@ import { SecretResolutionError, isOnexError, parseSecretRef } from '@onex/core';
 import type { ProtocolSecretResolver, SecretLookup, SecretReference, SecretSource } from '@onex/spi';
 import { z } from 'zod';
 import { silentLogger, type Logger } from '../logging/logger.js';
-import { matchesSecretScope } from '../runtime/handler-security.js';
+import { matchesSecretScope } from './secret-scope.js';
 import { systemScheduler, type Scheduler, type TimerHandle } from '../runtime/scheduler.js';
 import { assertSecretName } from './secret-name.js';
 
