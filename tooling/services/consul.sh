@@ -124,10 +124,6 @@ leader() {
   printf '%s\n' "$answer"
 }
 
-# alive <pid>: the process exists and is not a zombie.
-alive() {
-  kill -0 "$1" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
-}
 
 # Prints the pid of this instance's agent when it is alive (and really our agent: a recycled
 # pid does not count), else returns 1.
@@ -216,16 +212,8 @@ stop_agent() {
       warn "no agent of this instance runs, but something else listens on $HTTP_ADDR; left alone"
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  while alive "$pid"; do
-    if ((SECONDS - t0 >= STOP_TIMEOUT)) && [ "$how" = SIGTERM ]; then
-      warn "pid $pid still running ${STOP_TIMEOUT}s after SIGTERM (ONEX_CONSUL_STOP_TIMEOUT); sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      how=SIGKILL
-    fi
-    ((SECONDS - t0 < STOP_TIMEOUT + 10)) || die "pid $pid survived SIGKILL for 10s"
-    sleep 0.2
-  done
+  terminate "$pid" "$STOP_TIMEOUT" ONEX_CONSUL_STOP_TIMEOUT
+  how=$TERMINATED_WITH
   until ! port_open "$CONSUL_HOST" "$CONSUL_PORT"; do
     ((SECONDS - t0 < STOP_TIMEOUT + 10)) || die "pid $pid is gone but $HTTP_ADDR still accepts connections"
     sleep 0.2

@@ -224,11 +224,6 @@ log4j.logger.org.apache.kafka.clients=WARN
 EOF
 }
 
-# alive <pid>: the process exists and is not a zombie (a broker that died while this
-# script, its parent, still runs stays a zombie until reaped).
-alive() {
-  kill -0 "$1" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
-}
 
 # Prints the pid of this instance's broker when it is alive (and really our broker: a
 # recycled pid does not count), else returns 1.
@@ -343,16 +338,8 @@ stop_broker() {
       warn "no broker of this instance runs, but something else listens on $BROKERS; left alone"
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  while alive "$pid"; do
-    if ((SECONDS - t0 >= STOP_TIMEOUT)) && [ "$how" = SIGTERM ]; then
-      warn "pid $pid still running ${STOP_TIMEOUT}s after SIGTERM (ONEX_KAFKA_STOP_TIMEOUT); sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      how=SIGKILL
-    fi
-    ((SECONDS - t0 < STOP_TIMEOUT + 10)) || die "pid $pid survived SIGKILL for 10s"
-    sleep 0.2
-  done
+  terminate "$pid" "$STOP_TIMEOUT" ONEX_KAFKA_STOP_TIMEOUT
+  how=$TERMINATED_WITH
   for port in "$KAFKA_PORT" "$CONTROLLER_PORT"; do
     until ! port_open "$KAFKA_HOST" "$port"; do
       ((SECONDS - t0 < STOP_TIMEOUT + 10)) || die "pid $pid is gone but $KAFKA_HOST:$port still accepts connections"

@@ -73,3 +73,28 @@ take_lock() {
     die "another run of $1 still holds $ONEX_CACHE_DIR/$1.lock after 600s"
   fi
 }
+
+# alive <pid>: the process exists and is not a zombie (a server that died while the script
+# that started it, its parent, still runs stays a zombie until reaped).
+alive() {
+  kill -0 "$1" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# terminate <pid> <timeout seconds> <name of the timeout variable>: SIGTERM (a clean
+# shutdown), SIGKILL once the timeout has passed; returns when the process is gone and sets
+# TERMINATED_WITH to the signal that ended it. Dies if it outlives SIGKILL by 10 seconds.
+TERMINATED_WITH=
+terminate() {
+  local pid=$1 timeout=$2 setting=$3 t0=$SECONDS
+  TERMINATED_WITH=SIGTERM
+  kill -TERM "$pid" 2>/dev/null || true
+  while alive "$pid"; do
+    if ((SECONDS - t0 >= timeout)) && [ "$TERMINATED_WITH" = SIGTERM ]; then
+      warn "pid $pid still running ${timeout}s after SIGTERM ($setting); sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      TERMINATED_WITH=SIGKILL
+    fi
+    ((SECONDS - t0 < timeout + 10)) || die "pid $pid survived SIGKILL for 10s"
+    sleep 0.1
+  done
+}

@@ -163,10 +163,6 @@ token_ok() {
 # ---------------------------------------------------------------------------------------
 # This instance
 
-# alive <pid>: the process exists and is not a zombie.
-alive() {
-  kill -0 "$1" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
-}
 
 instance_cmdline() {
   tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null
@@ -256,16 +252,8 @@ stop_server() {
     fi
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  while alive "$pid"; do
-    if ((SECONDS - t0 >= STOP_TIMEOUT)) && [ "$how" = SIGTERM ]; then
-      warn "pid $pid still running ${STOP_TIMEOUT}s after SIGTERM (ONEX_OPENBAO_STOP_TIMEOUT); sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      how=SIGKILL
-    fi
-    ((SECONDS - t0 < STOP_TIMEOUT + 10)) || die "pid $pid survived SIGKILL for 10s"
-    sleep 0.1
-  done
+  terminate "$pid" "$STOP_TIMEOUT" ONEX_OPENBAO_STOP_TIMEOUT
+  how=$TERMINATED_WITH
   until ! port_open "$BAO_HOST" "$BAO_PORT"; do
     ((SECONDS - t0 < STOP_TIMEOUT + 10)) || die "pid $pid is gone but $BAO_HOST:$BAO_PORT still accepts connections"
     sleep 0.1
