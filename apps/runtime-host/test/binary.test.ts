@@ -427,3 +427,19 @@ describe('ingress exposure', () => {
     expect(out.stdout + out.stderr).not.toContain(token);
   }, 30_000);
 });
+
+describe('the quick start demo', () => {
+  it('runs every step of examples/quickstart/demo.mjs against the built binary and exits 0', async () => {
+    // The README's `npm run demo` without the install and build (the test run has built);
+    // it broke once when loopback became refused and the example did not list its API.
+    const demo = path.resolve(here, '../../../examples/quickstart/demo.mjs');
+    const child = spawn(process.execPath, [demo], { env: { ...process.env, LOG_LEVEL: 'error' } });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(out).not.toContain('✗');
+    expect(out).toContain('✓ call an HTTP API');
+    expect(code).toBe(0);
+  }, 60_000);
+});
