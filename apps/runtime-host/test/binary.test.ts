@@ -9,7 +9,11 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+
+// Every test here spawns the real binary, often several times; on a loaded 2-core CI
+// machine a spawn can take seconds, so the 5 s default budget is too tight.
+vi.setConfig({ testTimeout: 30_000 });
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.resolve(here, '../dist/cli.js');
@@ -115,7 +119,7 @@ describe('handler contracts: validate, run --dry-run and run agree', () => {
       expect(r.stderr).toMatch(/handler_contract\.yaml:7:1 error HANDLER_CONTRACT_FORBIDDEN_DECLARATION/);
       expect(r.stderr).toMatch(/runtime-host\.yaml:7:\d+ error HANDLER_CONTRACT_MISSING/);
     }
-  });
+  }, 30_000);
 
   it('refuses bootstrap mode without the override, and an expired override, in validate and run alike', async () => {
     const refused = await contractFile('bootstrap.yaml', RUNTIME('boot', ['  handler_source: { mode: bootstrap }']));
@@ -129,7 +133,7 @@ describe('handler contracts: validate, run --dry-run and run agree', () => {
     }
     const allowed = await contractFile('allowed.yaml', RUNTIME('boot', ['  handler_source: { mode: bootstrap, allow_bootstrap_override: true }']));
     expect((await runBin(['run', allowed, '--dry-run'])).code).toBe(0);
-  });
+  }, 30_000);
 });
 
 describe('onex-runtime-host describe', () => {
