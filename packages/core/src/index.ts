@@ -193,6 +193,11 @@ export {
   type SecretValue,
 } from './contracts/secret-ref.js';
 export {
+  SECRET_MASK,
+  SecretString,
+  isSecretString,
+} from './secrets/secret-string.js';
+export {
   DEFAULT_INPUT_TOPIC,
   DEFAULT_OUTPUT_TOPIC,
   RUNTIME_HOST_DEFAULTS,

@@ -61,6 +61,8 @@ export {
   type HandlerHostFacts,
   type ContractSecurity,
   type ResolvedSettings,
+  type HandlerInitConfig,
+  type HandlerConfigValue,
   type FieldSummary,
 } from './handlers/handler-unit.js';
 export { HandlerBootstrapSource, type BootstrapSourceOptions, type HandlerRequest } from './runtime/handler-bootstrap-source.js';

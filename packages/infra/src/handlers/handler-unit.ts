@@ -5,9 +5,19 @@
  * the contract's JSON Schema, so these cannot drift apart.
  */
 import { z } from 'zod';
-import type { HandlerCatalogEntry, HandlerCategory, HandlerPolicies, HandlerType, JsonObject, SecretRef } from '@onex/core';
+import type { HandlerCatalogEntry, HandlerCategory, HandlerPolicies, HandlerType, JsonValue, SecretRef, SecretString } from '@onex/core';
 import type { ProtocolHandler } from '@onex/spi';
 import type { Logger } from '../logging/logger.js';
+
+/** A value of a handler's initialize config: JSON, or a secret kept wrapped until the driver needs it. */
+export type HandlerConfigValue = JsonValue | SecretString | readonly HandlerConfigValue[] | { readonly [key: string]: HandlerConfigValue };
+
+/**
+ * The config a unit builds for its handler's `initialize`. Credentials stay
+ * `SecretString`s here, so the config the host keeps never prints a secret; the handler
+ * reveals one only where it hands it to its driver.
+ */
+export type HandlerInitConfig = { readonly [key: string]: HandlerConfigValue };
 
 /** One operation a handler accepts. */
 export interface HandlerOperation {
@@ -86,13 +96,13 @@ export interface HandlerUnit<S extends Readonly<Record<string, unknown>> = Reado
    * the host) and the binding's policies. Method syntax on purpose: the registry holds
    * units of different `S`.
    */
-  initializeConfig(settings: ResolvedSettings<S>, policies: HandlerPolicies, host: HandlerHostFacts): JsonObject;
+  initializeConfig(settings: ResolvedSettings<S>, policies: HandlerPolicies, host: HandlerHostFacts): HandlerInitConfig;
   /**
    * Folds a handler contract's security declarations into the initialize config (the
    * http unit: `allowed_domains` as the allow-list, required for adapters). Units whose
    * handlers make no outbound calls leave it out.
    */
-  applyContractSecurity?(config: JsonObject, security: ContractSecurity): JsonObject;
+  applyContractSecurity?(config: HandlerInitConfig, security: ContractSecurity): HandlerInitConfig;
   /**
    * Builds the handler. Its module (and driver: undici, pg, PGlite) is loaded here with a
    * dynamic import of a fixed path, so a host without this handler never loads it.

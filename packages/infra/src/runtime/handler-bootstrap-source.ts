@@ -3,9 +3,9 @@
  * into descriptors (and so into handler instances). No hand-written list: the registry
  * says which handlers exist.
  */
-import { HandlerConfigurationError, type HandlerType, type JsonObject } from '@onex/core';
+import { HandlerConfigurationError, type HandlerType } from '@onex/core';
 import type { HandlerDescriptor, ProtocolHandler, ProtocolHandlerSource } from '@onex/spi';
-import type { HandlerUnit } from '../handlers/handler-unit.js';
+import type { HandlerInitConfig, HandlerUnit } from '../handlers/handler-unit.js';
 import { findHandlerUnit, HANDLER_UNITS } from '../handlers/registry.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { sealHandler } from './handler-scope.js';
@@ -55,7 +55,7 @@ export class HandlerBootstrapSource implements ProtocolHandlerSource {
 /** One handler the contract asks for, with its (already resolved) config. */
 export interface HandlerRequest {
   readonly type: HandlerType;
-  readonly config: JsonObject;
+  readonly config: HandlerInitConfig;
 }
 
 /**

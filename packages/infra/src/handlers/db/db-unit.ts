@@ -3,10 +3,9 @@
  * and how the handler is built. The handler module, and pg / PGlite with it, loads only
  * in `create`.
  */
-import type { JsonObject } from '@onex/core';
 import { addRuleIssue, isTemplated, secretValueSchema } from '@onex/core/contract-kit';
 import { z } from 'zod';
-import { defineHandlerUnit } from '../handler-unit.js';
+import { defineHandlerUnit, type HandlerConfigValue, type HandlerInitConfig } from '../handler-unit.js';
 import { DEFAULT_DB_MAX_RESULT_BYTES, DEFAULT_DB_MAX_ROWS } from './db-config.js';
 import { dbStatementSchema, dbTransactionPayloadSchema } from './db-payload.js';
 
@@ -72,11 +71,11 @@ export const dbUnit = defineHandlerUnit({
   configSchema: dbContractConfigSchema,
   credentialFields: ['url'],
   security: { defaultAllowedDomains: [], secretScopes: [] },
-  initializeConfig(settings, policies, host): JsonObject {
+  initializeConfig(settings, policies, host): HandlerInitConfig {
     // A privileged role turns any SQL that slips past the guard into a server takeover:
     // production refuses it unless the contract says otherwise; elsewhere it is a warning.
     const privilegedRole = settings.allowPrivilegedRole ? 'allow' : host.production ? 'refuse' : 'warn';
-    const config: JsonObject = { url: settings.url, timeoutMs: policies.timeoutMs, privilegedRole };
+    const config: Record<string, HandlerConfigValue> = { url: settings.url, timeoutMs: policies.timeoutMs, privilegedRole };
     if (settings.maxRows !== undefined) config.maxRows = settings.maxRows;
     if (settings.maxResultBytes !== undefined) config.maxResultBytes = settings.maxResultBytes;
     if (settings.poolSize !== undefined) config.poolSize = settings.poolSize;

@@ -3,10 +3,10 @@
  * and how the handler is built. The handler module, and undici with it, loads only in
  * `create`.
  */
-import { HandlerConfigurationError, type JsonObject } from '@onex/core';
+import { HandlerConfigurationError } from '@onex/core';
 import { addRuleIssue, isTemplated, secretValueSchema } from '@onex/core/contract-kit';
 import { z } from 'zod';
-import { defineHandlerUnit, type HandlerOperation } from '../handler-unit.js';
+import { defineHandlerUnit, type HandlerConfigValue, type HandlerInitConfig, type HandlerOperation } from '../handler-unit.js';
 import { HTTP_OPERATIONS, httpPayloadSchema } from './http-payload.js';
 
 const HTTP_RESPONSE_SHAPE = '{ status_code: number, headers: Record<string, string>, body: JSON | string | null, body_parse_error?: true }';
@@ -61,16 +61,16 @@ export const httpUnit = defineHandlerUnit({
   configSchema: httpContractConfigSchema,
   credentialFields: ['url'],
   security: { defaultAllowedDomains: [], secretScopes: [] },
-  initializeConfig(settings, policies, host): JsonObject {
+  initializeConfig(settings, policies, host): HandlerInitConfig {
     // hostId marks every outbound request, so the host's own ingress can refuse a self-call.
-    const config: JsonObject = { timeoutMs: policies.timeoutMs, hostId: host.hostId };
+    const config: Record<string, HandlerConfigValue> = { timeoutMs: policies.timeoutMs, hostId: host.hostId };
     if (settings.allowedDomains !== undefined) config.allowedDomains = [...settings.allowedDomains];
     if (settings.url !== undefined) config.baseUrl = settings.url;
     if (settings.maxResponseBytes !== undefined) config.maxResponseBytes = settings.maxResponseBytes;
     if (settings.poolSize !== undefined) config.connections = settings.poolSize;
     return config;
   },
-  applyContractSecurity(config, security): JsonObject {
+  applyContractSecurity(config, security): HandlerInitConfig {
     const contract = security.allowedDomains;
     const binding = Array.isArray(config.allowedDomains) ? config.allowedDomains.filter((d): d is string => typeof d === 'string') : undefined;
     // The handler contract is the ceiling: a binding may narrow its list, never widen it.
