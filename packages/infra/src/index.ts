@@ -104,6 +104,13 @@ export {
   DEFAULT_MAX_SECRET_FILE_BYTES,
   type FileSecretSourceOptions,
 } from './secrets/file-secret-source.js';
+export {
+  VaultSecretSource,
+  createVaultSecretSource,
+  type VaultSecretSourceOptions,
+  type VaultAuthOptions,
+} from './secrets/vault-secret-source.js';
+export type { VaultSessionHealth } from './vault/vault-session.js';
 
 // Logging.
 export { createLogger, silentLogger, REDACTED_LOG_PATHS, type Logger, type CreateLoggerOptions } from './logging/logger.js';

@@ -114,6 +114,7 @@ const ENTRIES = [
       'silentLogger', 'startIngressServer', 'systemScheduler',
       'DEFAULT_LEASE_REFRESH_RATIO', 'DEFAULT_MAX_SECRET_FILE_BYTES', 'DEFAULT_SECRET_TTL_MS', 'EnvSecretSource', 'FileSecretSource',
       'SecretResolver', 'createEnvSecretSource', 'createFileSecretSource', 'createSecretResolver', 'envVarNameOf',
+      'VaultSecretSource', 'createVaultSecretSource',
     ],
     types: [
       'ContractSecurity',
@@ -125,6 +126,7 @@ const ENTRIES = [
       'ResolveHandlerSourceOptions', 'ResolvedSettings', 'ResolvedVersions', 'RuntimeHostHealth', 'RuntimeHostProcessOptions', 'RuntimeHostSettings',
       'RuntimeHostState', 'Scheduler', 'SettingsFromContractOptions', 'SubmitOptions', 'SubmitResult', 'TimerHandle', 'VersionRequirement',
       'EnvSecretSourceOptions', 'FileSecretSourceOptions', 'SecretResolverOptions',
+      'VaultAuthOptions', 'VaultSecretSourceOptions', 'VaultSessionHealth',
     ],
   },
   {
@@ -155,6 +157,19 @@ const ENTRIES = [
       'DbExecuteResponse', 'DbHandlerConfig', 'DbHandlerOptions', 'DbHandlerState', 'DbOperation', 'DbQueryResponse', 'DbStatement',
       'DbTransactionPayload', 'DbTransactionResponse', 'PrivilegedRolePolicy', 'ResolvedDbHandlerConfig', 'SqlAnalysis', 'SqlStatementClass',
       'SuspiciousPattern',
+    ],
+  },
+  {
+    entry: '@onex/infra/handlers/vault',
+    source: '../src/handlers/vault/index.ts',
+    module: () => import('@onex/infra/handlers/vault'),
+    values: [
+      'DEFAULT_VAULT_MOUNT', 'DEFAULT_VAULT_TIMEOUT_MS', 'VAULT_HANDLER_VERSION', 'VAULT_OPERATIONS', 'VaultHandler', 'createVaultHandler',
+      'parseVaultHandlerConfig',
+    ],
+    types: [
+      'ResolvedVaultHandlerConfig', 'VaultDeleteSecretResponse', 'VaultGetSecretResponse', 'VaultHandlerConfig', 'VaultHandlerOptions',
+      'VaultHandlerState', 'VaultListSecretsResponse', 'VaultOperation', 'VaultRenewTokenResponse', 'VaultSetSecretResponse',
     ],
   },
   {

@@ -61,8 +61,15 @@ describe('handler registry', () => {
     expect(refused.ok ? [] : refused.issues.map((i) => [i.ruleId, i.path, i.line])).toEqual([['CONTRACT_UNKNOWN_FIELD', 'runtime.handlers[0].config.allowed_domains', 9]]);
   });
 
-  it('refuses vault and consul: no unit implements them', () => {
-    expect(() => contract(['    - type: "vault"'])).toThrow(/CONTRACT_UNKNOWN_HANDLER_TYPE[\s\S]*Valid handler types are: db, http, local \(dev only\)/);
+  it('refuses consul: no unit implements it', () => {
+    expect(() => contract(['    - type: "consul"'])).toThrow(/CONTRACT_UNKNOWN_HANDLER_TYPE[\s\S]*Valid handler types are: db, http, vault, local \(dev only\)/);
+  });
+
+  it('a vault binding needs address, allowed_paths and the credentials of its auth_method', () => {
+    expect(() => contract(['    - type: "vault"'])).toThrow(/CONTRACT_MISSING_FIELD at runtime\.handlers\[0\]\.config\.allowed_paths/);
+    expect(() =>
+      contract(['    - type: "vault"', '      config: { address: "http://127.0.0.1:8200", allowed_paths: ["app/*"], auth_method: "approle", token: { secret_ref: "env://T" } }']),
+    ).toThrow(/runtime\.handlers\[0\]\.config\.role_id[\s\S]*config\.token/);
   });
 
   it('a db binding needs a url, checked by the db unit at the contract line', () => {

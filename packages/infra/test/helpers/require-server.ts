@@ -41,3 +41,11 @@ export const PG_URL = process.env.ONEX_PG_URL ?? 'postgres://postgres@127.0.0.1:
 export const PG_APP_URL = process.env.ONEX_PG_APP_URL ?? 'postgres://onex_app@127.0.0.1:5432/onex_test';
 export const pgServerAvailable = (): Promise<boolean> =>
   requireServer('PostgreSQL', '127.0.0.1', 5432, 'bash tooling/services/postgres.sh');
+
+export const OPENBAO_ADDR = process.env.ONEX_OPENBAO_ADDR ?? 'http://127.0.0.1:8200';
+/** The shared dev server's root token: test-only, loopback-only, not a secret. */
+export const OPENBAO_TOKEN = process.env.ONEX_OPENBAO_TOKEN ?? 'onex-dev-root-token';
+export const openbaoServerAvailable = (): Promise<boolean> => {
+  const url = new URL(OPENBAO_ADDR);
+  return requireServer('OpenBao', url.hostname, Number(url.port || (url.protocol === 'https:' ? 443 : 80)), 'bash tooling/services/openbao.sh');
+};
