@@ -62,7 +62,7 @@ describe('handler registry', () => {
   });
 
   it('refuses consul: no unit implements it', () => {
-    expect(() => contract(['    - type: "consul"'])).toThrow(/CONTRACT_UNKNOWN_HANDLER_TYPE[\s\S]*Valid handler types are: db, http, vault, local \(dev only\)/);
+    expect(() => contract(['    - type: "consul"'])).toThrow(/CONTRACT_UNKNOWN_HANDLER_TYPE[\s\S]*Valid handler types are: db, http, local \(dev only\), vault/);
   });
 
   it('a vault binding needs address, allowed_paths and the credentials of its auth_method', () => {
