@@ -100,7 +100,7 @@ export function mapVaultError(error: unknown, context: VaultErrorContext, what =
   const base = { correlationId: context.correlationId, handlerType: context.handlerType, operation: context.operation, transportType: 'vault' as const, target: context.target };
   const where = context.path === undefined ? context.target : `${context.target} (${context.path})`;
   const details = (reason: VaultFailureReason, extra: JsonObject = {}): JsonObject => {
-    const out: JsonObject = { reason, ...extra };
+    const out: JsonObject = { reason, transport_type: 'vault', target: context.target, ...extra };
     if (context.path !== undefined) out.path = context.path;
     return out;
   };
