@@ -69,6 +69,9 @@ function fromIssue(issue: ZodIssue, prefix: ContractPath, raw: unknown, schema: 
     }
     case 'invalid_value': {
       const options = issue.values.map((v) => JSON.stringify(v)).join(', ');
+      if (isMissing(raw, path)) {
+        return [{ ruleId: 'CONTRACT_MISSING_FIELD', severity: 'error', message: `Missing required field "${field}" in ${where}`, hint: `Add "${field}" (one of ${options}) under ${where}.`, path, target: 'key' }];
+      }
       return invalid(`"${field}" must be one of ${options}, got ${got}`, `Use one of: ${issue.values.map(String).join(', ')}.`);
     }
     case 'too_small':

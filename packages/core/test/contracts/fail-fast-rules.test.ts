@@ -74,6 +74,12 @@ describe('contract loader fail-fast rules', () => {
     }
   });
 
+  it('calls a missing choice field missing, and lists the choices', () => {
+    const issue = single(rejected(lines('runtime:', '  name: "rt"', '  version: "1.0.0"', '  event_bus:', '    config: {}', '  handlers: []', '  nodes: []')), 'CONTRACT_MISSING_FIELD');
+    expect(issue.path).toBe('runtime.event_bus.kind');
+    expect(issue.hint).toBe('Add "kind" (one of "inmemory", "kafka") under runtime.event_bus.');
+  });
+
   it('requires bootstrap_servers for a kafka event bus', () => {
     const issue = single(rejected(lines('runtime:', '  name: "rt"', '  version: "1.0.0"', '  event_bus:', '    kind: "kafka"', '  handlers: []', '  nodes: []')), 'CONTRACT_MISSING_FIELD');
     expect(issue.path).toBe('runtime.event_bus.config.bootstrap_servers');
