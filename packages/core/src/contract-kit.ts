@@ -19,3 +19,5 @@ export {
 } from './contracts/secret-ref.js';
 export { catalogEntries } from './contracts/handler-catalog.js';
 export { contractLocator, type ContractPosition } from './contracts/parse-handler-contract.js';
+export { readYamlSource, type YamlSource, type YamlReadResult } from './contracts/yaml-source.js';
+export { handlerBindingSchema } from './contracts/runtime-host-contract-schema.js';

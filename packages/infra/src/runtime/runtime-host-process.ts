@@ -149,6 +149,11 @@ export interface RuntimeHostProcessOptions {
    * @default false
    */
   readonly directHandlerCalls?: boolean;
+  /**
+   * Runs last when the host stops, after handlers, bus and store are closed: releases what
+   * the host's builder opened for it (the secret resolver built from the contract).
+   */
+  readonly onStopped?: () => Promise<void>;
 }
 
 export interface RuntimeHostHealth {
@@ -183,6 +188,7 @@ export class RuntimeHostProcess {
   readonly #versionFacts: RuntimeHostProcessOptions['versionFacts'];
   readonly #handlerGuard: HandlerGuardMode;
   readonly #store: ProtocolIdempotencyStore;
+  readonly #onStopped: (() => Promise<void>) | undefined;
   readonly #hostId: string;
   readonly #scheduler: Scheduler;
   readonly #leaseMs: number;
@@ -227,6 +233,7 @@ export class RuntimeHostProcess {
     this.#versionFacts = options.versionFacts;
     this.#handlerGuard = options.handlerGuard ?? 'sync';
     this.#store = options.idempotencyStore ?? new InMemoryIdempotencyStore();
+    this.#onStopped = options.onStopped;
     // Not from the envelope id provider: a host id must not shift deterministic envelope ids.
     this.#hostId = options.hostId ?? `${options.settings.name}-${randomUUID().slice(0, 8)}`;
     this.#scheduler = options.scheduler ?? systemScheduler;
@@ -523,6 +530,7 @@ export class RuntimeHostProcess {
     this.#handlers = [];
     await this.bus.shutdown().catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'event bus shutdown failed'));
     await this.#store.close().catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'idempotency store close failed'));
+    await this.#onStopped?.().catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'closing host resources failed'));
   }
 
   #onInput(message: InboundMessage): Promise<void> {
