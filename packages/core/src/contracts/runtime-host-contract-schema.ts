@@ -12,6 +12,7 @@ import { CURRENT_CONTRACT_SCHEMA_VERSION } from './schema-version.js';
 import { NODE_SLUG_RE } from '../runtime/nodes.js';
 import { isPlaceholder, isTemplated, PLACEHOLDER_SOURCE, placeholderDefaults, secretValueSchema, type SecretValue } from './secret-ref.js';
 import { allowedKeysAt, unknownFieldHint } from './zod-issues.js';
+import { valueAt } from './draft-issue.js';
 import { handlerSourceSchema, type HandlerSourceSettings } from './handler-source-schema.js';
 
 /** Topic the runtime consumes when `event_bus.config.topics.input` is not set. */
@@ -137,8 +138,8 @@ export interface HandlerBinding {
   /** Every other `config` key, validated by the handler's catalog entry. */
   readonly settings: HandlerSettings;
   /**
-   * The binding's `config` as written (wire keys, placeholders and `secret_ref`s as they
-   * are). The host's config resolver merges it with `config_ref` and environment
+   * The binding's whole `config` as written (wire keys, policy fields included,
+   * placeholders and `secret_ref`s as they are). The host's config resolver merges it with `config_ref` and environment
    * overrides and validates the result again; everything else reads `policies`/`settings`.
    */
   readonly wireConfig: Readonly<Record<string, unknown>>;
@@ -582,9 +583,13 @@ export function handlerBindingSchema(catalog: HandlerCatalog) {
       const allowed = [...HANDLER_POLICY_FIELDS, ...allowedKeysAt(entry.configSchema, [])];
       const policies = handlerPoliciesSchema.safeParse(policyWire);
       const settings = entry.configSchema.safeParse(rest);
+      // With a config_ref, a required key may live in that file: only the host, which
+      // reads it, can tell whether it is missing. Everything written inline is still checked.
+      const deferred = w.config_ref !== undefined;
+      const settingsIssues = settings.success ? [] : settings.error.issues.filter((i) => !(deferred && valueAt(rest, i.path.filter((s): s is string | number => typeof s !== 'symbol')) === undefined));
       if (!policies.success) forwardIssues(ctx, policies.error.issues, w.type, allowed);
-      if (!settings.success) forwardIssues(ctx, settings.error.issues, w.type, allowed);
-      if (!policies.success || !settings.success) return z.NEVER;
+      if (settingsIssues.length > 0) forwardIssues(ctx, settingsIssues, w.type, allowed);
+      if (!policies.success || settingsIssues.length > 0) return z.NEVER;
       return {
         type: w.type,
         name: w.name ?? w.type,
@@ -593,8 +598,9 @@ export function handlerBindingSchema(catalog: HandlerCatalog) {
         configRef: w.config_ref,
         policies: policies.data,
         // Frozen with the rest of the contract (deepFreeze also drops undefined keys).
-        settings: { ...settings.data },
-        wireConfig: rest,
+        // Empty when the config is completed from config_ref: the host resolves it.
+        settings: settings.success ? { ...settings.data } : {},
+        wireConfig: w.config,
       };
     });
 }

@@ -141,7 +141,8 @@ describe('parseRuntimeHostContract', () => {
       },
       // The handler's own keys, as its catalog schema turned them out.
       settings: { poolSize: 4 },
-      wireConfig: { pool_size: 4 },
+      // The config as written, for the host's config resolver to merge and validate again.
+      wireConfig: { rate_limit: { per_second: 2.5 }, retry_policy: { backoff_strategy: 'fixed', max_retries: 0 }, pool_size: 4 },
     });
     expect(contract.runtime.nodes).toEqual([{ slug: 'node-a', contract: 'nodes/node_a.yaml' }]);
   });

@@ -83,3 +83,13 @@ describe('${NAME:-default} placeholders', () => {
     if (!token.ok) expect(token.issues.map((i) => i.ruleId)).toEqual(['CONTRACT_INLINE_SECRET']);
   });
 });
+
+describe('config_ref', () => {
+  it('lets a required handler key live in the config_ref file, still checking what is written inline', () => {
+    const binding = (config: string) =>
+      validateRuntimeHostContract(lines('runtime:', '  name: "rt"', '  version: "1.0.0"', '  event_bus: { kind: inmemory }', '  handlers:', '    - type: db', '      config_ref: db.yaml', config, '  nodes: []'));
+    expect(binding('      config: { pool_size: 2 }').ok).toBe(true);
+    const bad = binding('      config: { pool_size: "two" }');
+    expect(bad.ok ? [] : bad.issues.map((i) => i.path)).toEqual(['runtime.handlers[0].config.pool_size']);
+  });
+});
