@@ -188,7 +188,7 @@ export class RuntimeHostProcess {
   readonly #versionFacts: RuntimeHostProcessOptions['versionFacts'];
   readonly #handlerGuard: HandlerGuardMode;
   readonly #store: ProtocolIdempotencyStore;
-  readonly #onStopped: (() => Promise<void>) | undefined;
+  #onStopped: (() => Promise<void>) | undefined;
   readonly #hostId: string;
   readonly #scheduler: Scheduler;
   readonly #leaseMs: number;
@@ -474,6 +474,8 @@ export class RuntimeHostProcess {
     if (this.#startPromise) await this.#startPromise.catch(() => undefined);
     if (this.#state === 'stopped' || this.#state === 'failed' || this.#state === 'created') {
       this.#state = this.#state === 'failed' ? 'failed' : 'stopped';
+      // Never started (or failed to): what the builder opened for it is still open.
+      await this.#runOnStopped();
       return;
     }
     this.#state = 'draining';
@@ -530,7 +532,14 @@ export class RuntimeHostProcess {
     this.#handlers = [];
     await this.bus.shutdown().catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'event bus shutdown failed'));
     await this.#store.close().catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'idempotency store close failed'));
-    await this.#onStopped?.().catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'closing host resources failed'));
+    await this.#runOnStopped();
+  }
+
+  /** `onStopped`, at most once whatever path the host stops by. */
+  async #runOnStopped(): Promise<void> {
+    const onStopped = this.#onStopped;
+    this.#onStopped = undefined;
+    await onStopped?.().catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'closing host resources failed'));
   }
 
   #onInput(message: InboundMessage): Promise<void> {
