@@ -74,6 +74,22 @@ const CORE_HINT = '@onex/core is pure (zero I/O): move this code to @onex/infra 
 const SPI_HINT = '@onex/spi holds interfaces only; implementations belong in @onex/infra.';
 const PROCESS_ENV = '[layer:core] @onex/core reads no process.env: the app parses configuration and passes it in.';
 
+/**
+ * No library code reads the environment: the app's composition root does, once
+ * (apps/runtime-host/src/app-config.ts, called from cli.ts with process.env), and passes
+ * it down; secrets come through the SecretResolver (EnvSecretSource reads the record it
+ * is given), handler settings through the HandlerConfigResolver. Tests may read it.
+ */
+const envMessage = (layer) =>
+  `[layer:${layer}] no process.env in packages/*/src: take configuration from the caller (the app reads the environment once), secrets from the SecretResolver, handler settings from the HandlerConfigResolver.`;
+/** `globalThis.process.env` and `const { env } = process`, which no-restricted-properties misses. */
+const envSyntax = (layer) => [
+  { selector: "MemberExpression[object.type='MemberExpression'][object.property.name='process'][property.name='env']", message: envMessage(layer) },
+  { selector: "VariableDeclarator[init.type='Identifier'][init.name='process'] > ObjectPattern > Property[key.name='env']", message: envMessage(layer) },
+];
+/** `import { env } from 'node:process'` (and the default import, which is the whole process). */
+const envImports = (layer) => ['process', 'node:process'].map((name) => ({ name, importNames: ['env', 'default'], message: envMessage(layer) }));
+
 const coreUp = [
   { name: '@onex/spi', message: '[layer:core] @onex/core must not import @onex/spi: core is the bottom layer (infra -> spi -> core).' },
   { name: '@onex/infra', message: '[layer:core] @onex/core must not import @onex/infra: core is the bottom layer (infra -> spi -> core).' },
@@ -136,12 +152,24 @@ export const layerRules = [
     files: [`packages/spi/src/${SOURCES}`],
     rules: {
       ...restrict('spi', [...spiUp, ...ioPaths('spi', SPI_HINT)], spiUpPatterns),
-      'no-restricted-syntax': ['error', ...dynamicImports('spi', ['@onex/infra', '@onex/runtime-host', ...IO_MODULES], SPI_HINT)],
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: envMessage('spi') }],
+      'no-restricted-syntax': ['error', ...dynamicImports('spi', ['@onex/infra', '@onex/runtime-host', ...IO_MODULES], SPI_HINT), ...envSyntax('spi')],
     },
   },
   {
     files: [`packages/infra/${SOURCES}`],
     rules: restrict('infra', []),
+  },
+  {
+    // Handlers above all: a handler gets its settings and secrets from the host, never
+    // from the environment. No file in infra/src reads it (EnvSecretSource reads the
+    // record it is handed).
+    files: [`packages/infra/src/${SOURCES}`],
+    rules: {
+      ...restrict('infra', envImports('infra')),
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: envMessage('infra') }],
+      'no-restricted-syntax': ['error', ...envSyntax('infra')],
+    },
   },
   {
     files: [`apps/${SOURCES}`],

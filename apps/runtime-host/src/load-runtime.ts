@@ -25,6 +25,11 @@ export type LoadResult =
       readonly warnings: readonly ContractIssue[];
       /** The handler source `runtime.handler_source` resolves to; `run` registers exactly these descriptors. */
       readonly handlerSource: ResolvedHandlerSource;
+      /** The contract's directory: `config_ref` files resolve from it and must stay inside it. */
+      readonly contractDir: string;
+      /** The contract's path as shown in messages, and its text (for line numbers), when readable. */
+      readonly contractFile: string;
+      readonly contractText: string | undefined;
     }
   | { readonly ok: false; readonly issues: readonly ContractIssue[] };
 
@@ -51,9 +56,12 @@ export async function loadRuntime(contractPath: string, options: { allowDevHandl
       nodes.push({ slug: ref.slug, source: FileRegistry.displayPath(node.file), contract: node.contract });
     }
   }
-  const handlers = await loadHandlerSource(host.file, host.contract, options);
+  const contractText = await readFile(host.file, 'utf8').catch(() => undefined);
+  const handlers = await loadHandlerSource(host.file, contractText, host.contract, options);
   if (!handlers.ok) issues.push(...handlers.failures);
-  return issues.length > 0 || !handlers.ok ? { ok: false, issues } : { ok: true, contract: host.contract, nodes, warnings, handlerSource: handlers.source };
+  return issues.length > 0 || !handlers.ok
+    ? { ok: false, issues }
+    : { ok: true, contract: host.contract, nodes, warnings, handlerSource: handlers.source, contractDir: path.dirname(host.file), contractFile: FileRegistry.displayPath(host.file), contractText };
 }
 
 /**
@@ -61,13 +69,13 @@ export async function loadRuntime(contractPath: string, options: { allowDevHandl
  * and `run` reach one verdict (a malformed or missing handler contract is reported by all
  * three, with file:line). Contract paths resolve from the runtime contract's directory.
  */
-async function loadHandlerSource(file: string, contract: RuntimeHostContract, options: { allowDevHandlers: boolean; logger?: Logger; now?: () => Date }) {
+async function loadHandlerSource(file: string, contractText: string | undefined, contract: RuntimeHostContract, options: { allowDevHandlers: boolean; logger?: Logger; now?: () => Date }) {
   return resolveHandlerSource({
     contract,
     contractDir: path.dirname(file),
     contractFile: FileRegistry.displayPath(file),
     // Only for line numbers in failures; the file was just read and parsed.
-    contractText: await readFile(file, 'utf8').catch(() => undefined),
+    contractText,
     allowDevHandlers: options.allowDevHandlers,
     logger: options.logger,
     now: options.now,

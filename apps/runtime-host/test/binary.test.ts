@@ -208,7 +208,8 @@ describe('onex-runtime-host describe', () => {
     expect(dry.code).toBe(0);
     const noEnv = await runBin(['run', file, '--dry-run'], { KAFKA_BOOTSTRAP_SERVERS: '' });
     expect(noEnv.code).toBe(3);
-    expect(noEnv.stderr).toContain('bootstrap_servers must list brokers as host:port');
+    // An empty variable is unset, as everywhere the host reads the environment.
+    expect(noEnv.stderr).toContain('Environment variable KAFKA_BOOTSTRAP_SERVERS is not set (used by event_bus.config.bootstrap_servers)');
   });
 
   it('refuses a pause threshold above the in-flight cap in validate and in run alike', async () => {

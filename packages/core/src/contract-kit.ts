@@ -6,6 +6,18 @@
  * and are kept off the package root on purpose.
  */
 export { addRuleIssue, type RuleParams } from './contracts/schema-helpers.js';
-export { secretRefSchema, secretValueSchema, isPlaceholder, isTemplated, urlHasInlinePassword } from './contracts/secret-ref.js';
+export {
+  secretRefSchema,
+  secretValueSchema,
+  isPlaceholder,
+  isTemplated,
+  urlHasInlinePassword,
+  placeholdersIn,
+  interpolatePlaceholders,
+  inlineCredentialProblem,
+  type Placeholder,
+} from './contracts/secret-ref.js';
 export { catalogEntries } from './contracts/handler-catalog.js';
 export { contractLocator, type ContractPosition } from './contracts/parse-handler-contract.js';
+export { readYamlSource, type YamlSource, type YamlReadResult } from './contracts/yaml-source.js';
+export { handlerBindingSchema } from './contracts/runtime-host-contract-schema.js';

@@ -228,6 +228,9 @@ export {
   type IdempotencyConfig,
   type IdempotencyStoreKind,
   type InterruptedPolicy,
+  type SecretsConfig,
+  type VaultSecretsConfig,
+  type VaultAuthConfig,
 } from './contracts/runtime-host-contract-schema.js';
 export {
   NODE_NAME_RE,

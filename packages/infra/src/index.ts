@@ -99,6 +99,13 @@ export {
 } from './secrets/secret-resolver.js';
 export { EnvSecretSource, createEnvSecretSource, envVarNameOf, type EnvSecretSourceOptions } from './secrets/env-secret-source.js';
 export {
+  createSecretsFromContract,
+  type HostSecrets,
+  type SecretsFromContractOptions,
+  type ClosableSecretSource,
+} from './secrets/secrets-from-contract.js';
+export { HandlerConfigResolver, envOverrideName, type HandlerConfigResolverOptions, type ScopableSecretResolver } from './runtime/handler-config-resolver.js';
+export {
   FileSecretSource,
   createFileSecretSource,
   DEFAULT_MAX_SECRET_FILE_BYTES,

@@ -70,6 +70,7 @@ const ENTRIES = [
       'OrchestratorNodeOptions', 'OrchestratorOutput', 'ParseHandlerContractOptions', 'ParseNodeContractOptions', 'ParseResult',
       'ParseRuntimeHostContractOptions', 'RateLimit', 'ReducerNodeOptions', 'ReducerOutput', 'RequestEnvelopeInit', 'RetryPolicy', 'RouteOptions',
       'RoutingStrategy', 'RuntimeHostContract', 'RuntimeHostContractInput', 'RuntimeSettings', 'SanitizeOptions', 'SecretRef', 'SecretValue',
+      'SecretsConfig', 'VaultSecretsConfig', 'VaultAuthConfig',
       'StateMachineSpec', 'TopicDirection', 'TopicRejection', 'TopicValidation', 'TransportType', 'ValidateNodeContractOptions', 'ValidationResult',
       'WireEnvelope', 'WireEnvelopeInput', 'WireIntent',
     ],
@@ -80,10 +81,10 @@ const ENTRIES = [
     module: () => import('@onex/core/contract-kit'),
     values: [
       'addRuleIssue', 'catalogEntries', 'contractLocator', 'isPlaceholder', 'isTemplated', 'secretRefSchema', 'secretValueSchema',
-      'urlHasInlinePassword',
+      'urlHasInlinePassword', 'placeholdersIn', 'interpolatePlaceholders', 'inlineCredentialProblem', 'readYamlSource', 'handlerBindingSchema',
     ],
     types: [
-      'ContractPosition', 'RuleParams',
+      'ContractPosition', 'RuleParams', 'Placeholder', 'YamlSource', 'YamlReadResult',
     ],
   },
   {
@@ -115,9 +116,11 @@ const ENTRIES = [
       'DEFAULT_LEASE_REFRESH_RATIO', 'DEFAULT_MAX_SECRET_FILE_BYTES', 'DEFAULT_SECRET_TTL_MS', 'EnvSecretSource', 'FileSecretSource',
       'SecretResolver', 'createEnvSecretSource', 'createFileSecretSource', 'createSecretResolver', 'envVarNameOf',
       'VaultSecretSource', 'createVaultSecretSource',
+      'HandlerConfigResolver', 'createSecretsFromContract', 'envOverrideName',
     ],
     types: [
       'ContractSecurity',
+      'ClosableSecretSource', 'HandlerConfigResolverOptions', 'HostSecrets', 'ScopableSecretResolver', 'SecretsFromContractOptions',
       'BootstrapSourceOptions', 'CreateLoggerOptions', 'DeadLetterRecordBody', 'FieldSummary', 'HandlerContractDiscovery',
       'HandlerConfigValue', 'HandlerContractSourceOptions', 'HandlerGuardMode', 'HandlerHostFacts', 'HandlerImplementation', 'HandlerImplementationLookup', 'HandlerInitConfig',
       'HandlerOperation', 'HandlerRequest', 'HandlerSecurityNeeds', 'HandlerSourceCounts', 'HandlerSourceResolution', 'HandlerUnit',

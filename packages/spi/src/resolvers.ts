@@ -1,4 +1,4 @@
-import type { JsonObject } from '@onex/core';
+import type { HandlerBinding } from '@onex/core';
 
 /**
  * A reference to a secret instead of its value, e.g. `vault://secret/data/db#password`
@@ -81,9 +81,15 @@ export interface ProtocolSecretResolver {
 }
 
 /**
- * Turns a handler's contract config (which may hold secret references and `${ENV}`
- * placeholders) into the concrete config passed to `ProtocolHandler.initialize`.
+ * Turns a handler binding as written (its `config`, a `config_ref` file, environment
+ * overrides, `${ENV}` placeholders and secret references) into the binding the host
+ * initialises its handler from.
  */
 export interface ProtocolHandlerConfigResolver {
-  resolve(handlerType: string, config: JsonObject): Promise<JsonObject>;
+  /**
+   * The binding with its settings and policies resolved and validated again by the
+   * handler's own schema, frozen. Credential fields hold `SecretString`s, never plain
+   * text. Fails with a typed error naming the handler, the field and where it was written.
+   */
+  resolve(binding: HandlerBinding): Promise<HandlerBinding>;
 }

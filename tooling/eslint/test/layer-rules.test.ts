@@ -21,6 +21,8 @@ const at = {
   spi: { path: 'packages/spi/src/layer-fixture.ts', tag: 'spi' },
   spiTest: { path: 'packages/spi/test/layer-fixture.test.ts', tag: 'spi' },
   infra: { path: 'packages/infra/src/layer-fixture.ts', tag: 'infra' },
+  handler: { path: 'packages/infra/src/handlers/db/layer-fixture.ts', tag: 'infra' },
+  infraTest: { path: 'packages/infra/test/layer-fixture.test.ts', tag: 'infra' },
   app: { path: 'apps/runtime-host/src/layer-fixture.ts', tag: 'app' },
   any: { path: 'bench/src/layer-fixture.ts', tag: 'any' },
 } as const;
@@ -48,6 +50,11 @@ const violations: Violation[] = [
   { fixture: 'spi-imports-infra.ts', layer: 'spiTest', rule: 'no-restricted-imports', mentions: '@onex/infra' },
   { fixture: 'infra-deep-imports-core-src.ts', layer: 'infra', rule: 'no-restricted-imports', mentions: 'deep import' },
   { fixture: 'infra-relative-imports-core.ts', layer: 'infra', rule: 'no-restricted-imports', mentions: 'sibling package' },
+  // Handlers (all of packages/*/src) never read the environment: the host hands them settings and secrets.
+  { fixture: 'infra-reads-process-env.ts', layer: 'handler', rule: 'no-restricted-properties', mentions: 'process.env' },
+  { fixture: 'infra-imports-process-env.ts', layer: 'handler', rule: 'no-restricted-imports', mentions: 'SecretResolver' },
+  { fixture: 'infra-destructures-process-env.ts', layer: 'handler', rule: 'no-restricted-syntax', mentions: 'process.env' },
+  { fixture: 'infra-reads-process-env.ts', layer: 'spi', rule: 'no-restricted-properties', mentions: 'process.env' },
   ...(['core', 'spi', 'infra', 'app', 'any'] as const).map((layer) => ({
     fixture: 'imports-runtime-host.ts',
     layer,
@@ -59,6 +66,9 @@ const violations: Violation[] = [
 const clean: { fixture: string; layer: Layer }[] = [
   { fixture: 'clean-core.ts', layer: 'core' },
   { fixture: 'infra-imports-pg.ts', layer: 'infra' },
+  { fixture: 'clean-infra-handler.ts', layer: 'handler' },
+  // Tests may read the environment (CI=true, server ports).
+  { fixture: 'infra-reads-process-env.ts', layer: 'infraTest' },
   // A test may read fixtures or the build output; only shipped code (src/) is I/O-free.
   { fixture: 'core-imports-node-fs-promises.ts', layer: 'coreTest' },
   { fixture: 'core-imports-node-fs-promises.ts', layer: 'spiTest' },

@@ -1,5 +1,5 @@
 import { formatIssue, toOnexError } from '@onex/core';
-import { createLogger, createRuntimeHostFromContract, resolveIngressTokens, startIngressServer, type IngressServer, type Logger } from '@onex/infra';
+import { createLogger, createRuntimeHostFromContract, createSecretsFromContract, resolveIngressTokens, startIngressServer, type HostSecrets, type IngressServer, type Logger } from '@onex/infra';
 import type { AppConfig } from '../app-config.js';
 import { BUILTIN_IMPLEMENTATIONS } from '../builtin-nodes.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -45,10 +45,18 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
   logger.info({ contract: file, runtime: r.name, version: r.version, event_bus: r.eventBus.kind, nodes: built.nodes.map((n) => n.slug) }, 'contract loaded');
 
   let host;
+  // The binary's one secret resolver (runtime.secrets over the process environment):
+  // handler configs, ingress tokens and the idempotency URL all resolve through it.
+  let secrets: HostSecrets | undefined;
   try {
+    secrets = await createSecretsFromContract(r.secrets, { env: config.env, logger });
     host = await createRuntimeHostFromContract({
       contract: loaded.contract,
       nodes: built.nodes,
+      secretResolver: secrets.resolver,
+      contractDir: loaded.contractDir,
+      contractFile: loaded.contractFile,
+      ...(loaded.contractText === undefined ? {} : { contractText: loaded.contractText }),
       // Resolved (and validated) during load: run registers what validate approved.
       handlerSource: loaded.handlerSource,
       env: config.env,
@@ -59,12 +67,15 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
       logger,
     });
   } catch (error) {
+    await secrets?.close();
     const e = toOnexError(error);
     logger.error(e.toLogFields(), 'wiring failed');
     io.err(`✗ ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
     return EXIT.STARTUP_FAILED;
   }
+  const hostSecrets = secrets;
   if (options.dryRun) {
+    await hostSecrets.close();
     io.out(`✓ ${file}: valid and wired (${host.settings.handlers.length} handler(s), ${built.nodes.length} node(s)); --dry-run, not starting`);
     return EXIT.OK;
   }
@@ -72,7 +83,7 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
   let ingress: IngressServer | undefined;
   try {
     // Tokens first: a missing one fails before anything starts.
-    const authTokens = r.ingress.enabled ? await resolveIngressTokens(loaded.contract, config.env) : [];
+    const authTokens = r.ingress.enabled ? await resolveIngressTokens(loaded.contract, hostSecrets.resolver) : [];
     await host.start();
     if (r.ingress.enabled) {
       const i = r.ingress;
@@ -93,6 +104,7 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
     logger.error(e.toLogFields(), 'start failed');
     io.err(`✗ ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
     await host.stop();
+    await hostSecrets.close();
     // An ingress that would be exposed without authentication is a policy refusal, not a crash.
     return e.code === 'INGRESS_INSECURE_CONFIGURATION' ? EXIT.REFUSED : EXIT.STARTUP_FAILED;
   }
@@ -150,6 +162,7 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
     (async () => {
       await host.stop();
       await ingress?.close();
+      await hostSecrets.close();
       return true;
     })(),
     new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),

@@ -8,7 +8,7 @@ import { OPERATION_RE } from '../envelope/envelope-schema.js';
 import { formatPath, isRecord, type ContractPath, type DraftIssue, type Locate } from './draft-issue.js';
 import { catalogEntries, type HandlerCatalog } from './handler-catalog.js';
 import { normalizeNodeType } from './node-contract-schema.js';
-import { isPlaceholder, urlHasInlinePassword } from './secret-ref.js';
+import { inlineCredentialProblem } from './secret-ref.js';
 
 export interface RuntimeHostRuleOptions {
   /** Loaded for development: dev-only handlers (`local`) may appear and literal credentials are warnings. */
@@ -105,8 +105,6 @@ export function runtimeHostRules(raw: unknown, options: RuntimeHostRuleOptions, 
   return issues;
 }
 
-const URL_RE = /^[a-z][a-z0-9+.-]*:\/\//i;
-
 /**
  * Credentials written in plain text: a literal token or password, or a URL carrying a
  * password. `${NAME}` placeholders and `{ secret_ref }` are fine. A contract loaded for
@@ -119,10 +117,9 @@ function inlineSecretIssues(config: unknown, fields: readonly string[], base: Co
   const severity = dev ? 'warning' : 'error';
   for (const field of fields) {
     const value = config[field];
-    if (typeof value !== 'string' || value.length === 0 || isPlaceholder(value)) continue;
-    if (URL_RE.test(value)) {
-      // A URL is a credential only through the password in it; "pglite://memory" is not a secret.
-      if (!urlHasInlinePassword(value)) continue;
+    if (typeof value !== 'string') continue;
+    const problem = inlineCredentialProblem(value);
+    if (problem === 'url_password') {
       issues.push({
         ruleId: 'CONTRACT_INLINE_SECRET',
         severity,
@@ -130,7 +127,7 @@ function inlineSecretIssues(config: unknown, fields: readonly string[], base: Co
         hint: `Keep the whole URL in a secret store, e.g. ${field}: { secret_ref: "env://DB_URL" }. ${SECRET_REF_HINT}`,
         path: [...base, field],
       });
-    } else {
+    } else if (problem === 'literal') {
       issues.push({ ruleId: 'CONTRACT_INLINE_SECRET', severity, message: `"${field}" holds a literal credential`, hint: SECRET_REF_HINT, path: [...base, field] });
     }
   }

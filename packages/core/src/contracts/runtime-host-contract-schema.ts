@@ -10,8 +10,9 @@ import { validateTopic, withTopicDirection, type TopicDirection } from '../topic
 import { addRuleIssue, handlerTypeSchema, matching, nonEmptyString, nonNegativeInt, positiveInt, semverString, versionTriple } from './schema-helpers.js';
 import { CURRENT_CONTRACT_SCHEMA_VERSION } from './schema-version.js';
 import { NODE_SLUG_RE } from '../runtime/nodes.js';
-import { isPlaceholder, isTemplated, secretValueSchema, type SecretValue } from './secret-ref.js';
+import { isPlaceholder, isTemplated, PLACEHOLDER_SOURCE, placeholderDefaults, secretValueSchema, type SecretValue } from './secret-ref.js';
 import { allowedKeysAt, unknownFieldHint } from './zod-issues.js';
+import { valueAt } from './draft-issue.js';
 import { handlerSourceSchema, type HandlerSourceSettings } from './handler-source-schema.js';
 
 /** Topic the runtime consumes when `event_bus.config.topics.input` is not set. */
@@ -62,6 +63,8 @@ export const RUNTIME_HOST_DEFAULTS = {
     autoOffsetReset: 'earliest',
   },
   idempotency: { store: 'memory', ttlMs: 3_600_000, maxEntries: 10_000, leaseMs: 30_000, onInterrupted: 'reexecute' },
+  /** Where the host's secrets come from (`runtime.secrets`); see SecretsConfig. */
+  secrets: { cacheTtlMs: 300_000, env: true, vault: { mount: 'secret', timeoutMs: 5_000, approleMountPoint: 'approle' } },
 } as const;
 
 export const EVENT_BUS_KINDS = ['inmemory', 'kafka'] as const;
@@ -134,6 +137,12 @@ export interface HandlerBinding {
   readonly policies: HandlerPolicies;
   /** Every other `config` key, validated by the handler's catalog entry. */
   readonly settings: HandlerSettings;
+  /**
+   * The binding's whole `config` as written (wire keys, policy fields included,
+   * placeholders and `secret_ref`s as they are). The host's config resolver merges it with `config_ref` and environment
+   * overrides and validates the result again; everything else reads `policies`/`settings`.
+   */
+  readonly wireConfig: Readonly<Record<string, unknown>>;
 }
 
 export interface EventBusTopics {
@@ -266,6 +275,50 @@ export interface IngressAuthToken {
   readonly token: SecretValue;
 }
 
+/** How the host authenticates to Vault; the credentials are references, never values. */
+export type VaultAuthConfig =
+  | { readonly method: 'token'; readonly token: SecretValue }
+  | {
+      readonly method: 'approle';
+      readonly roleId: SecretValue;
+      readonly secretId: SecretValue;
+      /** Where the AppRole auth method is mounted. @default 'approle' */
+      readonly mountPoint: string;
+    };
+
+/** Vault (or OpenBao) as the first secret source. */
+export interface VaultSecretsConfig {
+  /** e.g. `https://vault.internal:8200`, usually `${VAULT_ADDR}`. */
+  readonly address: string;
+  /** The KV v2 mount. @default 'secret' */
+  readonly mount: string;
+  /** Logical names live under `<mount>/data/<pathPrefix>/`. Absent: directly under the mount. */
+  readonly pathPrefix?: string | undefined;
+  /** Budget of one Vault request. @default 5000 */
+  readonly timeoutMs: number;
+  /**
+   * Vault's own credentials. They cannot come from Vault: `env://`, `${NAME}` or a file in
+   * `files_dir`, read even when `env: false`.
+   */
+  readonly auth: VaultAuthConfig;
+}
+
+/**
+ * Where the host's secrets come from (`runtime.secrets`), asked in this order: Vault (when
+ * configured), the environment (unless `env: false`), the mounted secrets directory
+ * (when `files_dir` is set). Contracts name secrets; this says where they live.
+ */
+export interface SecretsConfig {
+  /** How long a secret without a lease is reused before it is looked up again. @default 300000 */
+  readonly cacheTtlMs: number;
+  /** Environment variables as a secret source. @default true */
+  readonly env: boolean;
+  /** A mounted secrets directory, one file per secret (Kubernetes). Absent: no file source. */
+  readonly filesDir?: string | undefined;
+  /** Absent: no Vault source. */
+  readonly vault?: VaultSecretsConfig | undefined;
+}
+
 export interface RuntimeSettings {
   readonly name: string;
   readonly version: string;
@@ -281,6 +334,8 @@ export interface RuntimeSettings {
   readonly idempotency: IdempotencyConfig;
   /** Where handler descriptors come from (handler-source-schema.ts). */
   readonly handlerSource: HandlerSourceSettings;
+  /** Where secrets come from. @default env on, no files, no Vault, 5 minute cache */
+  readonly secrets: SecretsConfig;
 }
 
 /** A parsed runtime host contract: frozen, every default filled in. */
@@ -354,7 +409,7 @@ const KAFKA_ONLY_FIELDS = [
 ] as const;
 
 /** `host:port`, or a `${NAME}` placeholder the composition root expands (to a comma-separated list). */
-const BROKER_RE = /^(?:\$\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z0-9.-]+:\d{1,5}|\[[0-9A-Fa-f:]+\]:\d{1,5})$/;
+const BROKER_RE = new RegExp(String.raw`^(?:${PLACEHOLDER_SOURCE}|[A-Za-z0-9.-]+:\d{1,5}|\[[0-9A-Fa-f:]+\]:\d{1,5})$`);
 const brokerSchema = matching(
   BROKER_RE,
   (v) => `must be a broker address "host:port" or a \${NAME} placeholder (got "${v}")`,
@@ -528,9 +583,13 @@ export function handlerBindingSchema(catalog: HandlerCatalog) {
       const allowed = [...HANDLER_POLICY_FIELDS, ...allowedKeysAt(entry.configSchema, [])];
       const policies = handlerPoliciesSchema.safeParse(policyWire);
       const settings = entry.configSchema.safeParse(rest);
+      // With a config_ref, a required key may live in that file: only the host, which
+      // reads it, can tell whether it is missing. Everything written inline is still checked.
+      const deferred = w.config_ref !== undefined;
+      const settingsIssues = settings.success ? [] : settings.error.issues.filter((i) => !(deferred && valueAt(rest, i.path.filter((s): s is string | number => typeof s !== 'symbol')) === undefined));
       if (!policies.success) forwardIssues(ctx, policies.error.issues, w.type, allowed);
-      if (!settings.success) forwardIssues(ctx, settings.error.issues, w.type, allowed);
-      if (!policies.success || !settings.success) return z.NEVER;
+      if (settingsIssues.length > 0) forwardIssues(ctx, settingsIssues, w.type, allowed);
+      if (!policies.success || settingsIssues.length > 0) return z.NEVER;
       return {
         type: w.type,
         name: w.name ?? w.type,
@@ -539,7 +598,9 @@ export function handlerBindingSchema(catalog: HandlerCatalog) {
         configRef: w.config_ref,
         policies: policies.data,
         // Frozen with the rest of the contract (deepFreeze also drops undefined keys).
-        settings: { ...settings.data },
+        // Empty when the config is completed from config_ref: the host resolves it.
+        settings: settings.success ? { ...settings.data } : {},
+        wireConfig: w.config,
       };
     });
 }
@@ -593,7 +654,8 @@ const ingressAuthTokenSchema = z
     client: matching(INGRESS_CLIENT_RE, (v) => `must be lower-case letters, digits, "_", "." and "-", starting with a letter or digit (got "${v}")`, 'Name the caller, e.g. client: "orders-api".'),
     token: secretValueSchema.superRefine((value, ctx) => {
       // A token written into the contract would sit in git and in every copy of the file.
-      if (typeof value === 'string' && !isPlaceholder(value)) {
+      // `${NAME:-token}` writes the token into the contract as its default.
+      if (typeof value === 'string' && (!isPlaceholder(value) || placeholderDefaults(value).length > 0)) {
         addRuleIssue(ctx, 'must not be a literal token', {
           ruleId: 'CONTRACT_INLINE_SECRET',
           hint: 'Point at it instead: token: { secret_ref: "env://ONEX_INGRESS_TOKEN_ORDERS" } (or "${ONEX_INGRESS_TOKEN_ORDERS}").',
@@ -668,6 +730,61 @@ const idempotencySchema = z
     (w): IdempotencyConfig => ({ store: w.store, url: w.url, ttlMs: w.ttl_ms, maxEntries: w.max_entries, leaseMs: w.lease_ms, onInterrupted: w.on_interrupted }),
   );
 
+const SECRETS = RUNTIME_HOST_DEFAULTS.secrets;
+
+/** A credential of Vault itself: a reference or placeholder, and never one into Vault. */
+const vaultCredentialSchema = secretValueSchema.superRefine((value, ctx) => {
+  if (typeof value === 'string' && (!isPlaceholder(value) || placeholderDefaults(value).length > 0)) {
+    addRuleIssue(ctx, 'must not be a literal credential', {
+      ruleId: 'CONTRACT_INLINE_SECRET',
+      hint: 'Point at it instead: { secret_ref: "env://VAULT_TOKEN" } (or "${VAULT_TOKEN}"), or a file in files_dir.',
+    });
+  } else if (typeof value !== 'string' && value.scheme === 'vault') {
+    addRuleIssue(ctx, "Vault's own credentials cannot come from Vault", {
+      hint: 'Read them from the environment ({ secret_ref: "env://VAULT_TOKEN" }) or a mounted file (a ${NAME} placeholder or env:// reference set by the platform).',
+    });
+  }
+});
+
+const vaultAuthSchema = z.discriminatedUnion('method', [
+  z.strictObject({ method: z.literal('token'), token: vaultCredentialSchema }).transform((w): VaultAuthConfig => ({ method: 'token', token: w.token })),
+  z
+    .strictObject({
+      method: z.literal('approle'),
+      // A role id identifies, it does not authenticate; still kept out of the contract text.
+      role_id: vaultCredentialSchema,
+      secret_id: vaultCredentialSchema,
+      mount_point: nonEmptyString.default(SECRETS.vault.approleMountPoint),
+    })
+    .transform((w): VaultAuthConfig => ({ method: 'approle', roleId: w.role_id, secretId: w.secret_id, mountPoint: w.mount_point })),
+]);
+
+/** A path segment list like `onex` or `team/app`: no leading or trailing `/`, no `..`. */
+const VAULT_PATH_RE = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*(?:\/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$/;
+
+const vaultSecretsSchema = z
+  .strictObject({
+    address: nonEmptyString.superRefine((value, ctx) => {
+      if (!isTemplated(value) && !/^https?:\/\/[^\s/?#]+\/?$/.test(value)) {
+        addRuleIssue(ctx, 'must be an http:// or https:// address (no path) or a ${NAME} placeholder', { hint: 'Write e.g. address: "${VAULT_ADDR}" or "https://vault.internal:8200".' });
+      }
+    }),
+    mount: matching(VAULT_PATH_RE, (v) => `must be a Vault mount path (got "${v}")`, 'Write e.g. mount: secret').default(SECRETS.vault.mount),
+    path_prefix: matching(VAULT_PATH_RE, (v) => `must be a relative path without ".." (got "${v}")`, 'Write e.g. path_prefix: onex').optional(),
+    timeout_ms: positiveInt.default(SECRETS.vault.timeoutMs),
+    auth: vaultAuthSchema,
+  })
+  .transform((w): VaultSecretsConfig => ({ address: w.address, mount: w.mount, pathPrefix: w.path_prefix, timeoutMs: w.timeout_ms, auth: w.auth }));
+
+const secretsSchema = z
+  .strictObject({
+    cache_ttl_ms: nonNegativeInt.default(SECRETS.cacheTtlMs),
+    env: z.boolean().default(SECRETS.env),
+    files_dir: nonEmptyString.optional(),
+    vault: vaultSecretsSchema.optional(),
+  })
+  .transform((w): SecretsConfig => ({ cacheTtlMs: w.cache_ttl_ms, env: w.env, filesDir: w.files_dir, vault: w.vault }));
+
 const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
   .strictObject({
     name: nonEmptyString,
@@ -681,6 +798,7 @@ const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
     ingress: ingressSchema.prefault({}),
     idempotency: idempotencySchema.prefault({}),
     handler_source: handlerSourceSchema,
+    secrets: secretsSchema.prefault({}),
   })
   .transform((w): RuntimeSettings => {
     const bus = w.event_bus.config;
@@ -719,6 +837,7 @@ const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
       ingress: w.ingress,
       idempotency: w.idempotency,
       handlerSource: w.handler_source,
+      secrets: w.secrets,
     };
   });
 

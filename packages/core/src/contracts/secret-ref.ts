@@ -65,11 +65,58 @@ export const secretValueSchema = z.union([z.string().min(1), secretRefSchema], {
   error: 'must be a string or a mapping { secret_ref: "vault://<path>#<key>" | "env://<NAME>" }',
 });
 
-/** `${NAME}`: a placeholder the composition root fills from its environment. */
-const PLACEHOLDER_RE = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
+/**
+ * `${NAME}` or `${NAME:-default}`: a placeholder the composition root fills from its
+ * environment. As in a shell, the default applies when NAME is unset or empty. The
+ * default may hold anything but `}`. Source text of a non-anchored pattern, shared by
+ * every check that recognises placeholders (one spelling, one place).
+ */
+export const PLACEHOLDER_SOURCE = String.raw`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}`;
+const PLACEHOLDER_RE = new RegExp(`^${PLACEHOLDER_SOURCE}$`);
 
+/** The whole value is one placeholder, with or without a default. */
 export function isPlaceholder(value: string): boolean {
   return PLACEHOLDER_RE.test(value);
+}
+
+/** One `${NAME}` / `${NAME:-default}` occurrence in a text. */
+export interface Placeholder {
+  /** The placeholder as written, e.g. `${DB_HOST:-localhost}`. */
+  readonly text: string;
+  readonly name: string;
+  /** The text after `:-`; absent when the placeholder has none (then NAME is required). */
+  readonly defaultValue?: string | undefined;
+}
+
+/** Every placeholder in a text, in order. */
+export function placeholdersIn(text: string): Placeholder[] {
+  return [...text.matchAll(new RegExp(PLACEHOLDER_SOURCE, 'g'))].map((m) => ({ text: m[0], name: m[1] ?? '', defaultValue: m[2] }));
+}
+
+/**
+ * Fills every placeholder of `text` with `lookup(name)`; an unset or empty value takes the
+ * placeholder's default. Names with neither are returned in `missing` (the text then
+ * keeps those placeholders as written). Pure: the caller decides where values come from.
+ */
+export function interpolatePlaceholders(text: string, lookup: (name: string) => string | undefined): { readonly value: string; readonly missing: readonly string[] } {
+  const missing: string[] = [];
+  const value = text.replace(new RegExp(PLACEHOLDER_SOURCE, 'g'), (whole, name: string, defaultValue: string | undefined) => {
+    const found = lookup(name);
+    if (found !== undefined && found !== '') return found;
+    if (defaultValue !== undefined) return defaultValue;
+    missing.push(name);
+    return whole;
+  });
+  return { value, missing };
+}
+
+/**
+ * A placeholder default written into a credential field is a literal secret in the
+ * contract (`${TOKEN:-letmein}`): the inline-secret rules look at it as if written bare.
+ * Empty when the value has no placeholder default.
+ */
+export function placeholderDefaults(value: string): string[] {
+  return placeholdersIn(value).flatMap((p) => (p.defaultValue !== undefined && p.defaultValue !== '' ? [p.defaultValue] : []));
 }
 
 /**
@@ -86,5 +133,25 @@ const URL_PASSWORD_RE = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s:]*:([^/?#@\s]*)@/i;
 /** True when a URL carries a literal password (a `${NAME}` placeholder does not count). */
 export function urlHasInlinePassword(url: string): boolean {
   const password = URL_PASSWORD_RE.exec(url)?.[1];
-  return password !== undefined && password.length > 0 && !isPlaceholder(password);
+  if (password === undefined || password.length === 0) return false;
+  // `${PW}` reads the environment; `${PW:-hunter2}` writes a password into the contract.
+  return !isPlaceholder(password) || placeholderDefaults(password).length > 0;
+}
+
+const URL_RE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * What is wrong with a credential field's string value written in a config file, if
+ * anything: a URL carrying a password, or a literal credential. A `${NAME}` placeholder
+ * is fine; one with a default is judged by its default, which is written in the file.
+ * A URL without a password (`pglite://memory`) is not a secret.
+ */
+export function inlineCredentialProblem(value: string): 'url_password' | 'literal' | undefined {
+  if (value.length === 0) return undefined;
+  if (isPlaceholder(value)) {
+    const [fallback] = placeholderDefaults(value);
+    return fallback === undefined ? undefined : inlineCredentialProblem(fallback);
+  }
+  if (URL_RE.test(value)) return urlHasInlinePassword(value) ? 'url_password' : undefined;
+  return 'literal';
 }

@@ -35,8 +35,8 @@ describe('parseRuntimeHostContract', () => {
           kafka: RUNTIME_HOST_DEFAULTS.kafka,
         },
         handlers: [
-          { type: 'http', name: 'http', enabled: true, priority: 0, policies: { timeoutMs: 30_000 }, settings: {} },
-          { type: 'db', name: 'db', enabled: true, priority: 0, policies: { timeoutMs: 30_000 }, settings: {} },
+          { type: 'http', name: 'http', enabled: true, priority: 0, policies: { timeoutMs: 30_000 }, settings: {}, wireConfig: {} },
+          { type: 'db', name: 'db', enabled: true, priority: 0, policies: { timeoutMs: 30_000 }, settings: {}, wireConfig: {} },
         ],
         nodes: [{ slug: 'example_node' }],
         maxInFlight: 16,
@@ -44,6 +44,7 @@ describe('parseRuntimeHostContract', () => {
         ingress: { host: '127.0.0.1', port: 8085, requestTimeoutMs: 30_000, enabled: true, authTokens: [], maxConnections: 1024, headersTimeoutMs: 10_000, bodyTimeoutMs: 30_000, idleTimeoutMs: 5_000, readinessProbeIntervalMs: 5_000 },
         idempotency: { store: 'memory', ttlMs: 3_600_000, maxEntries: 10_000, leaseMs: 30_000, onInterrupted: 'reexecute' },
         handlerSource: { mode: 'contract', contractPaths: ['handlers'], allowBootstrapOverride: false, bootstrapExpiresAt: undefined },
+        secrets: { cacheTtlMs: 300_000, env: true, filesDir: undefined, vault: undefined },
       },
     });
     expect(DEFAULT_INPUT_TOPIC).toBe('onex.local.runtime.cmd.v1');
@@ -140,6 +141,8 @@ describe('parseRuntimeHostContract', () => {
       },
       // The handler's own keys, as its catalog schema turned them out.
       settings: { poolSize: 4 },
+      // The config as written, for the host's config resolver to merge and validate again.
+      wireConfig: { rate_limit: { per_second: 2.5 }, retry_policy: { backoff_strategy: 'fixed', max_retries: 0 }, pool_size: 4 },
     });
     expect(contract.runtime.nodes).toEqual([{ slug: 'node-a', contract: 'nodes/node_a.yaml' }]);
   });

@@ -61,11 +61,11 @@ export interface HandlerUnitDeps {
 }
 
 /**
- * Settings with secret references resolved to plain strings. A unit lists every field
- * that may hold a secret value in `credentialFields`, so after the host resolved those,
- * no SecretRef is left anywhere.
+ * Settings as the host hands them to `initializeConfig`: every credential field (a unit
+ * lists them in `credentialFields`; their schema type admits a SecretRef) resolved to a
+ * SecretString, so no SecretRef is left and no plain-text secret passes through a unit.
  */
-export type ResolvedSettings<S> = { readonly [K in keyof S]: Exclude<S[K], SecretRef> };
+export type ResolvedSettings<S> = { readonly [K in keyof S]: SecretRef extends Exclude<S[K], undefined> ? Exclude<S[K], SecretRef | string> | SecretString : S[K] };
 
 /** One protocol handler, self-described. `S` is the output of its contract-config schema. */
 export interface HandlerUnit<S extends Readonly<Record<string, unknown>> = Readonly<Record<string, unknown>>> {

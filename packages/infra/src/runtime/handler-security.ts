@@ -6,12 +6,11 @@
  * the secret itself is never read here.
  */
 import { HandlerValidationError, isSecretRef, type HandlerBinding, type HandlerSourceType, type HandlerValidationIssue, type SecretValue } from '@onex/core';
+import { placeholdersIn } from '@onex/core/contract-kit';
 import type { HandlerDescriptor } from '@onex/spi';
 import { matchesSecretScope } from '../secrets/secret-scope.js';
 import type { HandlerUnit } from '../handlers/handler-unit.js';
 import { findHandlerUnit, HANDLER_UNITS } from '../handlers/registry.js';
-
-const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** A credential field's references: its secret_ref, or `env://NAME` for each `${NAME}` in it. */
 function refsOf(value: SecretValue | undefined): string[] {
@@ -19,7 +18,7 @@ function refsOf(value: SecretValue | undefined): string[] {
   if (isSecretRef(value)) return [value.secretRef];
   // A placeholder in a credential field reads the environment just like env://NAME does,
   // so it is held to the same scopes.
-  return [...value.matchAll(PLACEHOLDER)].map((m) => `env://${m[1] ?? ''}`);
+  return placeholdersIn(value).map((p) => `env://${p.name}`);
 }
 
 /**

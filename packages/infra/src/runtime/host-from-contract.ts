@@ -1,16 +1,14 @@
 import {
   HandlerConfigurationError,
-  SecretResolutionError,
-  isSecretRef,
   type EnvelopeProviders,
   type HandlerBinding,
   type NodeInstance,
   type RetryPolicy,
   type RuntimeHostContract,
-  type SecretValue,
 } from '@onex/core';
+import { interpolatePlaceholders } from '@onex/core/contract-kit';
 import { randomUUID } from 'node:crypto';
-import type { ProtocolEventBus, ProtocolHandlerSource, ProtocolIdempotencyStore, ProtocolSecretResolver } from '@onex/spi';
+import type { HandlerDescriptor, ProtocolEventBus, ProtocolHandlerSource, ProtocolIdempotencyStore, ProtocolSecretResolver } from '@onex/spi';
 import { InMemoryEventBus } from '../event-bus/in-memory-event-bus.js';
 import { KafkaEventBus } from '../event-bus/kafka/kafka-event-bus.js';
 import { KafkajsClient } from '../event-bus/kafka/kafkajs-client.js';
@@ -19,7 +17,13 @@ import { silentLogger, type Logger } from '../logging/logger.js';
 import { systemScheduler } from './scheduler.js';
 import type { HandlerHostFacts, HandlerUnit } from '../handlers/handler-unit.js';
 import { findHandlerUnit, HANDLER_UNITS } from '../handlers/registry.js';
+import { EnvSecretSource } from '../secrets/env-secret-source.js';
+import { SecretResolver } from '../secrets/secret-resolver.js';
+import { resolveSecretValue } from '../secrets/secret-value.js';
+import { createSecretsFromContract, type ClosableSecretSource, type HostSecrets } from '../secrets/secrets-from-contract.js';
+import type { VaultSecretSourceOptions } from '../secrets/vault-secret-source.js';
 import { HandlerBootstrapSource, type HandlerRequest } from './handler-bootstrap-source.js';
+import { HandlerConfigResolver, type ScopableSecretResolver } from './handler-config-resolver.js';
 import { assertBindingSecrets } from './handler-security.js';
 import { handlerSourceFromContract } from './handler-source-resolution.js';
 import type { HandlerGuardMode } from './handler-scope.js';
@@ -29,10 +33,20 @@ import { RuntimeHostProcess, type RuntimeHostSettings } from './runtime-host-pro
 export interface HostFromContractOptions {
   readonly contract: RuntimeHostContract;
   readonly nodes?: readonly NodeInstance[];
-  /** Environment for `${NAME}` placeholders and `env://NAME` secret references. @default {} */
+  /**
+   * The process environment: `${NAME}` placeholders, environment overrides
+   * (`ONEX_HANDLER_<NAME>_<FIELD>`) and, unless `secretResolver` is given, the env secret
+   * source of the resolver built from `runtime.secrets`. Nothing else reads `process.env`.
+   * @default {}
+   */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Resolves `vault://` secret references; without one they fail at start. */
-  readonly secretResolver?: ProtocolSecretResolver;
+  /**
+   * Resolves every secret the host needs (owned by the caller, who closes it). Absent: the
+   * host builds one from `runtime.secrets` and `env`, and closes it when it stops.
+   */
+  readonly secretResolver?: ScopableSecretResolver;
+  /** Builds the Vault source when `runtime.secrets.vault` is set and no `secretResolver` is given. */
+  readonly createVaultSource?: (options: VaultSecretSourceOptions) => Promise<ClosableSecretSource>;
   /** Offer the dev-only `local` handler (the `dev` command). @default false */
   readonly allowDevHandlers?: boolean;
   /** Overrides the bus the contract describes (tests, embedding). */
@@ -44,8 +58,12 @@ export interface HostFromContractOptions {
   readonly handlerSource?: ProtocolHandlerSource;
   /** The handler units that map bindings to handler configs (and build the default source). @default HANDLER_UNITS */
   readonly units?: readonly HandlerUnit[];
-  /** Directory the contract's relative `handler_source.contract_paths` resolve from. @default the working directory */
+  /** Directory the contract's relative `handler_source.contract_paths` and `config_ref`s resolve from. @default the working directory */
   readonly contractDir?: string;
+  /** The contract's path as shown in errors. */
+  readonly contractFile?: string;
+  /** The contract's text, so configuration errors carry line numbers. */
+  readonly contractText?: string;
   /** Clock for the bootstrap override expiry gate. @default () => new Date() */
   readonly now?: () => Date;
   /** @default "sync" (see RuntimeHostProcessOptions.handlerGuard) */
@@ -64,96 +82,90 @@ export interface HostFromContractOptions {
   readonly directHandlerCalls?: boolean;
 }
 
-const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
-
-/** Expands `${NAME}` from `env`; a missing variable is a configuration error naming it. */
-export function expandPlaceholders(text: string, env: Readonly<Record<string, string | undefined>>, where: string): string {
-  return text.replace(PLACEHOLDER, (_match, name: string) => {
-    const value = env[name];
-    if (value === undefined) {
-      throw new HandlerConfigurationError(`Environment variable ${name} is not set (used by ${where})`, {
-        hint: `Export ${name} before starting the host, or write the value into the contract.`,
-      });
-    }
-    return value;
-  });
-}
-
-async function resolveSecret(
-  value: SecretValue,
-  where: string,
-  env: Readonly<Record<string, string | undefined>>,
-  resolver: ProtocolSecretResolver | undefined,
-): Promise<string> {
-  if (!isSecretRef(value)) return expandPlaceholders(value, env, where);
-  if (value.scheme === 'env') {
-    const resolved = env[value.path];
-    if (resolved === undefined) {
-      throw new SecretResolutionError(`Secret reference ${value.secretRef} (${where}) names an unset environment variable`, {
-        hint: `Export ${value.path} before starting the host.`,
-      });
-    }
-    return resolved;
-  }
-  if (!resolver || !resolver.schemes.includes(value.scheme)) {
-    throw new SecretResolutionError(`No secret resolver for ${value.scheme}:// references (${where})`, {
-      hint: 'Configure a Vault secret resolver for the host, or use env://NAME references.',
-    });
-  }
-  return resolver.resolve({ secretRef: value.secretRef });
-}
-
 /**
- * The handler's `initialize` config: the unit's credential fields resolved (env:// refs,
- * `${NAME}` placeholders, vault:// through the resolver), then the unit maps settings and
- * policies to its handler's config. No per-type branches here.
+ * Expands `${NAME}` / `${NAME:-default}` from `env` in a setting that is not a secret
+ * (broker lists); an unset variable without a default is a configuration error naming it.
  */
-async function handlerRequest(
-  binding: HandlerBinding,
-  units: readonly HandlerUnit[],
-  env: Readonly<Record<string, string | undefined>>,
-  resolver: ProtocolSecretResolver | undefined,
-  host: HandlerHostFacts,
-): Promise<HandlerRequest> {
-  const unit = findHandlerUnit(binding.type, units);
-  if (unit === undefined) {
-    // The contract was validated against a catalog of other units (an embedding mistake).
-    throw new HandlerConfigurationError(`No handler unit for type "${binding.type}"`, {
-      handlerType: binding.type,
-      hint: `Validate the contract with the same handler units the host is built from (registered: ${units.map((u) => u.type).join(', ')}).`,
+export function expandPlaceholders(text: string, env: Readonly<Record<string, string | undefined>>, where: string): string {
+  const { value, missing } = interpolatePlaceholders(text, (name) => env[name]);
+  const [first] = missing;
+  if (first !== undefined) {
+    throw new HandlerConfigurationError(`Environment variable ${first} is not set (used by ${where})`, {
+      hint: `Export ${first} before starting the host, give the placeholder a default (\${${first}:-…}), or write the value into the contract.`,
     });
   }
-  const settings: Record<string, unknown> = { ...binding.settings };
-  for (const field of unit.credentialFields) {
-    const value = binding.settings[field];
-    if (typeof value === 'string' || isSecretRef(value)) {
-      settings[field] = await resolveSecret(value, `handler "${binding.name}" ${field}`, env, resolver);
-    }
-  }
-  // Every secret value of the settings is a credential field, resolved just above.
-  return { type: binding.type, config: unit.initializeConfig(settings, binding.policies, host) };
+  return value;
+}
+
+/** A resolver over the environment alone: for callers that give neither a resolver nor a contract's secrets. */
+function envOnlyResolver(env: Readonly<Record<string, string | undefined>>): SecretResolver {
+  return new SecretResolver({ sources: [new EnvSecretSource({ env })], ttlMs: 0 });
+}
+
+/** The scopes a binding's secrets are limited to: those its handler contract declares. */
+export function secretScopesOf(descriptors: readonly HandlerDescriptor[]): (binding: HandlerBinding) => readonly string[] | undefined {
+  return (binding) => {
+    const security = descriptors.find((d) => d.handlerType === binding.type)?.security;
+    // Bootstrap descriptors declare nothing: not limited, as at registration.
+    if (security === undefined) return undefined;
+    const descriptor = descriptors.find((d) => d.handlerType === binding.type);
+    return descriptor?.isAdapter === true && security.allowSecretScopes !== true ? [] : security.secretScopes;
+  };
 }
 
 export interface SettingsFromContractOptions {
-  /** Environment for `${NAME}` placeholders and `env://NAME` references. @default {} */
+  /** Environment for `${NAME}` placeholders and overrides. @default {} */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly resolver?: ProtocolSecretResolver | undefined;
+  /** @default a resolver over `env` alone */
+  readonly resolver?: ScopableSecretResolver | undefined;
   /** @default HANDLER_UNITS */
   readonly units?: readonly HandlerUnit[];
   /** What handlers learn about their host. @default the runtime name, not production */
   readonly host?: HandlerHostFacts;
+  /** Where `config_ref`s resolve from. @default the working directory */
+  readonly contractDir?: string | undefined;
+  readonly contractFile?: string | undefined;
+  readonly contractText?: string | undefined;
+  /** See HandlerConfigResolverOptions.scopesFor. @default none (not limited) */
+  readonly scopesFor?: ((binding: HandlerBinding) => readonly string[] | undefined) | undefined;
+  readonly logger?: Logger | undefined;
 }
 
-/** Host settings from a parsed contract plus resolved handler configs. */
+/**
+ * Host settings from a parsed contract plus resolved handler configs: each enabled
+ * binding goes through the HandlerConfigResolver (config_ref, overrides, placeholders,
+ * secrets, validation), then its unit maps it to the handler's initialize config.
+ */
 export async function settingsFromContract(contract: RuntimeHostContract, options: SettingsFromContractOptions = {}): Promise<RuntimeHostSettings> {
   const r = contract.runtime;
   const env = options.env ?? {};
   const units = options.units ?? HANDLER_UNITS;
   const host = options.host ?? { hostId: r.name, production: false };
-  const handlers: HandlerRequest[] = [];
-  for (const binding of r.handlers) if (binding.enabled) handlers.push(await handlerRequest(binding, units, env, options.resolver, host));
+  const configs = new HandlerConfigResolver({
+    secrets: options.resolver ?? envOnlyResolver(env),
+    env,
+    units,
+    contract,
+    contractDir: options.contractDir,
+    contractFile: options.contractFile,
+    contractText: options.contractText,
+    scopesFor: options.scopesFor,
+    logger: options.logger,
+  });
+  const bindings = await configs.resolveAll(r.handlers.filter((b) => b.enabled));
+  const handlers: HandlerRequest[] = bindings.map((binding) => {
+    const unit = findHandlerUnit(binding.type, units);
+    if (unit === undefined) {
+      throw new HandlerConfigurationError(`No handler unit for type "${binding.type}"`, {
+        handlerType: binding.type,
+        hint: `Validate the contract with the same handler units the host is built from (registered: ${units.map((u) => u.type).join(', ')}).`,
+      });
+    }
+    // The resolver turned every credential field into a SecretString.
+    return { type: binding.type, config: unit.initializeConfig(binding.settings as never, binding.policies, host) };
+  });
   const retryPolicies: Partial<Record<string, RetryPolicy>> = {};
-  for (const binding of r.handlers) if (binding.enabled && binding.policies.retryPolicy) retryPolicies[binding.type] = binding.policies.retryPolicy;
+  for (const binding of bindings) if (binding.policies.retryPolicy) retryPolicies[binding.type] = binding.policies.retryPolicy;
   return Object.freeze({
     name: r.name,
     version: r.version,
@@ -169,18 +181,14 @@ export async function settingsFromContract(contract: RuntimeHostContract, option
 }
 
 /**
- * The ingress bearer tokens a contract names, resolved from `env` (or a secret resolver).
- * An unset variable fails start-up: an ingress that silently lost a client's token would
- * either lock that client out or, with no tokens left, run unauthenticated.
+ * The ingress bearer tokens a contract names, resolved through the host's secret
+ * resolver. An unset one fails start-up: an ingress that silently lost a client's token
+ * would either lock that client out or, with no tokens left, run unauthenticated.
  */
-export async function resolveIngressTokens(
-  contract: RuntimeHostContract,
-  env: Readonly<Record<string, string | undefined>>,
-  resolver?: ProtocolSecretResolver,
-): Promise<IngressClientToken[]> {
+export async function resolveIngressTokens(contract: RuntimeHostContract, secrets: ProtocolSecretResolver): Promise<IngressClientToken[]> {
   const tokens: IngressClientToken[] = [];
   for (const t of contract.runtime.ingress.authTokens) {
-    tokens.push({ client: t.client, token: await resolveSecret(t.token, `ingress.auth_tokens client "${t.client}"`, env, resolver) });
+    tokens.push({ client: t.client, token: await resolveSecretValue(t.token, `ingress.auth_tokens client "${t.client}"`, secrets) });
   }
   return tokens;
 }
@@ -201,21 +209,40 @@ export async function createRuntimeHostFromContract(options: HostFromContractOpt
   // The source (and its secret-scope check) comes first: a secret a handler may not have
   // is refused before it is ever fetched, not after.
   const handlerSource = await handlerSourceFor(options, logger);
-  const settings = await settingsFromContract(contract, { env, resolver: options.secretResolver, units, host: { hostId, production: options.production ?? false } });
-  const bus = options.bus ?? createEventBus(contract, { logger, env, hostId });
-  const idempotencyStore = await createIdempotencyStore(contract, env, options.secretResolver, logger);
-  return new RuntimeHostProcess({
-    hostId,
-    idempotencyStore,
-    settings,
-    bus,
-    nodes: options.nodes ?? [],
-    handlerSource,
-    logger,
-    handlerGuard: options.handlerGuard ?? 'sync',
-    directHandlerCalls: options.directHandlerCalls ?? false,
-    ...(options.providers ? { providers: options.providers } : {}),
-  });
+  const owned: HostSecrets | undefined =
+    options.secretResolver === undefined ? await createSecretsFromContract(contract.runtime.secrets, { env, logger, ...(options.createVaultSource ? { createVaultSource: options.createVaultSource } : {}) }) : undefined;
+  const secrets = options.secretResolver ?? (owned as HostSecrets).resolver;
+  try {
+    const settings = await settingsFromContract(contract, {
+      env,
+      resolver: secrets,
+      units,
+      host: { hostId, production: options.production ?? false },
+      contractDir: options.contractDir,
+      contractFile: options.contractFile,
+      contractText: options.contractText,
+      scopesFor: secretScopesOf(await handlerSource.discoverHandlers()),
+      logger,
+    });
+    const bus = options.bus ?? createEventBus(contract, { logger, env, hostId });
+    const idempotencyStore = await createIdempotencyStore(contract, secrets, logger);
+    return new RuntimeHostProcess({
+      hostId,
+      idempotencyStore,
+      settings,
+      bus,
+      nodes: options.nodes ?? [],
+      handlerSource,
+      logger,
+      handlerGuard: options.handlerGuard ?? 'sync',
+      directHandlerCalls: options.directHandlerCalls ?? false,
+      ...(owned ? { onStopped: () => owned.close() } : {}),
+      ...(options.providers ? { providers: options.providers } : {}),
+    });
+  } catch (error) {
+    await owned?.close();
+    throw error;
+  }
 }
 
 /**
@@ -292,15 +319,10 @@ export function createEventBus(
 }
 
 /** The idempotency store a contract names; the PostgreSQL one is loaded only when used. */
-export async function createIdempotencyStore(
-  contract: RuntimeHostContract,
-  env: Readonly<Record<string, string | undefined>>,
-  resolver: ProtocolSecretResolver | undefined,
-  logger: Logger,
-): Promise<ProtocolIdempotencyStore> {
+export async function createIdempotencyStore(contract: RuntimeHostContract, secrets: ProtocolSecretResolver, logger: Logger): Promise<ProtocolIdempotencyStore> {
   const c = contract.runtime.idempotency;
   if (c.store === 'memory') return new InMemoryIdempotencyStore({ ttlMs: c.ttlMs, maxEntries: c.maxEntries });
-  const url = await resolveSecret(c.url ?? '', 'runtime.idempotency url', env, resolver);
+  const url = await resolveSecretValue(c.url ?? '', 'runtime.idempotency url', secrets);
   const { PostgresIdempotencyStore } = await import('../idempotency/postgres-idempotency-store.js');
-  return new PostgresIdempotencyStore({ url, namespace: contract.runtime.eventBus.consumerGroup, ttlMs: c.ttlMs, logger });
+  return new PostgresIdempotencyStore({ url: url.reveal(), namespace: contract.runtime.eventBus.consumerGroup, ttlMs: c.ttlMs, logger });
 }

@@ -21,6 +21,7 @@ import {
   toOnexError,
   type OnexEnvelope,
   type OnexError,
+  type SecretString,
 } from '@onex/core';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import { WarningLimiter } from '../logging/warning-limiter.js';
@@ -33,7 +34,8 @@ export const ONEX_ORIGIN_HOST_HEADER = 'x-onex-origin-host';
 /** A client allowed to call the ingress, with its resolved token. */
 export interface IngressClientToken {
   readonly client: string;
-  readonly token: string;
+  /** The bearer token; a SecretString (as the host resolves it) is revealed only to hash it. */
+  readonly token: string | SecretString;
 }
 
 export interface IngressOptions {
@@ -160,7 +162,8 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
   const bodyMs = options.bodyTimeoutMs ?? defaults.bodyTimeoutMs;
   const headersMs = Math.min(options.headersTimeoutMs ?? defaults.headersTimeoutMs, bodyMs);
   const listenHost = options.host ?? defaults.host;
-  const tokens = (options.authTokens ?? []).map((t) => ({ client: t.client, digest: sha256(t.token) }));
+  const reveal = (token: string | SecretString): string => (typeof token === 'string' ? token : token.reveal());
+  const tokens = (options.authTokens ?? []).map((t) => ({ client: t.client, digest: sha256(reveal(t.token)) }));
   const authOn = tokens.length > 0;
   const empty = (options.authTokens ?? []).find((t) => t.token.length === 0);
   if (empty !== undefined) {

@@ -149,6 +149,11 @@ export interface RuntimeHostProcessOptions {
    * @default false
    */
   readonly directHandlerCalls?: boolean;
+  /**
+   * Runs last when the host stops, after handlers, bus and store are closed: releases what
+   * the host's builder opened for it (the secret resolver built from the contract).
+   */
+  readonly onStopped?: () => Promise<void>;
 }
 
 export interface RuntimeHostHealth {
@@ -183,6 +188,7 @@ export class RuntimeHostProcess {
   readonly #versionFacts: RuntimeHostProcessOptions['versionFacts'];
   readonly #handlerGuard: HandlerGuardMode;
   readonly #store: ProtocolIdempotencyStore;
+  #onStopped: (() => Promise<void>) | undefined;
   readonly #hostId: string;
   readonly #scheduler: Scheduler;
   readonly #leaseMs: number;
@@ -227,6 +233,7 @@ export class RuntimeHostProcess {
     this.#versionFacts = options.versionFacts;
     this.#handlerGuard = options.handlerGuard ?? 'sync';
     this.#store = options.idempotencyStore ?? new InMemoryIdempotencyStore();
+    this.#onStopped = options.onStopped;
     // Not from the envelope id provider: a host id must not shift deterministic envelope ids.
     this.#hostId = options.hostId ?? `${options.settings.name}-${randomUUID().slice(0, 8)}`;
     this.#scheduler = options.scheduler ?? systemScheduler;
@@ -467,6 +474,8 @@ export class RuntimeHostProcess {
     if (this.#startPromise) await this.#startPromise.catch(() => undefined);
     if (this.#state === 'stopped' || this.#state === 'failed' || this.#state === 'created') {
       this.#state = this.#state === 'failed' ? 'failed' : 'stopped';
+      // Never started (or failed to): what the builder opened for it is still open.
+      await this.#runOnStopped();
       return;
     }
     this.#state = 'draining';
@@ -523,6 +532,14 @@ export class RuntimeHostProcess {
     this.#handlers = [];
     await this.bus.shutdown().catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'event bus shutdown failed'));
     await this.#store.close().catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'idempotency store close failed'));
+    await this.#runOnStopped();
+  }
+
+  /** `onStopped`, at most once whatever path the host stops by. */
+  async #runOnStopped(): Promise<void> {
+    const onStopped = this.#onStopped;
+    this.#onStopped = undefined;
+    await onStopped?.().catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'closing host resources failed'));
   }
 
   #onInput(message: InboundMessage): Promise<void> {

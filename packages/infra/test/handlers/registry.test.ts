@@ -3,7 +3,7 @@
  * declares is what its handler does, and that wiring reads the unit.
  */
 import { describe, expect, it } from 'vitest';
-import { parseRuntimeHostContract, validateRuntimeHostContract } from '@onex/core';
+import { SECRET_MASK, isSecretString, parseRuntimeHostContract, validateRuntimeHostContract } from '@onex/core';
 import { fieldsOf } from '../../src/handlers/handler-unit.js';
 import { HANDLER_CATALOG, HANDLER_UNITS } from '../../src/handlers/registry.js';
 import { HandlerBootstrapSource } from '../../src/runtime/handler-bootstrap-source.js';
@@ -44,10 +44,13 @@ describe('handler registry', () => {
       '      config: { url: { secret_ref: "env://DB_URL" }, pool_size: 2 }',
     ]);
     const settings = await settingsFromContract(c, { env: { API: 'https://api.example.com', DB_URL: 'pglite://memory' }, host: { hostId: 'rt-1', production: false } });
-    expect(settings.handlers).toEqual([
-      { type: 'http', config: { timeoutMs: 5000, hostId: 'rt-1', baseUrl: 'https://api.example.com', connections: 3 } },
-      { type: 'db', config: { url: 'pglite://memory', timeoutMs: 30_000, privilegedRole: 'warn', poolSize: 2 } },
+    // Credentials stay wrapped: the settings print masks, the handler reveals at its driver.
+    expect(JSON.parse(JSON.stringify(settings.handlers))).toEqual([
+      { type: 'http', config: { timeoutMs: 5000, hostId: 'rt-1', baseUrl: SECRET_MASK, connections: 3 } },
+      { type: 'db', config: { url: SECRET_MASK, timeoutMs: 30_000, privilegedRole: 'warn', poolSize: 2 } },
     ]);
+    const revealed = settings.handlers.map((h) => Object.values(h.config).flatMap((v) => (isSecretString(v) ? [v.reveal()] : [])));
+    expect(revealed).toEqual([['https://api.example.com'], ['pglite://memory']]);
   });
 
   it('the http unit reads allowed_domains into the handler config; other units refuse the key', async () => {

@@ -245,6 +245,9 @@ describe('secret scopes before resolution', () => {
         return 'x';
       },
       getSecrets: async () => ({}),
+      forScope() {
+        return this;
+      },
     };
     const contract = runtime(['{ type: db, config: { url: { secret_ref: "vault://secret/data/db#url" } } }']);
     await expect(createRuntimeHostFromContract({ contract, contractDir: dir, secretResolver: resolver })).rejects.toMatchObject({ code: 'CONTRACT_VALIDATION_ERROR' });

@@ -2,7 +2,7 @@
  * Configuration of the db handler: the zod schema, its defaults, and how the `url`
  * selects a backend (a PostgreSQL pool or an in-process PGlite database).
  */
-import { HandlerConfigurationError } from '@onex/core';
+import { HandlerConfigurationError, SecretString, isSecretString } from '@onex/core';
 import { z } from 'zod';
 import { describeIssues } from './db-issues.js';
 
@@ -42,7 +42,8 @@ function isSupportedUrl(value: string): boolean {
 
 /** Schema of `DbHandler.initialize` input. Strict: a misspelt option is an error, not a silent default. */
 export const dbHandlerConfigSchema = z.strictObject({
-  url: z.string().refine(isSupportedUrl, {
+  // Kept wrapped; a plain string (embedding code, tests) is wrapped on the way in.
+  url: z.union([z.custom<SecretString>(isSecretString), z.string().transform((v) => SecretString.of(v))]).refine((url) => isSupportedUrl(url.reveal()), {
     message: 'must be a postgres:// or postgresql:// URL, pglite://memory, or pglite://<directory>',
   }),
   poolSize: z.int().min(1).max(1000).default(DEFAULT_DB_POOL_SIZE),
@@ -61,9 +62,10 @@ export interface DbHandlerConfig {
    * Where the data lives. `postgres://user:pass@host:5432/db` (or `postgresql://`) uses a
    * connection pool; `pglite://memory` an in-process in-memory database;
    * `pglite://<dir>` (relative or absolute) an in-process database persisted to `dir`.
-   * Resolve passwords from a secret; the handler never logs or returns the URL.
+   * Resolve passwords from a secret; the handler never logs or returns the URL. A
+   * SecretString (as the host passes it) is revealed only to the PostgreSQL driver.
    */
-  readonly url: string;
+  readonly url: string | SecretString;
   /** Maximum pooled connections (PostgreSQL only; PGlite is one session). @default 5 */
   readonly poolSize?: number;
   /**

@@ -111,7 +111,7 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
       });
     }
     const resolved = parseDbHandlerConfig(config);
-    const target = resolveDbTarget(resolved.url);
+    const target = resolveDbTarget(resolved.url.reveal());
     this.#state = 'initializing';
     let executor: DbExecutor | undefined;
     try {

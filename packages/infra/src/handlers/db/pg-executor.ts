@@ -366,7 +366,8 @@ export class PgExecutor implements DbExecutor {
   #createPool(readOnly: boolean): pg.Pool {
     const config = this.#config;
     const pool = new pg.Pool({
-      connectionString: config.url,
+      // The one place the URL leaves its wrapper: the driver needs the password.
+      connectionString: config.url.reveal(),
       max: config.poolSize,
       connectionTimeoutMillis: config.connectionTimeoutMs,
       statement_timeout: config.timeoutMs,

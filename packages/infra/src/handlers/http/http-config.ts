@@ -1,4 +1,4 @@
-import { HandlerConfigurationError } from '@onex/core';
+import { HandlerConfigurationError, SecretString, isSecretString } from '@onex/core';
 import { z } from 'zod';
 import { normalizeAllowedHost } from './http-address-policy.js';
 import { describeIssues } from './http-issues.js';
@@ -27,7 +27,11 @@ export const httpHandlerConfigSchema = z.strictObject({
   timeoutMs: z.int().positive().max(MAX_HTTP_TIMEOUT_MS).default(DEFAULT_HTTP_TIMEOUT_MS),
   maxResponseBytes: z.int().positive().default(DEFAULT_HTTP_MAX_RESPONSE_BYTES),
   connections: z.int().positive().max(65_536).default(DEFAULT_HTTP_CONNECTIONS),
-  baseUrl: z.string().refine(isHttpUrl, { message: 'must be an absolute http:// or https:// URL' }).optional(),
+  // A URL may carry credentials: kept wrapped; a plain string is wrapped on the way in.
+  baseUrl: z
+    .union([z.custom<SecretString>(isSecretString), z.string().transform((v) => SecretString.of(v))])
+    .refine((url) => isHttpUrl(url.reveal()), { message: 'must be an absolute http:// or https:// URL' })
+    .optional(),
   allowedDomains: z
     .array(z.string().refine((entry) => normalizeAllowedHost(entry) !== undefined, {
       message: 'must be a host name, a "*.domain" wildcard or an IP address (no scheme, port or path)',
@@ -59,7 +63,7 @@ export interface HttpHandlerConfig {
    */
   readonly connections?: number;
   /** Absolute http(s) URL that relative payload `url`s are resolved against (WHATWG URL rules). */
-  readonly baseUrl?: string;
+  readonly baseUrl?: string | SecretString;
   /**
    * Hosts this handler may call: exact names (`api.example.com`), wildcards
    * (`*.example.com`, any name below it but not the apex) and IP literals (`127.0.0.1`, `::1`).

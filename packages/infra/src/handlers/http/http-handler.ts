@@ -123,7 +123,7 @@ export class HttpHandler implements ProtocolHandler<HttpHandlerConfig> {
     }
     if (!isHttpOperation(operation)) throw unsupportedOperation(operation, correlationId);
 
-    const spec = parseHttpPayload(operation, envelope.payload, { baseUrl: config.baseUrl }, { correlationId });
+    const spec = parseHttpPayload(operation, envelope.payload, { baseUrl: config.baseUrl?.reveal() }, { correlationId });
     const headers = withOriginMarker(spec.headers, config.hostId, operation, correlationId);
     const ctx: HttpCallContext = {
       operation,

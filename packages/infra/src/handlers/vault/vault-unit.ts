@@ -8,7 +8,7 @@
  * placeholders in a unit's top-level credential fields only; `auth_method` says which
  * ones apply.
  */
-import { SecretString } from '@onex/core';
+import { HandlerConfigurationError, type SecretString } from '@onex/core';
 import { addRuleIssue, isTemplated, secretValueSchema } from '@onex/core/contract-kit';
 import { z } from 'zod';
 import { defineHandlerUnit, type HandlerConfigValue, type HandlerInitConfig, type HandlerOperation } from '../handler-unit.js';
@@ -102,12 +102,19 @@ export const vaultUnit = defineHandlerUnit({
   credentialFields: ['address', 'token', 'role_id', 'secret_id'],
   security: { defaultAllowedDomains: [], secretScopes: [] },
   initializeConfig(settings, policies): HandlerInitConfig {
+    // The config schema requires the credentials of the chosen method; a missing one here
+    // means the settings were not built from it.
+    const need = (value: SecretString | undefined, field: string): SecretString => {
+      if (value === undefined) throw new HandlerConfigurationError(`vault handler: ${field} is required with auth_method ${settings.authMethod}`, { handlerType: 'vault', hint: `Add ${field}: { secret_ref: "env://..." }.` });
+      return value;
+    };
     const auth: Record<string, HandlerConfigValue> =
       settings.authMethod === 'token'
-        ? { method: 'token', token: SecretString.of(settings.token ?? '') }
-        : { method: 'approle', roleId: SecretString.of(settings.role_id ?? ''), secretId: SecretString.of(settings.secret_id ?? '') };
+        ? { method: 'token', token: need(settings.token, 'token') }
+        : { method: 'approle', roleId: need(settings.role_id, 'role_id'), secretId: need(settings.secret_id, 'secret_id') };
     if (settings.approleMount !== undefined) auth.mountPoint = settings.approleMount;
-    const config: Record<string, HandlerConfigValue> = { address: settings.address, allowedPaths: [...settings.allowedPaths], auth, timeoutMs: policies.timeoutMs };
+    // The address is a credential field only so it may come from a secret_ref; it is no secret.
+    const config: Record<string, HandlerConfigValue> = { address: settings.address.reveal(), allowedPaths: [...settings.allowedPaths], auth, timeoutMs: policies.timeoutMs };
     if (settings.mount !== undefined) config.mount = settings.mount;
     if (settings.renewRatio !== undefined) config.renewRatio = settings.renewRatio;
     return config;
