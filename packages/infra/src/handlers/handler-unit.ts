@@ -90,6 +90,12 @@ export interface HandlerUnit<S extends Readonly<Record<string, unknown>> = Reado
   readonly configSchema: z.ZodType<S>;
   /** Keys of the config holding secrets: `{ secret_ref }` or `${NAME}` in contracts. */
   readonly credentialFields: readonly string[];
+  /**
+   * Keys of the config that are not secret but may be `${NAME}` placeholders the host
+   * expands from its environment before `initializeConfig` (e.g. consul `address`:
+   * `${CONSUL_HTTP_ADDR}`). @default [] (none)
+   */
+  readonly placeholderFields?: readonly string[];
   readonly security: HandlerSecurityNeeds;
   /**
    * The `initialize` config of the handler, from the settings (credentials resolved by

@@ -130,6 +130,10 @@ async function handlerRequest(
       settings[field] = await resolveSecret(value, `handler "${binding.name}" ${field}`, env, resolver);
     }
   }
+  for (const field of unit.placeholderFields ?? []) {
+    const value = binding.settings[field];
+    if (typeof value === 'string') settings[field] = expandPlaceholders(value, env, `handler "${binding.name}" ${field}`);
+  }
   // Every secret value of the settings is a credential field, resolved just above.
   return { type: binding.type, config: unit.initializeConfig(settings, binding.policies, host) };
 }

@@ -41,3 +41,10 @@ export const PG_URL = process.env.ONEX_PG_URL ?? 'postgres://postgres@127.0.0.1:
 export const PG_APP_URL = process.env.ONEX_PG_APP_URL ?? 'postgres://onex_app@127.0.0.1:5432/onex_test';
 export const pgServerAvailable = (): Promise<boolean> =>
   requireServer('PostgreSQL', '127.0.0.1', 5432, 'bash tooling/services/postgres.sh');
+
+/** The shared Consul dev agent (`tooling/services/consul.sh`), `host:port`. */
+export const CONSUL_HTTP_ADDR = process.env.CONSUL_HTTP_ADDR ?? '127.0.0.1:8500';
+export const consulServerAvailable = (): Promise<boolean> => {
+  const [host = '127.0.0.1', port = '8500'] = CONSUL_HTTP_ADDR.replace(/^https?:\/\//, '').split(':');
+  return requireServer('Consul', host, Number(port), 'bash tooling/services/consul.sh');
+};
