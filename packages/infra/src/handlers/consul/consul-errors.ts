@@ -76,7 +76,9 @@ function errorCodeOf(error: unknown, depth = 0): string | undefined {
 /** Consul's answer, without the package's `consul: <method>:` prefix, sanitized and cut short. */
 function consulText(error: unknown, ctx: ConsulCallContext): string {
   const e = asPapi(error);
-  const body = e.response?.body;
+  const rawBody = e.response?.body;
+  // papi leaves a body without a text content type as a Buffer.
+  const body = Buffer.isBuffer(rawBody) ? rawBody.toString('utf8') : rawBody;
   const raw = typeof body === 'string' && body.trim() !== '' ? body : typeof e.message === 'string' ? e.message : '';
   const text = raw.replace(/^consul: [\w.]+: /, '').trim();
   const secrets = ctx.token === undefined ? [] : [ctx.token.reveal()];
