@@ -13,6 +13,7 @@ import { NODE_SLUG_RE } from '../runtime/nodes.js';
 import { isPlaceholder, isTemplated, secretValueSchema, type SecretValue } from './secret-ref.js';
 import { allowedKeysAt, unknownFieldHint } from './zod-issues.js';
 import { handlerSourceSchema, type HandlerSourceSettings } from './handler-source-schema.js';
+import { checkServiceRegistration, SERVICE_REGISTRATION_DEFAULTS, serviceRegistrationSchema, type ServiceRegistrationConfig } from './service-registration-schema.js';
 
 /** Topic the runtime consumes when `event_bus.config.topics.input` is not set. */
 export const DEFAULT_INPUT_TOPIC = 'onex.local.runtime.cmd.v1';
@@ -62,6 +63,8 @@ export const RUNTIME_HOST_DEFAULTS = {
     autoOffsetReset: 'earliest',
   },
   idempotency: { store: 'memory', ttlMs: 3_600_000, maxEntries: 10_000, leaseMs: 30_000, onInterrupted: 'reexecute' },
+  /** `runtime.service_registration` check timings (the section itself is optional). */
+  serviceRegistration: SERVICE_REGISTRATION_DEFAULTS,
 } as const;
 
 export const EVENT_BUS_KINDS = ['inmemory', 'kafka'] as const;
@@ -281,6 +284,8 @@ export interface RuntimeSettings {
   readonly idempotency: IdempotencyConfig;
   /** Where handler descriptors come from (handler-source-schema.ts). */
   readonly handlerSource: HandlerSourceSettings;
+  /** Register this host in Consul while it runs (service-registration-schema.ts). Absent: no registration. */
+  readonly serviceRegistration?: ServiceRegistrationConfig | undefined;
 }
 
 /** A parsed runtime host contract: frozen, every default filled in. */
@@ -681,7 +686,9 @@ const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
     ingress: ingressSchema.prefault({}),
     idempotency: idempotencySchema.prefault({}),
     handler_source: handlerSourceSchema,
+    service_registration: serviceRegistrationSchema.optional(),
   })
+  .superRefine((w, ctx) => checkServiceRegistration(w.service_registration, w.ingress, ctx))
   .transform((w): RuntimeSettings => {
     const bus = w.event_bus.config;
     const servers = bus.bootstrap_servers;
@@ -719,6 +726,7 @@ const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
       ingress: w.ingress,
       idempotency: w.idempotency,
       handlerSource: w.handler_source,
+      serviceRegistration: w.service_registration === undefined ? undefined : { ...w.service_registration, serviceName: w.service_registration.serviceName ?? w.name },
     };
   });
 
