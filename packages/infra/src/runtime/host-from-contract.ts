@@ -79,7 +79,8 @@ export function expandPlaceholders(text: string, env: Readonly<Record<string, st
   });
 }
 
-async function resolveSecret(
+/** A credential value as the host resolves it: `${NAME}` placeholders and env:// from `env`, vault:// through `resolver`. */
+export async function resolveSecret(
   value: SecretValue,
   where: string,
   env: Readonly<Record<string, string | undefined>>,
