@@ -61,8 +61,8 @@ describe('handler registry', () => {
     expect(refused.ok ? [] : refused.issues.map((i) => [i.ruleId, i.path, i.line])).toEqual([['CONTRACT_UNKNOWN_FIELD', 'runtime.handlers[0].config.allowed_domains', 9]]);
   });
 
-  it('refuses vault and consul: no unit implements them', () => {
-    expect(() => contract(['    - type: "vault"'])).toThrow(/CONTRACT_UNKNOWN_HANDLER_TYPE[\s\S]*Valid handler types are: db, http, local \(dev only\)/);
+  it('refuses vault: no unit implements it', () => {
+    expect(() => contract(['    - type: "vault"'])).toThrow(/CONTRACT_UNKNOWN_HANDLER_TYPE[\s\S]*Valid handler types are: consul, db, http, local \(dev only\)/);
   });
 
   it('a db binding needs a url, checked by the db unit at the contract line', () => {
