@@ -268,6 +268,7 @@ export {
   HANDLER_SOURCE_DEFAULTS,
   type HandlerSourceSettings,
 } from './contracts/handler-source-schema.js';
+export { SERVICE_REGISTRATION_DEFAULTS, type ServiceRegistrationConfig, type ServiceRegistrationCheck } from './contracts/service-registration-schema.js';
 export {
   type CancellationSignal,
   type HandlerInvocationContext,

@@ -42,6 +42,12 @@ export {
   type IngressConnectionStats,
 } from './runtime/ingress-server.js';
 export type { HandlerGuardMode } from './runtime/handler-scope.js';
+export {
+  serviceRegistrationPlan,
+  registerServiceInConsul,
+  type ServiceRegistrationPlan,
+  type ServiceRegistration,
+} from './discovery/consul-service-registration.js';
 export { nodeProviders } from './runtime/node-providers.js';
 export { systemScheduler, type Scheduler, type TimerHandle } from './runtime/scheduler.js';
 export { loadVersionFacts, assertCompatibleVersions, type ResolvedVersions, type VersionRequirement } from './runtime/version-check.js';

@@ -1,5 +1,17 @@
 import { formatIssue, toOnexError } from '@onex/core';
-import { createLogger, createRuntimeHostFromContract, createSecretsFromContract, resolveIngressTokens, startIngressServer, type HostSecrets, type IngressServer, type Logger } from '@onex/infra';
+import {
+  createLogger,
+  createRuntimeHostFromContract,
+  registerServiceInConsul,
+  resolveIngressTokens,
+  serviceRegistrationPlan,
+  startIngressServer,
+  createSecretsFromContract,
+  type HostSecrets,
+  type IngressServer,
+  type Logger,
+  type ServiceRegistration,
+} from '@onex/infra';
 import type { AppConfig } from '../app-config.js';
 import { BUILTIN_IMPLEMENTATIONS } from '../builtin-nodes.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -81,6 +93,7 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
   }
 
   let ingress: IngressServer | undefined;
+  let registration: ServiceRegistration | undefined;
   try {
     // Tokens first: a missing one fails before anything starts.
     const authTokens = r.ingress.enabled ? await resolveIngressTokens(loaded.contract, hostSecrets.resolver) : [];
@@ -99,11 +112,19 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
         logger,
       });
     }
+    // Last: Consul's check calls /health/ready, which answers only once the host runs.
+    if (r.serviceRegistration !== undefined && ingress !== undefined) {
+      const plan = await serviceRegistrationPlan(r.serviceRegistration, { hostId: host.hostId, ingressUrl: ingress.url, env: config.env, resolver: hostSecrets.resolver });
+      registration = await registerServiceInConsul(plan, { logger });
+    }
   } catch (error) {
     const e = toOnexError(error);
     logger.error(e.toLogFields(), 'start failed');
     io.err(`✗ ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
+    // Whatever failed after registering must not leave a dead instance in Consul.
+    await registration?.deregister();
     await host.stop();
+    await ingress?.close();
     await hostSecrets.close();
     // An ingress that would be exposed without authentication is a policy refusal, not a crash.
     return e.code === 'INGRESS_INSECURE_CONFIGURATION' ? EXIT.REFUSED : EXIT.STARTUP_FAILED;
@@ -170,6 +191,9 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
   ]);
   clearTimeout(timer);
   onSecond?.();
+  // After the drain (its /health/ready already failed, so Consul stopped routing here),
+  // before the process exits, whichever way the shutdown ended. Never throws.
+  await registration?.deregister();
   if (finished === 'interrupted') return EXIT.INTERRUPTED;
   if (!finished) {
     logger.error({ grace_ms: graceMs }, 'shutdown did not finish in time; exiting anyway');

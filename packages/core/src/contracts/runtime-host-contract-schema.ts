@@ -14,6 +14,7 @@ import { isPlaceholder, isTemplated, PLACEHOLDER_SOURCE, placeholderDefaults, se
 import { allowedKeysAt, unknownFieldHint } from './zod-issues.js';
 import { valueAt } from './draft-issue.js';
 import { handlerSourceSchema, type HandlerSourceSettings } from './handler-source-schema.js';
+import { checkServiceRegistration, SERVICE_REGISTRATION_DEFAULTS, serviceRegistrationSchema, type ServiceRegistrationConfig } from './service-registration-schema.js';
 
 /** Topic the runtime consumes when `event_bus.config.topics.input` is not set. */
 export const DEFAULT_INPUT_TOPIC = 'onex.local.runtime.cmd.v1';
@@ -65,6 +66,8 @@ export const RUNTIME_HOST_DEFAULTS = {
   idempotency: { store: 'memory', ttlMs: 3_600_000, maxEntries: 10_000, leaseMs: 30_000, onInterrupted: 'reexecute' },
   /** Where the host's secrets come from (`runtime.secrets`); see SecretsConfig. */
   secrets: { cacheTtlMs: 300_000, env: true, vault: { mount: 'secret', timeoutMs: 5_000, approleMountPoint: 'approle' } },
+  /** `runtime.service_registration` check timings (the section itself is optional). */
+  serviceRegistration: SERVICE_REGISTRATION_DEFAULTS,
 } as const;
 
 export const EVENT_BUS_KINDS = ['inmemory', 'kafka'] as const;
@@ -336,6 +339,8 @@ export interface RuntimeSettings {
   readonly handlerSource: HandlerSourceSettings;
   /** Where secrets come from. @default env on, no files, no Vault, 5 minute cache */
   readonly secrets: SecretsConfig;
+  /** Register this host in Consul while it runs (service-registration-schema.ts). Absent: no registration. */
+  readonly serviceRegistration?: ServiceRegistrationConfig | undefined;
 }
 
 /** A parsed runtime host contract: frozen, every default filled in. */
@@ -799,7 +804,9 @@ const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
     idempotency: idempotencySchema.prefault({}),
     handler_source: handlerSourceSchema,
     secrets: secretsSchema.prefault({}),
+    service_registration: serviceRegistrationSchema.optional(),
   })
+  .superRefine((w, ctx) => checkServiceRegistration(w.service_registration, w.ingress, ctx))
   .transform((w): RuntimeSettings => {
     const bus = w.event_bus.config;
     const servers = bus.bootstrap_servers;
@@ -838,6 +845,7 @@ const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
       idempotency: w.idempotency,
       handlerSource: w.handler_source,
       secrets: w.secrets,
+      serviceRegistration: w.service_registration === undefined ? undefined : { ...w.service_registration, serviceName: w.service_registration.serviceName ?? w.name },
     };
   });
 

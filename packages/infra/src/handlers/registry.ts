@@ -4,6 +4,7 @@
  * Schema follow from it.
  */
 import type { HandlerCatalog, HandlerType } from '@onex/core';
+import { consulUnit } from './consul/consul-unit.js';
 import { dbUnit } from './db/db-unit.js';
 import { catalogEntryOf, type HandlerUnit } from './handler-unit.js';
 import { httpUnit } from './http/http-unit.js';
@@ -11,7 +12,7 @@ import { localUnit } from './local/local-unit.js';
 import { vaultUnit } from './vault/vault-unit.js';
 
 /** The registered handler units, one per type. */
-export const HANDLER_UNITS: readonly HandlerUnit[] = Object.freeze([httpUnit, dbUnit, vaultUnit, localUnit]);
+export const HANDLER_UNITS: readonly HandlerUnit[] = Object.freeze([httpUnit, dbUnit, vaultUnit, consulUnit, localUnit]);
 
 /** The catalog core validates contracts against, built from `units`. */
 export function handlerCatalog(units: readonly HandlerUnit[] = HANDLER_UNITS): HandlerCatalog {

@@ -64,8 +64,8 @@ describe('handler registry', () => {
     expect(refused.ok ? [] : refused.issues.map((i) => [i.ruleId, i.path, i.line])).toEqual([['CONTRACT_UNKNOWN_FIELD', 'runtime.handlers[0].config.allowed_domains', 9]]);
   });
 
-  it('refuses consul: no unit implements it', () => {
-    expect(() => contract(['    - type: "consul"'])).toThrow(/CONTRACT_UNKNOWN_HANDLER_TYPE[\s\S]*Valid handler types are: db, http, local \(dev only\), vault/);
+  it('refuses a handler type no unit implements (grpc is vocabulary, not a unit)', () => {
+    expect(() => contract(['    - type: "grpc"'])).toThrow(/CONTRACT_UNKNOWN_HANDLER_TYPE[\s\S]*Valid handler types are: consul, db, http, local \(dev only\), vault/);
   });
 
   it('a vault binding needs address, allowed_paths and the credentials of its auth_method', () => {

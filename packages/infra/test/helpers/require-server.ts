@@ -49,3 +49,10 @@ export const openbaoServerAvailable = (): Promise<boolean> => {
   const url = new URL(OPENBAO_ADDR);
   return requireServer('OpenBao', url.hostname, Number(url.port || (url.protocol === 'https:' ? 443 : 80)), 'bash tooling/services/openbao.sh');
 };
+
+/** The shared Consul dev agent (`tooling/services/consul.sh`), `host:port`. */
+export const CONSUL_HTTP_ADDR = process.env.CONSUL_HTTP_ADDR ?? '127.0.0.1:8500';
+export const consulServerAvailable = (): Promise<boolean> => {
+  const [host = '127.0.0.1', port = '8500'] = CONSUL_HTTP_ADDR.replace(/^https?:\/\//, '').split(':');
+  return requireServer('Consul', host, Number(port), 'bash tooling/services/consul.sh');
+};

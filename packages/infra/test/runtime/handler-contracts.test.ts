@@ -116,7 +116,7 @@ describe('HandlerContractSource', () => {
 
   it('rejects a type the host does not ship, a version it does not satisfy, duplicates and oversized files', async () => {
     const dir = await tempDir({
-      'a/handler_contract.yaml': handlerContract({ name: 'handler_consul', type: 'consul', commands: ['consul.get_service'] }),
+      'a/handler_contract.yaml': handlerContract({ name: 'handler_grpc', type: 'grpc', commands: ['grpc.call'] }),
       'b/handler_contract.yaml': handlerContract({ version: '2.0.0' }),
       'c/handler_contract.yaml': handlerContract(),
       'd/handler_contract.yaml': handlerContract({ name: 'handler_db2' }),
@@ -179,24 +179,24 @@ describe('resolveHandlerSource', () => {
     const result = await resolveHandlerSource({ contract: runtime(['{ type: db, config: { url: "pglite://memory" } }', 'type: http'], ['  handler_source: { mode: hybrid }']), contractDir: dir, logger });
     if (!result.ok) throw new Error(JSON.stringify(result.failures));
     const byName = new Map(result.source.descriptors.map((d): [string, HandlerDescriptor] => [d.handlerName, d]));
-    expect([...byName.keys()]).toEqual(['handler_db', 'handler_http', 'handler_vault']);
+    expect([...byName.keys()]).toEqual(['handler_db', 'handler_http', 'handler_vault', 'handler_consul']);
     // The contract's narrower surface wins over the bootstrap descriptor of the same identity.
     expect(byName.get('handler_db')?.commandsAccepted).toEqual(['db.query']);
     expect(byName.get('handler_db')?.source).toBeDefined();
     expect(byName.get('handler_http')?.source).toBeUndefined();
-    expect(result.counts).toEqual({ contract: 1, bootstrap: 3, fallback: 2 });
+    expect(result.counts).toEqual({ contract: 1, bootstrap: 4, fallback: 3 });
     expect(lines.find((l) => l.msg === 'handler source resolved')).toMatchObject({
       handler_source_mode: 'hybrid',
       contract_handler_count: 1,
-      bootstrap_handler_count: 3,
-      fallback_handler_count: 2,
+      bootstrap_handler_count: 4,
+      fallback_handler_count: 3,
     });
   });
 
   it('hybrid: falls back to bootstrap for every handler when no contract exists', async () => {
     const dir = await tempDir();
     const result = await resolveHandlerSource({ contract: runtime(['{ type: db, config: { url: "pglite://memory" } }'], ['  handler_source: { mode: hybrid }']), contractDir: dir });
-    expect(result.ok && result.counts).toEqual({ contract: 0, bootstrap: 3, fallback: 3 });
+    expect(result.ok && result.counts).toEqual({ contract: 0, bootstrap: 4, fallback: 4 });
   });
 
   it('refuses bootstrap mode without allow_bootstrap_override', async () => {
@@ -219,7 +219,7 @@ describe('resolveHandlerSource', () => {
     const contract = runtime(['{ type: db, config: { url: "pglite://memory" } }'], ['  handler_source: { mode: bootstrap, allow_bootstrap_override: true, bootstrap_expires_at: "2026-03-01T00:00:00Z" }']);
     const source = await handlerSourceFromContract({ contract, now: FIXED_NOW });
     expect(source.sourceType).toBe('bootstrap');
-    expect(source.descriptors.map((d) => d.handlerName)).toEqual(['handler_http', 'handler_db', 'handler_vault']);
+    expect(source.descriptors.map((d) => d.handlerName)).toEqual(['handler_http', 'handler_db', 'handler_vault', 'handler_consul']);
   });
 
   it('fails start when a binding uses a secret outside its handler contract scopes', async () => {
