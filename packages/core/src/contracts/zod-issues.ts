@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isContractRuleId } from './contract-rule-ids.js';
+import { isPlaceholder } from './secret-ref.js';
 import { describeValue, formatPath, isRecord, isSensitivePath, valueAt, type ContractPath, type DraftIssue } from './draft-issue.js';
 
 type ZodIssue = z.core.$ZodIssue;
@@ -22,6 +23,17 @@ const EXPECTED_PHRASES: Readonly<Record<string, string>> = {
   object: 'a mapping',
   array: 'a list',
 };
+
+/** For a handler config field, how to set it from the environment instead. */
+function handlerOverrideHint(path: ContractPath, raw: unknown): string {
+  const [runtime, handlers, index, config, key] = path;
+  if (runtime !== 'runtime' || handlers !== 'handlers' || typeof index !== 'number' || config !== 'config' || typeof key !== 'string' || path.length !== 5) return '';
+  const binding = valueAt(raw, path.slice(0, 3));
+  const name = isRecord(binding) && typeof binding.name === 'string' ? binding.name : isRecord(binding) && typeof binding.type === 'string' ? binding.type : '<binding name>';
+  // The same spelling as infra's envOverrideName.
+  const part = (text: string) => text.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  return `; to set it from the environment, export ONEX_HANDLER_${part(name)}_${part(key)} instead (see docs/secrets.md)`;
+}
 
 /** Maps every issue of a failed parse; `raw` is the input data, `schema` the schema that failed. */
 export function draftsFromZodError(error: z.ZodError, raw: unknown, schema: z.ZodType): DraftIssue[] {
@@ -64,7 +76,13 @@ function fromIssue(issue: ZodIssue, prefix: ContractPath, raw: unknown, schema: 
           },
         ];
       }
-      const quote = issue.expected === 'string' && typeof valueAt(raw, path) === 'number' ? ' Quote the value to keep it a string.' : '';
+      const value = valueAt(raw, path);
+      const quote = issue.expected === 'string' && typeof value === 'number' ? ' Quote the value to keep it a string.' : '';
+      // `${NAME}` fills text only: a typed field must be valid when the contract is read.
+      if (typeof value === 'string' && isPlaceholder(value)) {
+        const override = handlerOverrideHint(path, raw);
+        return invalid(`"${field}" must be ${expected}, got the placeholder ${got}: placeholders fill string fields only`, `Write ${expected} here${override}.`);
+      }
       return invalid(`"${field}" must be ${expected}, got ${got}`, `Change "${field}" to ${expected}.${quote}`);
     }
     case 'invalid_value': {

@@ -80,6 +80,13 @@ describe('contract loader fail-fast rules', () => {
     expect(issue.hint).toBe('Add "kind" (one of "inmemory", "kafka") under runtime.event_bus.');
   });
 
+  it('refuses a placeholder in a typed handler field, naming the override variable to use instead', () => {
+    const issue = single(rejected(lines(...header, '  handlers:', '    - type: "http"', '      name: "orders-api"', '      config: { timeout_ms: "${TIMEOUT:-500}" }', '  nodes: []')), 'CONTRACT_INVALID_VALUE');
+    expect(issue.path).toBe('runtime.handlers[0].config.timeout_ms');
+    expect(issue.message).toContain('placeholders fill string fields only');
+    expect(issue.hint).toContain('export ONEX_HANDLER_ORDERS_API_TIMEOUT_MS instead');
+  });
+
   it('requires bootstrap_servers for a kafka event bus', () => {
     const issue = single(rejected(lines('runtime:', '  name: "rt"', '  version: "1.0.0"', '  event_bus:', '    kind: "kafka"', '  handlers: []', '  nodes: []')), 'CONTRACT_MISSING_FIELD');
     expect(issue.path).toBe('runtime.event_bus.config.bootstrap_servers');

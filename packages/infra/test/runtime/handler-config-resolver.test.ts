@@ -67,6 +67,12 @@ describe('HandlerConfigResolver', () => {
     expect(envOverrideName('orders-db', 'pool_size')).toBe('ONEX_HANDLER_ORDERS_DB_POOL_SIZE');
   });
 
+  it('names the override variable this resolver reads when a contract puts a placeholder in a typed field', () => {
+    const text = ['runtime:', '  name: "r"', '  version: "1.0.0"', '  event_bus: { kind: "inmemory" }', '  handlers:', '    - type: db', '      name: orders-db', '      config: { url: "pglite://memory", pool_size: "${POOL:-4}" }', '  nodes: []', ''].join('\n');
+    // Core writes the hint; the variable it names must be the one envOverrideName reads.
+    expect(() => parseRuntimeHostContract(text, { catalog: HANDLER_CATALOG })).toThrow(`export ${envOverrideName('orders-db', 'pool_size')} instead`);
+  });
+
   it('fills ${VAR} and ${VAR:-default} in every string value; credentials come out as SecretStrings', async () => {
     const dir = await tempDir();
     const { contract, resolver } = setup(
