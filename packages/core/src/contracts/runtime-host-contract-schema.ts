@@ -751,35 +751,49 @@ const vaultCredentialSchema = secretValueSchema.superRefine((value, ctx) => {
   }
 });
 
-const vaultAuthSchema = z.discriminatedUnion('method', [
-  z.strictObject({ method: z.literal('token'), token: vaultCredentialSchema }).transform((w): VaultAuthConfig => ({ method: 'token', token: w.token })),
-  z
-    .strictObject({
-      method: z.literal('approle'),
-      // A role id identifies, it does not authenticate; still kept out of the contract text.
-      role_id: vaultCredentialSchema,
-      secret_id: vaultCredentialSchema,
-      mount_point: nonEmptyString.default(SECRETS.vault.approleMountPoint),
-    })
-    .transform((w): VaultAuthConfig => ({ method: 'approle', roleId: w.role_id, secretId: w.secret_id, mountPoint: w.mount_point })),
-]);
-
 /** A path segment list like `onex` or `team/app`: no leading or trailing `/`, no `..`. */
 const VAULT_PATH_RE = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*(?:\/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$/;
 
+/**
+ * Vault for the host's secrets. Auth uses the same keys as a vault handler binding
+ * (`auth_method`, `token` | `role_id` + `secret_id`, `approle_mount`), so Vault is
+ * configured one way wherever it appears.
+ */
 const vaultSecretsSchema = z
   .strictObject({
     address: nonEmptyString.superRefine((value, ctx) => {
-      if (!isTemplated(value) && !/^https?:\/\/[^\s/?#]+\/?$/.test(value)) {
-        addRuleIssue(ctx, 'must be an http:// or https:// address (no path) or a ${NAME} placeholder', { hint: 'Write e.g. address: "${VAULT_ADDR}" or "https://vault.internal:8200".' });
+      if (!isTemplated(value) && !/^https?:\/\/[^\s/?#@]+\/?$/.test(value)) {
+        addRuleIssue(ctx, 'must be an http:// or https:// address (no credentials, no path) or a ${NAME} placeholder', { hint: 'Write e.g. address: "${VAULT_ADDR}" or "https://vault.internal:8200".' });
       }
     }),
     mount: matching(VAULT_PATH_RE, (v) => `must be a Vault mount path (got "${v}")`, 'Write e.g. mount: secret').default(SECRETS.vault.mount),
     path_prefix: matching(VAULT_PATH_RE, (v) => `must be a relative path without ".." (got "${v}")`, 'Write e.g. path_prefix: onex').optional(),
     timeout_ms: positiveInt.default(SECRETS.vault.timeoutMs),
-    auth: vaultAuthSchema,
+    auth_method: z.enum(['token', 'approle']),
+    token: vaultCredentialSchema.optional(),
+    // A role id identifies, it does not authenticate; still kept out of the contract text.
+    role_id: vaultCredentialSchema.optional(),
+    secret_id: vaultCredentialSchema.optional(),
+    approle_mount: matching(VAULT_PATH_RE, (v) => `must be a Vault mount path (got "${v}")`, 'Write e.g. approle_mount: approle').optional(),
   })
-  .transform((w): VaultSecretsConfig => ({ address: w.address, mount: w.mount, pathPrefix: w.path_prefix, timeoutMs: w.timeout_ms, auth: w.auth }));
+  .superRefine((w, ctx) => {
+    const need = w.auth_method === 'token' ? (['token'] as const) : (['role_id', 'secret_id'] as const);
+    const refuse = w.auth_method === 'token' ? (['role_id', 'secret_id', 'approle_mount'] as const) : (['token'] as const);
+    for (const key of need) {
+      if (w[key] === undefined) addRuleIssue(ctx, `Missing required field "${key}" (auth_method ${w.auth_method})`, { ruleId: 'CONTRACT_MISSING_FIELD', hint: `Add ${key}: { secret_ref: "env://VAULT_${key.toUpperCase()}" }.`, target: 'key' }, [key]);
+    }
+    for (const key of refuse) {
+      if (w[key] !== undefined) addRuleIssue(ctx, `Field "${key}" does not apply to auth_method ${w.auth_method}`, { ruleId: 'CONTRACT_UNKNOWN_FIELD', hint: `Remove ${key}, or change auth_method.`, target: 'key' }, [key]);
+    }
+  })
+  .transform((w): VaultSecretsConfig => {
+    // superRefine made sure the method's credentials are there; '' never reaches a resolver.
+    const auth: VaultAuthConfig =
+      w.auth_method === 'token'
+        ? { method: 'token', token: w.token ?? '' }
+        : { method: 'approle', roleId: w.role_id ?? '', secretId: w.secret_id ?? '', mountPoint: w.approle_mount ?? SECRETS.vault.approleMountPoint };
+    return { address: w.address, mount: w.mount, pathPrefix: w.path_prefix, timeoutMs: w.timeout_ms, auth };
+  });
 
 const secretsSchema = z
   .strictObject({

@@ -20,7 +20,9 @@ describe('runtime.secrets', () => {
         '    vault:',
         '      address: "${VAULT_ADDR}"',
         '      path_prefix: onex',
-        '      auth: { method: approle, role_id: { secret_ref: "env://ROLE_ID" }, secret_id: "${SECRET_ID}" }',
+        '      auth_method: approle',
+        '      role_id: { secret_ref: "env://ROLE_ID" }',
+        '      secret_id: "${SECRET_ID}"',
       ),
     );
     expect(contract.runtime.secrets).toEqual({
@@ -38,17 +40,17 @@ describe('runtime.secrets', () => {
   });
 
   it("refuses Vault credentials that would come from Vault itself, and literal tokens", () => {
-    const issues = issuesOf('vault:', '  address: "http://127.0.0.1:8200"', '  auth: { method: token, token: { secret_ref: "vault://secret/data/boot#token" } }');
-    expect(issues).toEqual([expect.objectContaining({ path: 'runtime.secrets.vault.auth.token', message: expect.stringContaining("Vault's own credentials cannot come from Vault") })]);
-    const literal = issuesOf('vault:', '  address: "http://127.0.0.1:8200"', '  auth: { method: token, token: "s.abcdef" }');
-    expect(literal).toEqual([expect.objectContaining({ path: 'runtime.secrets.vault.auth.token', ruleId: 'CONTRACT_INLINE_SECRET' })]);
+    const issues = issuesOf('vault:', '  address: "http://127.0.0.1:8200"', '  auth_method: token', '  token: { secret_ref: "vault://secret/data/boot#token" }');
+    expect(issues).toEqual([expect.objectContaining({ path: 'runtime.secrets.vault.token', message: expect.stringContaining("Vault's own credentials cannot come from Vault") })]);
+    const literal = issuesOf('vault:', '  address: "http://127.0.0.1:8200"', '  auth_method: token', '  token: "s.abcdef"');
+    expect(literal).toEqual([expect.objectContaining({ path: 'runtime.secrets.vault.token', ruleId: 'CONTRACT_INLINE_SECRET' })]);
     // The message must not quote the literal it refuses.
     expect(JSON.stringify(literal)).not.toContain('s.abcdef');
   });
 
   it('refuses unknown keys and a path prefix that climbs out of the mount', () => {
     expect(issuesOf('ttl: 5').map((i) => i.path)).toEqual(['runtime.secrets.ttl']);
-    expect(issuesOf('vault:', '  address: "${VAULT_ADDR}"', '  path_prefix: "../other"', '  auth: { method: token, token: "${VAULT_TOKEN}" }').map((i) => i.path)).toEqual([
+    expect(issuesOf('vault:', '  address: "${VAULT_ADDR}"', '  path_prefix: "../other"', '  auth_method: token', '  token: "${VAULT_TOKEN}"').map((i) => i.path)).toEqual([
       'runtime.secrets.vault.path_prefix',
     ]);
   });

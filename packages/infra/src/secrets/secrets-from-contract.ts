@@ -107,10 +107,10 @@ async function credential(value: SecretValue, field: string, bootstrap: SecretRe
   try {
     return SecretString.of(await bootstrap.resolve({ secretRef }));
   } catch (error) {
-    throw new SecretResolutionError(`Vault credential runtime.secrets.vault.auth.${field} could not be read (${secretRef})`, {
+    throw new SecretResolutionError(`Vault credential runtime.secrets.vault.${field} could not be read (${secretRef})`, {
       cause: error,
       hint: error instanceof SecretResolutionError && error.hint !== undefined ? error.hint : 'Provide it in the environment.',
-      details: { secret_ref: secretRef, field: `runtime.secrets.vault.auth.${field}`, reason: 'vault_credential_missing' },
+      details: { secret_ref: secretRef, field: `runtime.secrets.vault.${field}`, reason: 'vault_credential_missing' },
     });
   }
 }

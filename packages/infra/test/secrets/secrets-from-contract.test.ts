@@ -29,7 +29,7 @@ function fakeVault(values: Record<string, string>): { factory: (o: VaultSecretSo
   return { factory, seen, closed };
 }
 
-const VAULT = ['vault:', '  address: "${VAULT_ADDR}"', '  path_prefix: onex', '  auth: { method: token, token: { secret_ref: "env://VAULT_TOKEN" } }'];
+const VAULT = ['vault:', '  address: "${VAULT_ADDR}"', '  path_prefix: onex', '  auth_method: token', '  token: { secret_ref: "env://VAULT_TOKEN" }'];
 
 describe('createSecretsFromContract', () => {
   it('asks Vault first, then the environment, and hands Vault its address and token from the environment', async () => {
