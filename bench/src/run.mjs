@@ -2,7 +2,7 @@
  * `pnpm bench`: runs every measure and prints ONE table, each ONEX figure next to its
  * baseline from this same run and the ratio between them, plus the machine it ran on.
  *
- *   node --expose-gc src/run.mjs [--only=direct,handlers,bus,effect,rss,kafka] [--reps=3]
+ *   node --expose-gc src/run.mjs [--only=direct,handlers,bus,effect,rss,vault,consul,secrets,kafka] [--reps=3]
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -11,6 +11,7 @@ import { directMeasures } from './measures/direct.mjs';
 import { PG_URL, handlerMeasures, pgTarget } from './measures/handlers.mjs';
 import { KAFKA_BROKERS, kafkaMeasures } from './measures/kafka.mjs';
 import { rssMeasures } from './measures/rss.mjs';
+import { consulMeasures, consulTarget, openbaoTarget, secretResolverMeasures, vaultMeasures } from './measures/secrets.mjs';
 import { MOLECULER_VERSION } from './lib/moleculer.mjs';
 import { renderTable } from './lib/table.mjs';
 
@@ -28,7 +29,7 @@ const cpus = os.cpus();
 const machine = [
   `machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
   `runtime: Node ${process.version} (${process.platform}/${process.arch}), Moleculer ${MOLECULER_VERSION}, GC between runs: ${typeof globalThis.gc === 'function' ? 'yes' : 'no (run with --expose-gc)'}`,
-  `services: PostgreSQL ${pgTarget(PG_URL)}${process.env.ONEX_PG_URL ? ' (from ONEX_PG_URL)' : ' (set ONEX_PG_URL to change)'}; Kafka ${KAFKA_BROKERS}${process.env.ONEX_KAFKA_BROKERS ? ' (from ONEX_KAFKA_BROKERS)' : ' (set ONEX_KAFKA_BROKERS to change)'}; HTTP server in a child process on 127.0.0.1`,
+  `services: PostgreSQL ${pgTarget(PG_URL)}${process.env.ONEX_PG_URL ? ' (from ONEX_PG_URL)' : ' (set ONEX_PG_URL to change)'}; Kafka ${KAFKA_BROKERS}${process.env.ONEX_KAFKA_BROKERS ? ' (from ONEX_KAFKA_BROKERS)' : ' (set ONEX_KAFKA_BROKERS to change)'}; OpenBao ${openbaoTarget()}${process.env.ONEX_OPENBAO_ADDR ? ' (from ONEX_OPENBAO_ADDR)' : ' (set ONEX_OPENBAO_ADDR to change)'}; Consul ${consulTarget()}${process.env.CONSUL_HTTP_ADDR ? ' (from CONSUL_HTTP_ADDR)' : ' (set CONSUL_HTTP_ADDR to change)'}; HTTP server in a child process on 127.0.0.1`,
   `date: ${new Date().toISOString()}`,
   `method: closed-loop workers; warm-up ${timing.warmupMs} ms then a fixed iteration count sized to ~${timing.budgetMs} ms; median of ${reps} repetitions, subject and baseline alternating`,
 ];
@@ -43,6 +44,10 @@ const measures = [
   ['bus', () => busMeasures(timing)],
   ['effect', () => effectMeasures(timing)],
   ['rss', () => rssMeasures({ reps })],
+  // Real OpenBao and Consul servers (issue 8); rows say "skipped" without them.
+  ['vault', () => vaultMeasures(timing)],
+  ['consul', () => consulMeasures(timing)],
+  ['secrets', () => secretResolverMeasures(timing)],
   // Last: it loads kafkajs and opens broker connections in this process; its subjects run in child processes.
   ['kafka', () => kafkaMeasures({ reps })],
 ];

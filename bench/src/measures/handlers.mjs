@@ -32,11 +32,12 @@ export function pgTarget(url = PG_URL) {
 }
 
 /**
+ * One judged measure-4 row (also used by the vault and consul measures).
  * @param {string} measure @param {string} subject @param {string} baseline @param {number} conc
  * @param {import('../lib/drive.mjs').RunResult} h @param {import('../lib/drive.mjs').RunResult} raw
  * @returns {import('../lib/table.mjs').Row}
  */
-function overheadRow(measure, subject, baseline, conc, h, raw) {
+export function overheadRow(measure, subject, baseline, conc, h, raw) {
   // Overhead in time per call: (handler time / raw time) − 1, with time = 1 / throughput.
   const overhead = raw.opsPerSec / h.opsPerSec - 1;
   return {
