@@ -9,17 +9,39 @@
 //   node examples/kafka/kafka.mjs produce-raw 'any text'     # e.g. malformed JSON
 //   node examples/kafka/kafka.mjs read <topic>               # from the beginning; exits when idle
 //   node examples/kafka/kafka.mjs delete-topics
+//
+// The topics are this example's, unless `--contract <runtime-host.yaml>` comes first: then
+// they are that contract's (as `onex-runtime-host describe --json` reports them, so the
+// binary must be built), e.g. `node examples/kafka/kafka.mjs --contract
+// examples/production/runtime-host.yaml create-topics 3`.
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(new URL('../../apps/runtime-host/package.json', import.meta.url));
 const { Kafka, Partitioners, logLevel } = require('kafkajs');
 
-const TOPICS = { input: 'onex.example.orders.cmd.v1', output: 'onex.example.orders.evt.v1', deadLetter: 'onex.example.orders.error.v1' };
-const brokers = (process.env.KAFKA_BOOTSTRAP_SERVERS ?? '127.0.0.1:9092').split(',');
-const kafka = new Kafka({ clientId: 'onex-kafka-example-cli', brokers, logLevel: logLevel.ERROR });
+let args = process.argv.slice(2);
+let contract;
+if (args[0] === '--contract') {
+  contract = args[1];
+  args = args.slice(2);
+}
+const [command, arg] = args;
 
-const [command, arg] = process.argv.slice(2);
+/** The contract's topics, read by the binary itself: one place decides what they are. */
+function contractTopics(file) {
+  const bin = fileURLToPath(new URL('../../apps/runtime-host/dist/cli.js', import.meta.url));
+  const bus = JSON.parse(execFileSync(process.execPath, [bin, 'describe', file, '--json'], { encoding: 'utf8' })).event_bus;
+  return { input: bus.input_topic, output: bus.output_topic, deadLetter: bus.dead_letter_topic };
+}
+
+const TOPICS = contract === undefined
+  ? { input: 'onex.example.orders.cmd.v1', output: 'onex.example.orders.evt.v1', deadLetter: 'onex.example.orders.error.v1' }
+  : contractTopics(contract);
+const brokers = (process.env.KAFKA_BOOTSTRAP_SERVERS || '127.0.0.1:9092').split(',');
+const kafka = new Kafka({ clientId: 'onex-kafka-example-cli', brokers, logLevel: logLevel.ERROR });
 
 async function withAdmin(fn) {
   const admin = kafka.admin();
@@ -106,6 +128,6 @@ switch (command) {
     await read(arg ?? TOPICS.output);
     break;
   default:
-    console.error('usage: node examples/kafka/kafka.mjs create-topics [partitions] | produce <json> | produce-raw <text> | read <topic> | delete-topics');
+    console.error('usage: node examples/kafka/kafka.mjs [--contract <runtime-host.yaml>] create-topics [partitions] | produce <json> | produce-raw <text> | read <topic> | delete-topics');
     process.exit(2);
 }

@@ -37,7 +37,7 @@ function isReachable(host: string, port: number, timeoutMs = 1000): Promise<bool
 }
 
 /** True when the server answers; otherwise a loud skip locally, an error under CI. */
-async function requireServer(name: string, host: string, port: number, howToStart: string): Promise<boolean> {
+export async function requireServer(name: string, host: string, port: number, howToStart: string): Promise<boolean> {
   if (await isReachable(host, port)) return true;
   const reason = `${name} is not reachable on ${host}:${port}. Start it with: ${howToStart}`;
   if (IN_CI) throw new Error(`[integration] ${reason} (CI=true: integration tests must not skip)`);

@@ -330,9 +330,14 @@ export class PostgresIdempotencyStore implements ProtocolIdempotencyStore {
   async #createSchema(): Promise<void> {
     const table = this.#table;
     const index = `${table}_expires_at_idx`;
+    // Look where CREATE TABLE would create it (the first schema of the search_path), not
+    // wherever the search_path finds a table of that name: a role whose own schema comes
+    // first (onex_app) would otherwise take another role's table in `public` for its own,
+    // skip the DDL and fail every call with "permission denied".
     const [existing] = await this.#query<{ has_table: boolean; has_index: boolean }>(
       'idempotency_init',
-      'SELECT to_regclass($1) IS NOT NULL AS has_table, to_regclass($2) IS NOT NULL AS has_index',
+      `SELECT to_regclass(format('%I.%I', current_schema(), $1::text)) IS NOT NULL AS has_table,
+              to_regclass(format('%I.%I', current_schema(), $2::text)) IS NOT NULL AS has_index`,
       [table, index],
     );
     // Skipping the DDL when all is there spares every later start CREATE INDEX's share lock.

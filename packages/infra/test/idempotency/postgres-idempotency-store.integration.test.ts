@@ -14,13 +14,15 @@ import {
   PostgresIdempotencyStore,
   type PostgresIdempotencyStoreOptions,
 } from '../../src/idempotency/postgres-idempotency-store.js';
-import { PG_URL, pgServerAvailable } from '../helpers/require-server.js';
+import { PG_APP_URL, PG_URL, pgServerAvailable } from '../helpers/require-server.js';
 
 const available = await pgServerAvailable();
 const runId = randomUUID().slice(0, 8);
 const namespace = `it-${runId}`;
 /** A table no earlier run created, for the create-on-first-use test. */
 const freshTable = `onex_idem_it_${runId}`;
+/** A table another role owns in `public`, which the least-privileged role must not take for its own. */
+const shadowedTable = `onex_idem_sh_${runId}`;
 
 /** A raw client outside the store, for inspection and cleanup. */
 async function adminQuery<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -71,6 +73,8 @@ describe.skipIf(!available)('PostgresIdempotencyStore against PostgreSQL', () =>
     await Promise.all(stores.map((store) => store.close()));
     await adminQuery(`DELETE FROM ${DEFAULT_IDEMPOTENCY_TABLE} WHERE namespace LIKE $1`, [`${namespace}%`]);
     await adminQuery(`DROP TABLE IF EXISTS ${freshTable}`);
+    await adminQuery(`DROP TABLE IF EXISTS public.${shadowedTable}`);
+    await adminQuery(`DROP TABLE IF EXISTS onex_app.${shadowedTable}`);
   });
 
   it('creates its table on first use, also when several hosts start at the same time', async () => {
@@ -82,6 +86,20 @@ describe.skipIf(!available)('PostgresIdempotencyStore against PostgreSQL', () =>
       [freshTable, `${freshTable}_expires_at_idx`],
     );
     expect(catalog).toEqual({ has_table: true, has_index: true });
+  });
+
+  it('creates its own table in its role\'s schema when another role\'s table of that name sits in public', async () => {
+    // As on a database where a superuser ran the store before: onex_app (search_path
+    // onex_app, public) sees public's table, but may not use it.
+    await adminQuery(`CREATE TABLE public.${shadowedTable} (namespace text, envelope_id text, expires_at timestamptz)`);
+    await adminQuery(`CREATE INDEX ${shadowedTable}_expires_at_idx ON public.${shadowedTable} (expires_at)`);
+    const store = open({ url: PG_APP_URL, table: shadowedTable });
+    expect(await store.claim(id(), 'host-a', 10_000)).toEqual({ status: 'claimed' });
+    const tables = await adminQuery<{ schema: string; owner: string }>(
+      'SELECT schemaname AS schema, tableowner AS owner FROM pg_tables WHERE tablename = $1 ORDER BY schemaname',
+      [shadowedTable],
+    );
+    expect(tables).toEqual([{ schema: 'onex_app', owner: 'onex_app' }, { schema: 'public', owner: 'postgres' }]);
   });
 
   it('gives exactly one of 20 concurrent claims of one id to its owner', async () => {
