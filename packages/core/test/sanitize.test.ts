@@ -53,6 +53,14 @@ describe('sanitizeMessage', () => {
     expect(out).not.toContain('sig-nature');
   });
 
+  it('leaves hints readable: the phrase "bearer token" and a <token> placeholder are not credentials', () => {
+    expect(sanitizeMessage('This ingress needs a bearer token')).toBe('This ingress needs a bearer token');
+    expect(sanitizeMessage('Send "Authorization: Bearer <token>" with a token listed in ingress.auth_tokens.')).toBe('Send "Authorization: Bearer <token>" with a token listed in ingress.auth_tokens.');
+    // A real value right after the phrase is still a credential.
+    expect(sanitizeMessage('Authorization: Bearer tokenvalue-1234567890')).not.toContain('tokenvalue-1234567890');
+    expect(sanitizeMessage('Bearer s.tokenvalue123')).not.toContain('s.tokenvalue123');
+  });
+
   it.each([
     'Authorization: Basic dXNlcjpwYXNzd29yZA==',
     '{"Authorization": "Basic dXNlcjpwYXNzd29yZA=="}',

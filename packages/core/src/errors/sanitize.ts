@@ -12,8 +12,10 @@ const RULES: ReadonlyArray<readonly [RegExp, string]> = [
   // scheme://token@host (user part alone can be a token, e.g. https://ghp_x@host)
   [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]{16,}@/gi, `$1${REDACTED}@`],
   // Authorization headers and bearer tokens, also as quoted JSON/dict keys.
-  [/\b(authorization["']?\s*[:=]\s*["']?)(?:bearer|basic|token)?\s*[^\s,;"'}]+/gi, `$1${REDACTED}`],
-  [/\bbearer\s+[a-z0-9._~+/-]+=*/gi, `Bearer ${REDACTED}`],
+  // A documentation placeholder (`Authorization: Bearer <token>`) and the phrase "bearer
+  // token" are prose, not credentials: left readable so hints still say what to send.
+  [/\b(authorization["']?\s*[:=]\s*["']?)(?!\s*["']?(?:bearer\s+)?<[^>\s]*>)(?:bearer|basic|token)?\s*[^\s,;"'}]+/gi, `$1${REDACTED}`],
+  [/\bbearer\s+(?!tokens?\b|<)[a-z0-9._~+/-]+=*/gi, `Bearer ${REDACTED}`],
   // key=value / key: value / "key":"value" for secret-looking keys.
   [
     /((?:["']?)(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|x-vault-token|x-consul-token)(?:["']?)\s*[:=]\s*)(?:"[^"]*"|'[^']*'|[^\s,;&}]+)/gi,

@@ -58,7 +58,9 @@ export async function serviceRegistrationPlan(
   const token = config.consul.token === undefined ? undefined : await resolveSecretValue(config.consul.token, 'service_registration.consul.token', facts.resolver);
   const ingress = new URL(facts.ingressUrl);
   // A Consul service id allows letters, digits, "_", ".", ":" and "-".
-  const serviceId = config.serviceId ?? `${config.serviceName}-${facts.hostId}`.replace(/[^A-Za-z0-9_.:-]/g, '-');
+  // The default host id already starts with the runtime name (`orders-1a2b3c4d`): no need to say it twice.
+  const defaultId = facts.hostId.startsWith(`${config.serviceName}-`) ? facts.hostId : `${config.serviceName}-${facts.hostId}`;
+  const serviceId = (config.serviceId ?? defaultId).replace(/[^A-Za-z0-9_.:-]/g, '-');
   return {
     consulAddress,
     token,

@@ -85,6 +85,11 @@ describe.skipIf(!available)('Consul self-registration', () => {
     expect(JSON.stringify([error.message, error.details, error.hint])).not.toContain(TOKEN);
   });
 
+  it('does not repeat the service name in the default id when the host id already starts with it', async () => {
+    const plan = await serviceRegistrationPlan(section(), { hostId: `onex-reg-${run}-1a2b3c4d`, ingressUrl, env, resolver: resolverOver(env) });
+    expect(plan.serviceId).toBe(`onex-reg-${run}-1a2b3c4d`);
+  });
+
   it('says which variable is missing when the agent address is not set', async () => {
     const error = await rejection(serviceRegistrationPlan(section(), { hostId: 'h', ingressUrl, env: {}, resolver: resolverOver({}) }));
     expect(error.message).toContain('TEST_CONSUL_ADDR');
