@@ -7,6 +7,7 @@ import { SECRET_MASK, isSecretString, parseRuntimeHostContract, validateRuntimeH
 import { fieldsOf } from '../../src/handlers/handler-unit.js';
 import { HANDLER_CATALOG, HANDLER_UNITS } from '../../src/handlers/registry.js';
 import { HandlerBootstrapSource } from '../../src/runtime/handler-bootstrap-source.js';
+import { bindingSecretRefs } from '../../src/runtime/handler-security.js';
 import { settingsFromContract } from '../../src/runtime/host-from-contract.js';
 
 const contract = (handlers: string[]) =>
@@ -66,6 +67,17 @@ describe('handler registry', () => {
 
   it('refuses a handler type no unit implements (grpc is vocabulary, not a unit)', () => {
     expect(() => contract(['    - type: "grpc"'])).toThrow(/CONTRACT_UNKNOWN_HANDLER_TYPE[\s\S]*Valid handler types are: consul, db, http, local \(dev only\), vault/);
+  });
+
+  it('the Vault and Consul addresses are configuration, not secrets: a ${NAME} there needs no secret scope', () => {
+    const parsed = contract([
+      '    - type: "vault"',
+      '      config: { address: "${VAULT_ADDR}", allowed_paths: ["app/*"], auth_method: "token", token: { secret_ref: "env://VAULT_TOKEN" } }',
+      '    - type: "consul"',
+      '      config: { address: "${CONSUL_HTTP_ADDR}" }',
+    ]);
+    // Only the token is a secret the handler contract's secret_scopes must cover.
+    expect(parsed.runtime.handlers.map((b) => bindingSecretRefs(b))).toEqual([['env://VAULT_TOKEN'], []]);
   });
 
   it('a vault binding needs address, allowed_paths and the credentials of its auth_method', () => {

@@ -4,9 +4,9 @@
  * `create`.
  *
  * Credentials are flat top-level keys (`token`, `role_id`, `secret_id`) rather than a
- * nested `auth` mapping, because the host resolves secret references and `${NAME}`
- * placeholders in a unit's top-level credential fields only; `auth_method` says which
- * ones apply.
+ * nested `auth` mapping, because the host resolves secret references in a unit's
+ * top-level credential fields only; `auth_method` says which ones apply. The same keys
+ * configure Vault for the host's own secrets (`runtime.secrets.vault`).
  */
 import { HandlerConfigurationError, type SecretString } from '@onex/core';
 import { addRuleIssue, isTemplated, secretValueSchema } from '@onex/core/contract-kit';
@@ -23,9 +23,12 @@ import {
   vaultSetSecretPayloadSchema,
 } from './vault-payload.js';
 
-/** Where Vault is: a literal http(s) URL, `${NAME}`, or a secret reference. */
-const addressSchema = secretValueSchema.superRefine((value, ctx) => {
-  if (typeof value === 'string' && !isTemplated(value) && !/^https?:\/\/[^\s/?#@]+\/?$/.test(value)) {
+/**
+ * Where Vault is: an http(s) URL, or one with `${NAME}` placeholders the host fills from
+ * its environment. Not a credential (no secret_ref): a URL with credentials is refused.
+ */
+const addressSchema = z.string().superRefine((value, ctx) => {
+  if (!isTemplated(value) && !/^https?:\/\/[^\s/?#@]+\/?$/.test(value)) {
     addRuleIssue(ctx, 'must be an http(s)://host:port URL (no credentials, no path) or a ${NAME} placeholder', {
       hint: 'Write e.g. address: "https://vault.internal:8200" or address: "${VAULT_ADDR}".',
     });
@@ -99,7 +102,7 @@ export const vaultUnit = defineHandlerUnit({
   capabilities: ['secrets.kv_v2', 'secrets.cas', 'auth.token', 'auth.approle', 'auth.renewal'],
   operations,
   configSchema: vaultContractConfigSchema,
-  credentialFields: ['address', 'token', 'role_id', 'secret_id'],
+  credentialFields: ['token', 'role_id', 'secret_id'],
   security: { defaultAllowedDomains: [], secretScopes: [] },
   initializeConfig(settings, policies): HandlerInitConfig {
     // The config schema requires the credentials of the chosen method; a missing one here
@@ -113,8 +116,7 @@ export const vaultUnit = defineHandlerUnit({
         ? { method: 'token', token: need(settings.token, 'token') }
         : { method: 'approle', roleId: need(settings.role_id, 'role_id'), secretId: need(settings.secret_id, 'secret_id') };
     if (settings.approleMount !== undefined) auth.mountPoint = settings.approleMount;
-    // The address is a credential field only so it may come from a secret_ref; it is no secret.
-    const config: Record<string, HandlerConfigValue> = { address: settings.address.reveal(), allowedPaths: [...settings.allowedPaths], auth, timeoutMs: policies.timeoutMs };
+    const config: Record<string, HandlerConfigValue> = { address: settings.address, allowedPaths: [...settings.allowedPaths], auth, timeoutMs: policies.timeoutMs };
     if (settings.mount !== undefined) config.mount = settings.mount;
     if (settings.renewRatio !== undefined) config.renewRatio = settings.renewRatio;
     return config;
