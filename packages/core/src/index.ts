@@ -79,6 +79,7 @@ export {
   ArchitectureViolationError,
   VersionCompatibilityError,
   ExecutionInterruptedError,
+  EnvelopeExpiredError,
   IngressUnauthenticatedError,
   IngressForbiddenError,
   IngressRouteNotFoundError,
@@ -220,6 +221,8 @@ export {
   type RetryPolicy,
   type BackoffStrategy,
   type RateLimit,
+  type CircuitBreakerPolicy,
+  type BulkheadPolicy,
   type NodeRef,
   type IngressConfig,
   type IngressAuthToken,
@@ -232,6 +235,8 @@ export {
   type VaultSecretsConfig,
   type VaultAuthConfig,
 } from './contracts/runtime-host-contract-schema.js';
+export { type WorstCase, worstCaseMs, backoffCapMs, formatWorstCase } from './contracts/timing-budget.js';
+export { DEADLINE_METADATA_KEY, envelopeDeadlineMs, expiredError } from './envelope/envelope-deadline.js';
 export {
   NODE_NAME_RE,
   ROUTING_STRATEGIES,

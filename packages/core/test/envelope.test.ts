@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CURRENT_ENVELOPE_VERSION,
+  envelopeDeadlineMs,
   MAX_JSON_DEPTH,
   EnvelopeValidationError,
   createErrorResponse,
@@ -383,5 +384,23 @@ describe('parseEnvelope: dates and payload shape', () => {
     expect(() => parseEnvelope(JSON.stringify({ operation: 'db.query', payload: deep }))).toThrow(/payload must be JSON/);
     expect(() => parseEnvelope({ operation: 'db.query', payload: { when: new Date(0) } })).toThrow(/payload must be JSON/);
     expect(() => parseEnvelope({ operation: 'db.query', payload: { n: Number.NaN } })).toThrow(/payload must be JSON/);
+  });
+});
+
+describe('envelope deadlines', () => {
+  const at = '2026-01-15T09:30:00.000Z';
+  it('is ttl_seconds after the timestamp, or metadata.deadline, whichever is sooner', () => {
+    const base = { operation: 'http.get', timestamp: at };
+    expect(envelopeDeadlineMs(parseEnvelope({ ...base }))).toBeUndefined();
+    expect(envelopeDeadlineMs(parseEnvelope({ ...base, ttl_seconds: 5 }))).toBe(Date.parse(at) + 5000);
+    expect(envelopeDeadlineMs(parseEnvelope({ ...base, metadata: { deadline: '2026-01-15T10:30:02+01:00' } }))).toBe(Date.parse(at) + 2000);
+    expect(envelopeDeadlineMs(parseEnvelope({ ...base, ttl_seconds: 1, metadata: { deadline: '2026-01-15T09:30:02Z' } }))).toBe(Date.parse(at) + 1000);
+  });
+
+  it('refuses a metadata.deadline that is not a date-time with an offset, on both parse paths', () => {
+    for (const deadline of ['tomorrow', '2026-01-15T09:30:00', 5]) {
+      expect(() => parseEnvelope({ operation: 'http.get', metadata: { deadline } })).toThrow(/metadata.deadline is reserved/);
+      expect(() => parseEnvelope(JSON.stringify({ operation: 'http.get', metadata: { deadline } }))).toThrow(/metadata.deadline is reserved/);
+    }
   });
 });

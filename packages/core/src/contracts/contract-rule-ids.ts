@@ -18,6 +18,7 @@ export const CONTRACT_RULES = {
   CONTRACT_EMPTY_HANDLERS: 'The handler list is empty; the runtime starts but can serve no I/O (warning).',
   CONTRACT_INVALID_TOPIC: 'A topic name breaks the onex.<tenant>.<domain>.<signal>.v<N> schema, points the wrong way, or repeats another topic.',
   CONTRACT_REGISTRATION_NEEDS_INGRESS: 'runtime.service_registration is set but the HTTP ingress is disabled; Consul checks the host through /health/ready.',
+  CONTRACT_TIMING_BUDGET: "A handler's worst case per envelope (timeout_ms × attempts + backoffs) exceeds drain_timeout_ms, or on Kafka rebalance_timeout_ms.",
   CONTRACT_INLINE_SECRET: 'A credential is written into the contract instead of a secret_ref (an error for run, a warning for dev).',
   CONTRACT_COMPUTE_HAS_IO: 'A COMPUTE node declares io_operations; compute nodes are pure.',
   CONTRACT_IO_OPERATION_MISMATCH: 'An io operation does not start with the prefix of its handler type.',

@@ -14,6 +14,7 @@ import { isPlaceholder, isTemplated, PLACEHOLDER_SOURCE, placeholderDefaults, se
 import { allowedKeysAt, unknownFieldHint } from './zod-issues.js';
 import { valueAt } from './draft-issue.js';
 import { handlerSourceSchema, type HandlerSourceSettings } from './handler-source-schema.js';
+import { budgetExcesses, budgetHint } from './timing-budget.js';
 import { checkServiceRegistration, SERVICE_REGISTRATION_DEFAULTS, serviceRegistrationSchema, type ServiceRegistrationConfig } from './service-registration-schema.js';
 
 /** Topic the runtime consumes when `event_bus.config.topics.input` is not set. */
@@ -30,6 +31,14 @@ export const RUNTIME_HOST_DEFAULTS = {
   handlerTimeoutMs: 30_000,
   handlerPriority: 0,
   retryPolicy: { maxRetries: 3, backoffStrategy: 'exponential', baseDelayMs: 100, maxDelayMs: 5000 },
+  /**
+   * Every binding has a circuit breaker unless it says `circuit_breaker: { enabled: false }`:
+   * the spec's defaults (threshold 5, 60 s) are sound for any remote dependency, and a host
+   * that keeps calling a dead one only queues work behind it.
+   */
+  circuitBreaker: { enabled: true, threshold: 5, resetTimeoutMs: 60_000, halfOpenSuccesses: 1, halfOpenMaxCalls: 1 },
+  /** A bulkhead with `max_concurrent` and no `max_queue` refuses at once when full. */
+  bulkheadMaxQueue: 0,
   /**
    * The HTTP ingress. `requestTimeoutMs`: how long `POST /v1/envelopes` waits for its answer
    * (then 504, and the work is cancelled). `headersTimeoutMs`: time allowed to send the
@@ -98,24 +107,69 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
 }
 
-/** Token-bucket limit on calls into one handler. */
+/**
+ * Token-bucket limit on calls into one handler instance. A call over the limit waits for a
+ * token up to its attempt's budget (timeout_ms, or the envelope's deadline when sooner),
+ * then fails with INFRA_RATE_LIMITED and `retry_after_ms`.
+ */
 export interface RateLimit {
+  /** Tokens added per second. */
   readonly perSecond: number;
   /** Calls allowed in a burst. @default Math.max(1, Math.ceil(perSecond)) */
   readonly burst: number;
 }
 
 /**
+ * Stops calling a dependency that keeps failing at the transport level: after `threshold`
+ * consecutive transport failures (connection, timeout, unavailable) calls fail fast with
+ * INFRA_UNAVAILABLE for `resetTimeoutMs`; then up to `halfOpenMaxCalls` trial calls go
+ * through, and `halfOpenSuccesses` successes close it again. A 4xx answer or a constraint
+ * violation is the caller's problem, not the dependency's, and does not count.
+ */
+export interface CircuitBreakerPolicy {
+  /** `false` turns the breaker off for this binding. @default true */
+  readonly enabled: boolean;
+  /** Consecutive transport failures that open the breaker. @default 5 */
+  readonly threshold: number;
+  /** How long an open breaker fails fast before it admits trial calls. @default 60000 */
+  readonly resetTimeoutMs: number;
+  /** Successful trial calls that close a half-open breaker. @default 1 */
+  readonly halfOpenSuccesses: number;
+  /** Trial calls admitted at once while half-open. @default half_open_successes */
+  readonly halfOpenMaxCalls: number;
+}
+
+/**
+ * A concurrency limit per handler, so one slow dependency cannot hold every slot of the
+ * host (`max_in_flight`) and starve envelopes for the other handlers.
+ */
+export interface BulkheadPolicy {
+  /** Calls into this handler at once. */
+  readonly maxConcurrent: number;
+  /** Calls that may wait for a free place; beyond that they fail at once with INFRA_UNAVAILABLE. @default 0 */
+  readonly maxQueue: number;
+}
+
+/**
  * The policies every handler binding has, whatever its type; the runtime host applies
- * them around the handler (deadline, retries, rate limit).
+ * them around the handler in one order (docs/resilience.md): deadline, bulkhead, rate
+ * limit, circuit breaker, timeout; retries are the host's, around all of it.
  */
 export interface HandlerPolicies {
-  /** @default 30000 */
+  /**
+   * Budget of one attempt, from the moment it enters the policy stack: waits for the
+   * bulkhead and the rate limit spend from it. Enforced with the signal handed to the handler.
+   * @default 30000
+   */
   readonly timeoutMs: number;
   /** Absent means calls are not retried. */
   readonly retryPolicy?: RetryPolicy | undefined;
-  /** Accepted but not enforced yet (the host logs a warning). */
+  /** Token bucket per handler; absent means unlimited. */
   readonly rateLimit?: RateLimit | undefined;
+  /** @default RUNTIME_HOST_DEFAULTS.circuitBreaker (on: threshold 5, reset 60000 ms, 1 success) */
+  readonly circuitBreaker: CircuitBreakerPolicy;
+  /** Absent means no per-handler limit (the host's `max_in_flight` still applies). */
+  readonly bulkhead?: BulkheadPolicy | undefined;
 }
 
 /**
@@ -136,7 +190,7 @@ export interface HandlerBinding {
   readonly priority: number;
   /** Reference to configuration kept outside the contract, resolved by the host. */
   readonly configRef?: string | undefined;
-  /** `timeout_ms`, `retry_policy`, `rate_limit` from the binding's `config`. */
+  /** `timeout_ms`, `retry_policy`, `rate_limit`, `circuit_breaker`, `bulkhead` from the binding's `config`. */
   readonly policies: HandlerPolicies;
   /** Every other `config` key, validated by the handler's catalog entry. */
   readonly settings: HandlerSettings;
@@ -521,16 +575,53 @@ const rateLimitSchema = z
   .strictObject({ per_second: z.number().positive(), burst: positiveInt.optional() })
   .transform((w): RateLimit => ({ perSecond: w.per_second, burst: w.burst ?? Math.max(1, Math.ceil(w.per_second)) }));
 
+const BREAKER = RUNTIME_HOST_DEFAULTS.circuitBreaker;
+const circuitBreakerSchema = z
+  .strictObject({
+    enabled: z.boolean().default(BREAKER.enabled),
+    threshold: positiveInt.default(BREAKER.threshold),
+    reset_timeout_ms: positiveInt.default(BREAKER.resetTimeoutMs),
+    half_open_successes: positiveInt.default(BREAKER.halfOpenSuccesses),
+    half_open_max_calls: positiveInt.optional(),
+  })
+  .superRefine((w, ctx) => {
+    if (w.half_open_max_calls !== undefined && w.half_open_max_calls < w.half_open_successes) {
+      addRuleIssue(
+        ctx,
+        `must be at least half_open_successes (${w.half_open_successes}), got ${w.half_open_max_calls}`,
+        { hint: 'A half-open breaker closes after half_open_successes trial calls succeed; admit at least that many.' },
+        ['half_open_max_calls'],
+      );
+    }
+  })
+  .transform(
+    (w): CircuitBreakerPolicy => ({
+      enabled: w.enabled,
+      threshold: w.threshold,
+      resetTimeoutMs: w.reset_timeout_ms,
+      halfOpenSuccesses: w.half_open_successes,
+      halfOpenMaxCalls: w.half_open_max_calls ?? w.half_open_successes,
+    }),
+  );
+
+const bulkheadSchema = z
+  .strictObject({ max_concurrent: positiveInt, max_queue: nonNegativeInt.default(RUNTIME_HOST_DEFAULTS.bulkheadMaxQueue) })
+  .transform((w): BulkheadPolicy => ({ maxConcurrent: w.max_concurrent, maxQueue: w.max_queue }));
+
 /** The `config` keys core validates for every handler type; the rest belong to the handler. */
-export const HANDLER_POLICY_FIELDS = ['timeout_ms', 'retry_policy', 'rate_limit'] as const;
+export const HANDLER_POLICY_FIELDS = ['timeout_ms', 'retry_policy', 'rate_limit', 'circuit_breaker', 'bulkhead'] as const;
 
 const handlerPoliciesSchema = z
   .strictObject({
     timeout_ms: positiveInt.default(RUNTIME_HOST_DEFAULTS.handlerTimeoutMs),
     retry_policy: retryPolicySchema.optional(),
     rate_limit: rateLimitSchema.optional(),
+    circuit_breaker: circuitBreakerSchema.prefault({}),
+    bulkhead: bulkheadSchema.optional(),
   })
-  .transform((w): HandlerPolicies => ({ timeoutMs: w.timeout_ms, retryPolicy: w.retry_policy, rateLimit: w.rate_limit }));
+  .transform(
+    (w): HandlerPolicies => ({ timeoutMs: w.timeout_ms, retryPolicy: w.retry_policy, rateLimit: w.rate_limit, circuitBreaker: w.circuit_breaker, bulkhead: w.bulkhead }),
+  );
 
 type IssueSink = Pick<z.core.$RefinementCtx, 'addIssue'>;
 
@@ -821,6 +912,22 @@ const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
     service_registration: serviceRegistrationSchema.optional(),
   })
   .superRefine((w, ctx) => checkServiceRegistration(w.service_registration, w.ingress, ctx))
+  .superRefine((w, ctx) => {
+    const rebalanceTimeoutMs = w.event_bus.kind === 'kafka' ? (w.event_bus.config.rebalance_timeout_ms ?? KAFKA.rebalanceTimeoutMs) : undefined;
+    w.handlers.forEach((binding, index) => {
+      // drain_timeout_ms: 0 says "never wait on shutdown": every envelope in flight is delivered again by choice.
+      if (!binding.enabled || w.drain_timeout_ms === 0) return;
+      for (const excess of budgetExcesses(binding.policies, { drainTimeoutMs: w.drain_timeout_ms, rebalanceTimeoutMs })) {
+        addRuleIssue(
+          ctx,
+          `The ${binding.name} handler can take ${excess.worst.totalMs} ms per envelope, more than ${excess.limit} (${excess.limitMs} ms)`,
+          { ruleId: 'CONTRACT_TIMING_BUDGET', hint: budgetHint(excess) },
+          // At the key that sets the budget when it is written, else at the binding.
+          binding.wireConfig.timeout_ms !== undefined ? ['handlers', index, 'config', 'timeout_ms'] : ['handlers', index],
+        );
+      }
+    });
+  })
   .transform((w): RuntimeSettings => {
     const bus = w.event_bus.config;
     const servers = bus.bootstrap_servers;

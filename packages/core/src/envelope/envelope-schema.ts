@@ -1,3 +1,4 @@
+import { isValidDeadlineMetadata } from './envelope-deadline.js';
 import { z } from 'zod';
 import { isJsonValue, MAX_JSON_DEPTH, type JsonObject, type JsonValue } from '../json.js';
 import { HANDLER_TYPE_RE, SEMVER_RE } from './envelope-patterns.js';
@@ -82,6 +83,10 @@ const metadataSchema = jsonObjectSchema
   .refine((m) => m.tenant_id === undefined || (typeof m.tenant_id === 'string' && m.tenant_id.length > 0), {
     message: 'metadata.tenant_id is reserved and must be a non-empty string when given',
     path: ['tenant_id'],
+  })
+  .refine(isValidDeadlineMetadata, {
+    message: 'metadata.deadline is reserved and must be an ISO-8601 date-time with an offset, e.g. "2026-01-15T09:30:00Z"',
+    path: ['deadline'],
   });
 
 /**

@@ -16,6 +16,7 @@
  * same message; the fast path costs a few hundred ns. `test/envelope-wire-reader.test.ts`
  * feeds both the same corpus and expects the same verdicts, envelopes and errors.
  */
+import { isValidDeadlineMetadata } from './envelope-deadline.js';
 import type { z } from 'zod';
 import type { JsonObject, JsonValue } from '../json.js';
 import { isJsonValue } from '../json.js';
@@ -218,7 +219,7 @@ function isSlug(text: string): boolean {
 function isMetadata(value: object): boolean {
   if (Array.isArray(value) || !isJsonValue(value)) return false;
   const tenant = (value as Record<string, unknown>).tenant_id;
-  return tenant === undefined || (typeof tenant === 'string' && tenant.length > 0);
+  return (tenant === undefined || (typeof tenant === 'string' && tenant.length > 0)) && isValidDeadlineMetadata(value as Record<string, unknown>);
 }
 
 /**

@@ -25,6 +25,7 @@ export const ONEX_ERROR_CODES = {
   INFRA_RESPONSE_TOO_LARGE: { retryable: false },
   SHUTTING_DOWN: { retryable: true },
   EXECUTION_INTERRUPTED: { retryable: false },
+  EXPIRED: { retryable: false },
   INGRESS_UNAUTHENTICATED: { retryable: false },
   INGRESS_FORBIDDEN: { retryable: false },
   INGRESS_ROUTE_NOT_FOUND: { retryable: false },

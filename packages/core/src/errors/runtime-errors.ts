@@ -76,6 +76,14 @@ export class ExecutionInterruptedError extends RuntimeHostError {
   static override readonly defaultCode: OnexErrorCode = 'EXECUTION_INTERRUPTED';
 }
 /**
+ * The envelope's deadline (`ttl_seconds` after its `timestamp`, or `metadata.deadline`)
+ * passed before its work was done: it was not executed, or its handler call was cancelled.
+ * Not retryable: the same envelope is just as late again.
+ */
+export class EnvelopeExpiredError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'EXPIRED';
+}
+/**
  * The ingress needs a valid `Authorization: Bearer` token (HTTP 401). Not retryable: the
  * same request without the right token fails again.
  */

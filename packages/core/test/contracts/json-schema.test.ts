@@ -13,7 +13,7 @@ describe('runtimeHostContractJsonSchema', () => {
   it('describes one handler shape per catalog type, its config = policies + the handler keys', () => {
     const byType = Object.fromEntries(variants.map((v) => [at(v, 'properties', 'type').const, v]));
     expect(Object.keys(byType).sort()).toEqual(['db', 'http', 'local']);
-    expect(Object.keys(at(byType.db, 'properties', 'config', 'properties'))).toEqual(['timeout_ms', 'retry_policy', 'rate_limit', 'url', 'password', 'pool_size']);
+    expect(Object.keys(at(byType.db, 'properties', 'config', 'properties'))).toEqual(['timeout_ms', 'retry_policy', 'rate_limit', 'circuit_breaker', 'bulkhead', 'url', 'password', 'pool_size']);
     expect(at(byType.local, 'properties', 'config').additionalProperties).toBe(false);
   });
 

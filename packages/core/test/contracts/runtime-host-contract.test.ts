@@ -8,6 +8,9 @@ import {
 import { parseRuntimeHostContract, validateRuntimeHostContract } from './test-catalog.js';
 import { BETA_RUNTIME_HOST, lines, MINIMUM_RUNTIME_HOST } from './spec-contracts.js';
 
+/** The breaker every binding gets unless it turns it off. */
+const BREAKER = { enabled: true, threshold: 5, resetTimeoutMs: 60_000, halfOpenSuccesses: 1, halfOpenMaxCalls: 1 };
+
 const header = ['runtime:', '  name: "rt"', '  version: "1.0.0"', '  event_bus:', '    kind: "inmemory"'];
 
 function handler(contract: { runtime: { handlers: readonly HandlerBinding[] } }, type: string): HandlerBinding {
@@ -35,8 +38,8 @@ describe('parseRuntimeHostContract', () => {
           kafka: RUNTIME_HOST_DEFAULTS.kafka,
         },
         handlers: [
-          { type: 'http', name: 'http', enabled: true, priority: 0, policies: { timeoutMs: 30_000 }, settings: {}, wireConfig: {} },
-          { type: 'db', name: 'db', enabled: true, priority: 0, policies: { timeoutMs: 30_000 }, settings: {}, wireConfig: {} },
+          { type: 'http', name: 'http', enabled: true, priority: 0, policies: { timeoutMs: 30_000, circuitBreaker: BREAKER }, settings: {}, wireConfig: {} },
+          { type: 'db', name: 'db', enabled: true, priority: 0, policies: { timeoutMs: 30_000, circuitBreaker: BREAKER }, settings: {}, wireConfig: {} },
         ],
         nodes: [{ slug: 'example_node' }],
         maxInFlight: 16,
@@ -76,8 +79,23 @@ describe('parseRuntimeHostContract', () => {
     expect(result.issues[0]?.hint).toContain('db, http, local (dev only)');
   });
 
-  it('parses the beta contract without vault and consul: kafka bus, retry policy', () => {
+  it("refuses the beta contract's http timing: 4 attempts of 30 s outlast the 30 s drain and the 60 s rebalance", () => {
     const withoutUnimplemented = BETA_RUNTIME_HOST.replace(/ {4}- type: "vault"[\s\S]*?(?=\n {2}nodes:)/, '');
+    const result = validateRuntimeHostContract(withoutUnimplemented);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues.map((i) => [i.ruleId, i.path])).toEqual([
+      ['CONTRACT_TIMING_BUDGET', 'runtime.handlers[0].config.timeout_ms'],
+      ['CONTRACT_TIMING_BUDGET', 'runtime.handlers[0].config.timeout_ms'],
+    ]);
+    expect(result.issues[0]?.hint).toBe(
+      'Worst case per envelope: timeout_ms 30000 × 4 attempts + (100 + 200 + 400) = 120700 ms > drain_timeout_ms 30000 ms (an envelope still running when the drain ends is abandoned and delivered again). Either lower timeout_ms to 7325 or less, or max_retries, or raise drain_timeout_ms to at least 120700.',
+    );
+    expect(result.issues[1]?.hint).toContain('> rebalance_timeout_ms 60000 ms');
+  });
+
+  it('parses the beta contract without vault and consul (and a timeout that fits its drain): kafka bus, retry policy', () => {
+    const withoutUnimplemented = BETA_RUNTIME_HOST.replace(/ {4}- type: "vault"[\s\S]*?(?=\n {2}nodes:)/, '').replace('timeout_ms: 30000', 'timeout_ms: 7000');
     const { contract, warnings } = parseRuntimeHostContract(withoutUnimplemented);
     expect(warnings).toEqual([]);
     expect(contract.runtime.eventBus).toEqual({
@@ -138,6 +156,7 @@ describe('parseRuntimeHostContract', () => {
         timeoutMs: 30_000,
         rateLimit: { perSecond: 2.5, burst: 3 },
         retryPolicy: { maxRetries: 0, backoffStrategy: 'fixed', baseDelayMs: 100, maxDelayMs: 5000 },
+        circuitBreaker: BREAKER,
       },
       // The handler's own keys, as its catalog schema turned them out.
       settings: { poolSize: 4 },
@@ -180,7 +199,7 @@ describe('parseRuntimeHostContract', () => {
         '  handlers:',
         '    - type: "http"',
         '      config: &shared',
-        '        timeout_ms: 5000',
+        '        timeout_ms: 4000',
         '        retry_policy: &retry { max_retries: 5 }',
         '    - type: "db"',
         '      config:',
@@ -189,7 +208,7 @@ describe('parseRuntimeHostContract', () => {
         '  nodes: []',
       ),
     );
-    expect(handler(contract, 'db').policies).toMatchObject({ timeoutMs: 5000, retryPolicy: { maxRetries: 5 } });
+    expect(handler(contract, 'db').policies).toMatchObject({ timeoutMs: 4000, retryPolicy: { maxRetries: 5 } });
     expect(handler(contract, 'db').settings).toEqual({ poolSize: 4 });
     expect(handler(contract, 'http').policies.retryPolicy?.maxRetries).toBe(5);
   });
@@ -351,7 +370,7 @@ describe('handler connection settings', () => {
     if (result.ok) return;
     expect(result.issues.map((i) => [i.ruleId, i.path, i.line, i.column])).toEqual([['CONTRACT_UNKNOWN_FIELD', 'runtime.handlers[0].config.datacenter', 9, 9]]);
     // The allowed keys: the policy fields every handler has, then the handler's own.
-    expect(result.issues[0]?.hint).toContain('timeout_ms, retry_policy, rate_limit, url, pool_size');
+    expect(result.issues[0]?.hint).toContain('timeout_ms, retry_policy, rate_limit, circuit_breaker, bulkhead, url, pool_size');
   });
 
   it('rejects a retry policy whose cap is below its first delay', () => {
