@@ -50,6 +50,8 @@ export {
 } from './discovery/consul-service-registration.js';
 export { nodeProviders } from './runtime/node-providers.js';
 export { systemScheduler, type Scheduler, type TimerHandle } from './runtime/scheduler.js';
+export { NOOP_RESILIENCE_OBSERVER, type ResilienceObserver } from './resilience/resilience-observer.js';
+export type { CircuitState } from './resilience/circuit-breaker.js';
 export { loadVersionFacts, assertCompatibleVersions, type ResolvedVersions, type VersionRequirement } from './runtime/version-check.js';
 
 // Contracts on disk.

@@ -117,6 +117,7 @@ const ENTRIES = [
       'SecretResolver', 'createEnvSecretSource', 'createFileSecretSource', 'createSecretResolver', 'envVarNameOf',
       'VaultSecretSource', 'createVaultSecretSource',
       'HandlerConfigResolver', 'createSecretsFromContract', 'envOverrideName',
+      'NOOP_RESILIENCE_OBSERVER',
     ],
     types: [
       'ContractSecurity',
@@ -130,6 +131,7 @@ const ENTRIES = [
       'RuntimeHostState', 'Scheduler', 'SettingsFromContractOptions', 'SubmitOptions', 'SubmitResult', 'TimerHandle', 'VersionRequirement',
       'EnvSecretSourceOptions', 'FileSecretSourceOptions', 'SecretResolverOptions', 'ServiceRegistrationPlan', 'ServiceRegistration',
       'VaultAuthOptions', 'VaultSecretSourceOptions', 'VaultSessionHealth',
+      'CircuitState', 'ResilienceObserver',
     ],
   },
   {

@@ -3,7 +3,7 @@
  * into descriptors (and so into handler instances). No hand-written list: the registry
  * says which handlers exist.
  */
-import { HandlerConfigurationError, type HandlerType } from '@onex/core';
+import { HandlerConfigurationError, type HandlerPolicies, type HandlerType } from '@onex/core';
 import type { HandlerDescriptor, ProtocolHandler, ProtocolHandlerSource } from '@onex/spi';
 import type { HandlerInitConfig, HandlerUnit } from '../handlers/handler-unit.js';
 import { findHandlerUnit, HANDLER_UNITS } from '../handlers/registry.js';
@@ -56,6 +56,12 @@ export class HandlerBootstrapSource implements ProtocolHandlerSource {
 export interface HandlerRequest {
   readonly type: HandlerType;
   readonly config: HandlerInitConfig;
+  /**
+   * The binding's policies; the host puts the handler inside this policy stack (timeout,
+   * deadline, bulkhead, rate limit, circuit breaker: resilience/resilient-handler.ts).
+   * Absent (a handler wired by hand): the handler is called bare.
+   */
+  readonly policies?: HandlerPolicies;
 }
 
 /**

@@ -162,7 +162,7 @@ export async function settingsFromContract(contract: RuntimeHostContract, option
       });
     }
     // The resolver turned every credential field into a SecretString.
-    return { type: binding.type, config: unit.initializeConfig(binding.settings as never, binding.policies, host) };
+    return { type: binding.type, config: unit.initializeConfig(binding.settings as never, binding.policies, host), policies: binding.policies };
   });
   const retryPolicies: Partial<Record<string, RetryPolicy>> = {};
   for (const binding of bindings) if (binding.policies.retryPolicy) retryPolicies[binding.type] = binding.policies.retryPolicy;
@@ -201,9 +201,6 @@ export async function createRuntimeHostFromContract(options: HostFromContractOpt
   const { contract } = options;
   const logger = options.logger ?? silentLogger;
   const env = options.env ?? {};
-  for (const b of contract.runtime.handlers) {
-    if (b.policies.rateLimit) logger.warn({ handler_type: b.type }, 'rate_limit is accepted but not enforced yet');
-  }
   const units = options.units ?? HANDLER_UNITS;
   const hostId = options.hostId ?? `${contract.runtime.name}-${randomUUID().slice(0, 8)}`;
   // The source (and its secret-scope check) comes first: a secret a handler may not have

@@ -4,6 +4,8 @@ import {
   InfraTimeoutError,
   NodeRuntime,
   createErrorResponse,
+  envelopeDeadlineMs,
+  expiredError,
   createInvalidEnvelopeResponse,
   parseEnvelope,
   resolveHandlerType,
@@ -15,6 +17,7 @@ import {
   RuntimeHostError,
   ShuttingDownError,
   RUNTIME_HOST_DEFAULTS,
+  type EnvelopeHandler,
   type EnvelopeProviders,
   type HandlerType,
   type InterruptedPolicy,
@@ -45,6 +48,9 @@ import { nodeProviders } from './node-providers.js';
 import { HandlerBootstrapSource, wireHandlers, type HandlerRequest } from './handler-bootstrap-source.js';
 import { guardHandler, type HandlerGuardMode } from './handler-scope.js';
 import { ResponseWaiters } from './response-waiters.js';
+import { ResilientHandler, refusedByPolicy } from '../resilience/resilient-handler.js';
+import { NOOP_RESILIENCE_OBSERVER, type ResilienceObserver } from '../resilience/resilience-observer.js';
+import type { CircuitState } from '../resilience/circuit-breaker.js';
 import { assertCompatibleVersions, loadVersionFacts, type ResolvedVersions, type VersionRequirement } from './version-check.js';
 
 /**
@@ -154,6 +160,12 @@ export interface RuntimeHostProcessOptions {
    * the host's builder opened for it (the secret resolver built from the contract).
    */
   readonly onStopped?: () => Promise<void>;
+  /**
+   * Told about attempts, retries, rate-limit waits, breaker state changes and refusals
+   * (for metrics and health; docs/resilience.md).
+   * @default NOOP_RESILIENCE_OBSERVER
+   */
+  readonly resilienceObserver?: ResilienceObserver;
 }
 
 export interface RuntimeHostHealth {
@@ -211,6 +223,9 @@ export class RuntimeHostProcess {
   readonly #warnings: WarningLimiter;
   #state: RuntimeHostState = 'created';
   #handlers: ProtocolHandler[] = [];
+  /** Each handler with policies, inside its policy stack, by handler type. */
+  readonly #resilient = new Map<string, ResilientHandler>();
+  readonly #observer: ResilienceObserver;
   /** Input first; the output subscription joins on the first `submit()`. */
   #subscriptions: BusSubscription[] = [];
   #outputSubscription: Promise<BusSubscription> | undefined;
@@ -237,6 +252,7 @@ export class RuntimeHostProcess {
     // Not from the envelope id provider: a host id must not shift deterministic envelope ids.
     this.#hostId = options.hostId ?? `${options.settings.name}-${randomUUID().slice(0, 8)}`;
     this.#scheduler = options.scheduler ?? systemScheduler;
+    this.#observer = options.resilienceObserver ?? NOOP_RESILIENCE_OBSERVER;
     this.#leaseMs = options.settings.idempotency?.leaseMs ?? RUNTIME_HOST_DEFAULTS.idempotency.leaseMs;
     this.#onInterrupted = options.settings.idempotency?.onInterrupted ?? RUNTIME_HOST_DEFAULTS.idempotency.onInterrupted;
     this.#inMemoryBus = options.bus instanceof InMemoryEventBus ? options.bus : undefined;
@@ -271,6 +287,31 @@ export class RuntimeHostProcess {
     return this.#limiter.peak;
   }
 
+  /**
+   * Each handler's circuit breaker state now, by handler type (for `/health/handlers` and
+   * readiness). A handler without a breaker (turned off, or wired without policies) is absent.
+   */
+  circuitStates(): Record<string, CircuitState> {
+    const states: Record<string, CircuitState> = {};
+    for (const [type, handler] of this.#resilient) {
+      const state = handler.circuitState;
+      if (state !== undefined) states[type] = state;
+    }
+    return states;
+  }
+
+  /**
+   * The handler inside its binding's policy stack. The guard stays innermost: it marks the
+   * dispatch synchronously around the sealed handler's call, after the stack's waits.
+   */
+  #withPolicies(guarded: EnvelopeHandler): EnvelopeHandler {
+    const policies = this.settings.handlers.find((h) => h.type === guarded.handlerType)?.policies;
+    if (policies === undefined) return guarded;
+    const resilient = new ResilientHandler(guarded, policies, { scheduler: this.#scheduler, logger: this.#logger, observer: this.#observer });
+    this.#resilient.set(guarded.handlerType, resilient);
+    return resilient;
+  }
+
   /** Starts the host. Safe to call twice: the second call waits for the first. */
   start(): Promise<void> {
     if (this.#stopPromise && !this.#startPromise) {
@@ -289,7 +330,7 @@ export class RuntimeHostProcess {
       assertCompatibleVersions(facts.requirements, facts.versions.infra);
 
       this.#handlers = await wireHandlers(this.#source, this.settings.handlers);
-      for (const handler of this.#handlers) this.#runtime.registerHandler(guardHandler(handler, this.#handlerGuard));
+      for (const handler of this.#handlers) this.#runtime.registerHandler(this.#withPolicies(guardHandler(handler, this.#handlerGuard)));
       this.#logger.info({ handler_source_mode: this.#source.sourceType.toUpperCase(), handler_count: this.#handlers.length, handler_types: this.#runtime.handlerTypes, compat_mode: false }, 'handlers wired');
       for (const node of this.#nodes) this.#runtime.registerNode(node);
 
@@ -662,8 +703,10 @@ export class RuntimeHostProcess {
    * (its claim is released, so the redelivery executes at once).
    */
   async #execute(envelope: OnexEnvelope, idempotent = true, ticket?: IngressTicket): Promise<{ response: OnexEnvelope; attempts: number } | undefined> {
-    const policy = this.settings.retryPolicies?.[resolveHandlerType(envelope)];
+    const handlerType = resolveHandlerType(envelope);
+    const policy = this.settings.retryPolicies?.[handlerType] ?? this.settings.handlers.find((h) => h.type === handlerType)?.policies?.retryPolicy;
     const maxAttempts = 1 + (policy?.maxRetries ?? 0);
+    const deadline = envelopeDeadlineMs(envelope);
     // Ingress requests are deduplicated per client; bus messages by their envelope id.
     const id = ticket?.key ?? envelope.envelopeId;
     const signal = ticket?.controller.signal;
@@ -688,19 +731,32 @@ export class RuntimeHostProcess {
           }
           ticket.started = true;
         }
+        if (deadline !== undefined && this.#scheduler.now() >= deadline) {
+          // Expired before it ran: answered (and recorded, so a redelivery gets the same answer), never executed.
+          this.#observer.expired(handlerType, envelope.operation);
+          response = this.#errorFor(envelope, expiredError(envelope, deadline, this.#scheduler.now(), false));
+          if (idempotent) await this.#complete(id, response);
+          return { response, attempts: attempt - 1 };
+        }
+        this.#observer.attempt(handlerType, envelope.operation, attempt);
         response = await this.#runtime.routeEnvelope(envelope, signal === undefined ? NO_ROUTE_OPTIONS : { signal });
       } catch (error) {
         // The store itself failed (e.g. its database is down): as retryable as the failure.
         response = this.#errorFor(envelope, toOnexError(error));
       }
-      const retry = response.success === false && response.error?.retryable === true && attempt < maxAttempts && policy !== undefined && signal?.aborted !== true;
-      if (!retry) {
+      // Refusals by the policy stack (circuit open, bulkhead full, no token in time) are not
+      // retried here: retrying would only hold a host slot; the caller decides when to resend.
+      const retry =
+        response.success === false && response.error?.retryable === true && attempt < maxAttempts && policy !== undefined && signal?.aborted !== true && !refusedByPolicy(response.error);
+      const delayMs = retry ? backoffDelayMs(policy, attempt, this.#scheduler.random()) : 0;
+      // A retry that could only start after the deadline would be refused as EXPIRED: the last failure is the better answer.
+      if (!retry || (deadline !== undefined && this.#scheduler.now() + delayMs >= deadline)) {
         if (idempotent) await this.#complete(id, response);
         return { response, attempts: attempt };
       }
-      const delayMs = backoffDelayMs(policy, attempt, this.#scheduler.random());
+      this.#observer.retryScheduled(handlerType, envelope.operation, attempt, delayMs);
       this.#logger.warn(
-        { correlation_id: envelope.correlationId, envelope_id: id, operation: envelope.operation, attempt, max_attempts: maxAttempts, delay_ms: delayMs, error_code: response.error?.code },
+        { correlation_id: envelope.correlationId, envelope_id: id, handler_type: handlerType, operation: envelope.operation, attempt, max_attempts: maxAttempts, delay_ms: delayMs, error_code: response.error?.code },
         'retryable failure; retrying',
       );
       await this.#scheduler.sleep(delayMs, this.#stopping.signal);

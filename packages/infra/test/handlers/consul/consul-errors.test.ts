@@ -3,7 +3,7 @@
  * answers at once): a fake agent on loopback answers 403, 500 or nothing at all. Also the
  * contract config of the consul unit.
  */
-import { SecretString } from '@onex/core';
+import { RUNTIME_HOST_DEFAULTS, SecretString } from '@onex/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { consulUnit } from '../../../src/handlers/consul/consul-unit.js';
 import { ConsulHandler, sanitizeConsulKey, type ConsulHandlerConfig } from '../../../src/handlers/consul/index.js';
@@ -131,7 +131,7 @@ describe('consul unit config', () => {
     expect(settings.success).toBe(true);
     if (!settings.success) return;
     // The host hands a unit its resolved credentials wrapped.
-    const config = consulUnit.initializeConfig({ ...settings.data, token: SecretString.of('resolved-token') } as never, { timeoutMs: 1234 }, { hostId: 'h', production: false });
+    const config = consulUnit.initializeConfig({ ...settings.data, token: SecretString.of('resolved-token') } as never, { timeoutMs: 1234, circuitBreaker: RUNTIME_HOST_DEFAULTS.circuitBreaker }, { hostId: 'h', production: false });
     expect(JSON.stringify(config)).not.toContain('resolved-token');
     expect(config).toMatchObject({ address: '127.0.0.1:8500', timeoutMs: 1234 });
   });

@@ -1,0 +1,271 @@
+/**
+ * The policy stack the host puts around every handler, from its binding's policies,
+ * without touching handler code. One order, outside in:
+ *
+ * 1. **Deadline check.** An envelope whose deadline has passed is refused with EXPIRED
+ *    before it costs anything. The attempt's budget starts here: `timeout_ms`, or the
+ *    deadline when that is sooner; every wait below spends from it.
+ * 2. **Bulkhead** (per handler). Outermost of the limits because it is the one that
+ *    protects the host: a call refused here frees its host slot at once, so a slow
+ *    dependency holds at most `max_concurrent + max_queue` of `max_in_flight` and cannot
+ *    starve envelopes bound for other handlers.
+ * 3. **Rate limit** (token bucket per handler instance). Inside the bulkhead so that the
+ *    calls waiting for a token are bounded too. A token due within the budget is waited
+ *    for; otherwise the call fails at once with INFRA_RATE_LIMITED and `retry_after_ms`
+ *    (waiting for a token that comes too late would only hold a slot).
+ * 4. **Circuit breaker.** After the waits, so that a call is admitted (and counted as a
+ *    half-open trial) only when it is really about to run. Open: fails fast with
+ *    INFRA_UNAVAILABLE and `retry_after_seconds`. Counts only transport-class failures
+ *    (connection, timeout, unavailable); an answer from the dependency, even a 4xx or a
+ *    constraint violation, counts as a success, and a call its caller gave up on counts
+ *    as nothing.
+ * 5. **Timeout.** The handler gets a signal that aborts at the end of the budget
+ *    (INFRA_TIMEOUT, or EXPIRED at the deadline) or when the caller's own signal aborts;
+ *    the handlers cancel the HTTP request or the SQL statement on it. The call is also
+ *    raced against the signal, so a handler that ignored it cannot hold the caller.
+ *
+ * Retries are not here: the host's retry loop is the one retry mechanism, around this
+ * whole stack, so each retry passes every policy again (and counts in the breaker).
+ * Failures made by this stack itself (bulkhead full, no token in time, circuit open)
+ * carry `details.policy`; the host does not retry those, the caller decides.
+ */
+import {
+  envelopeDeadlineMs,
+  expiredError,
+  InfraConnectionError,
+  InfraRateLimitedError,
+  InfraTimeoutError,
+  InfraUnavailableError,
+  isOnexError,
+  TRANSPORT_TYPES,
+  type EnvelopeHandler,
+  type HandlerInvocationContext,
+  type HandlerPolicies,
+  type HandlerType,
+  type JsonValue,
+  type OnexEnvelope,
+  type TransportType,
+} from '@onex/core';
+import type { Logger } from '../logging/logger.js';
+import type { Scheduler } from '../runtime/scheduler.js';
+import { Bulkhead } from './bulkhead.js';
+import { CircuitBreaker, type CallOutcome, type CircuitPermit, type CircuitState } from './circuit-breaker.js';
+import type { ResilienceObserver } from './resilience-observer.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** Names the policy that refused a call, in the error's `details.policy`. */
+export type PolicyName = 'bulkhead' | 'rate_limit' | 'circuit_breaker';
+
+export interface ResilientHandlerOptions {
+  readonly scheduler: Scheduler;
+  readonly logger: Logger;
+  readonly observer: ResilienceObserver;
+}
+
+/** A handler inside its binding's policy stack. */
+export class ResilientHandler implements EnvelopeHandler {
+  readonly handlerType: HandlerType;
+  readonly #inner: EnvelopeHandler;
+  readonly #timeoutMs: number;
+  readonly #scheduler: Scheduler;
+  readonly #observer: ResilienceObserver;
+  readonly #transport: TransportType;
+  readonly #breaker: CircuitBreaker | undefined;
+  readonly #bulkhead: Bulkhead | undefined;
+  readonly #bucket: TokenBucket | undefined;
+
+  constructor(inner: EnvelopeHandler, policies: HandlerPolicies, options: ResilientHandlerOptions) {
+    this.handlerType = inner.handlerType;
+    this.#inner = inner;
+    this.#timeoutMs = policies.timeoutMs;
+    this.#scheduler = options.scheduler;
+    this.#observer = options.observer;
+    this.#transport = (TRANSPORT_TYPES as readonly string[]).includes(inner.handlerType) ? (inner.handlerType as TransportType) : 'runtime';
+    const handlerType = inner.handlerType;
+    const { logger, observer } = options;
+    this.#breaker = policies.circuitBreaker.enabled
+      ? new CircuitBreaker(policies.circuitBreaker, options.scheduler, (from, to) => {
+          const fields = { handler_type: handlerType, circuit_from: from, circuit_to: to };
+          if (to === 'open') logger.warn({ ...fields, reset_timeout_ms: policies.circuitBreaker.resetTimeoutMs }, 'circuit breaker opened: calls fail fast until the reset timeout');
+          else logger.info(fields, to === 'closed' ? 'circuit breaker closed' : 'circuit breaker half-open: admitting trial calls');
+          observer.circuitStateChanged(handlerType, from, to);
+        })
+      : undefined;
+    this.#bulkhead = policies.bulkhead === undefined ? undefined : new Bulkhead(policies.bulkhead);
+    this.#bucket = policies.rateLimit === undefined ? undefined : new TokenBucket(policies.rateLimit, options.scheduler);
+  }
+
+  /** The breaker's state now; undefined when this binding turned its breaker off. */
+  get circuitState(): CircuitState | undefined {
+    return this.#breaker?.state;
+  }
+
+  /** Calls in the bulkhead now (running), when the binding has one. */
+  get bulkheadActive(): number | undefined {
+    return this.#bulkhead?.active;
+  }
+
+  async execute(envelope: OnexEnvelope, context: HandlerInvocationContext): Promise<JsonValue> {
+    const scheduler = this.#scheduler;
+    const start = scheduler.now();
+    // 1. Deadline.
+    const deadline = envelopeDeadlineMs(envelope);
+    if (deadline !== undefined && start >= deadline) {
+      this.#observer.expired(this.handlerType, envelope.operation);
+      throw expiredError(envelope, deadline, start, false);
+    }
+    const outer = context.signal;
+    if (outer?.aborted === true) throw outer.reason;
+    const byDeadline = deadline !== undefined && deadline < start + this.#timeoutMs;
+    const endAt = byDeadline ? (deadline as number) : start + this.#timeoutMs;
+    const call = new AbortController();
+    const onOuter = (): void => call.abort(outer?.reason);
+    outer?.addEventListener('abort', onOuter, { once: true });
+    const timer = scheduler.setTimeout(() => {
+      call.abort(byDeadline ? expiredError(envelope, deadline as number, scheduler.now(), true) : this.#timeoutError(envelope));
+    }, endAt - start);
+    let held = false;
+    try {
+      // 2. Bulkhead.
+      if (this.#bulkhead !== undefined) {
+        held = await this.#bulkhead.acquire(call.signal);
+        if (!held) {
+          this.#observer.bulkheadRejected(this.handlerType);
+          throw this.#bulkheadFull(envelope, this.#bulkhead);
+        }
+      }
+      // 3. Rate limit.
+      if (this.#bucket !== undefined) {
+        const reservation = this.#bucket.reserve(endAt - scheduler.now());
+        if ('retryAfterMs' in reservation) {
+          this.#observer.rateLimited(this.handlerType);
+          throw this.#rateLimited(envelope, reservation.retryAfterMs);
+        }
+        if (reservation.waitMs > 0) {
+          this.#observer.rateLimitWait(this.handlerType, reservation.waitMs);
+          await scheduler.sleep(reservation.waitMs, call.signal);
+          if (call.signal.aborted) {
+            this.#bucket.refund();
+            throw call.signal.reason;
+          }
+        }
+      }
+      // 4. Circuit breaker.
+      const permit: CircuitPermit = this.#breaker?.tryAcquire() ?? NO_BREAKER;
+      if (!permit.admitted) {
+        this.#observer.circuitRejected(this.handlerType);
+        throw this.#circuitOpen(envelope, permit.retryAfterMs);
+      }
+      // 5. Timeout: the handler runs on the attempt's signal.
+      try {
+        const result = await raceAbort(this.#inner.execute(envelope, Object.freeze({ ...context, signal: call.signal })), call.signal);
+        this.#breaker?.record(permit.trial, 'success');
+        return result;
+      } catch (error) {
+        this.#breaker?.record(permit.trial, aborted(outer) ? 'ignored' : outcomeOf(error));
+        throw error;
+      }
+    } catch (error) {
+      if (call.signal.aborted && error === call.signal.reason && !aborted(outer)) {
+        if (byDeadline) this.#observer.expired(this.handlerType, envelope.operation);
+        else this.#observer.timedOut(this.handlerType, envelope.operation);
+      }
+      throw error;
+    } finally {
+      if (held) this.#bulkhead?.release();
+      timer.cancel();
+      outer?.removeEventListener('abort', onOuter);
+    }
+  }
+
+  #timeoutError(envelope: OnexEnvelope): InfraTimeoutError {
+    return new InfraTimeoutError(`The ${this.handlerType} call ${envelope.operation} did not finish within timeout_ms (${this.#timeoutMs} ms) and was cancelled`, {
+      transportType: this.#transport,
+      handlerType: this.handlerType,
+      operation: envelope.operation,
+      correlationId: envelope.correlationId,
+      details: { timeout_ms: this.#timeoutMs },
+      hint: `The budget covers waiting for the bulkhead and the rate limit too. Raise timeout_ms in the ${this.handlerType} binding if the dependency is just slow, or look at why it is.`,
+    });
+  }
+
+  #bulkheadFull(envelope: OnexEnvelope, bulkhead: Bulkhead): InfraUnavailableError {
+    return new InfraUnavailableError(`The ${this.handlerType} handler is at its concurrency limit (${bulkhead.maxConcurrent} running, ${bulkhead.maxQueue} waiting); ${envelope.operation} was not executed`, {
+      transportType: this.#transport,
+      handlerType: this.handlerType,
+      operation: envelope.operation,
+      correlationId: envelope.correlationId,
+      details: { policy: 'bulkhead' satisfies PolicyName, max_concurrent: bulkhead.maxConcurrent, max_queue: bulkhead.maxQueue },
+      hint: `Send it again later. If this is steady load, raise bulkhead.max_concurrent (or max_queue) in the ${this.handlerType} binding, or find why its calls are slow.`,
+    });
+  }
+
+  #rateLimited(envelope: OnexEnvelope, retryAfterMs: number): InfraRateLimitedError {
+    return new InfraRateLimitedError(`The ${this.handlerType} handler's rate limit has no token for ${envelope.operation} within its budget; it was not executed`, {
+      transportType: this.#transport,
+      handlerType: this.handlerType,
+      operation: envelope.operation,
+      correlationId: envelope.correlationId,
+      details: { policy: 'rate_limit' satisfies PolicyName, retry_after_ms: retryAfterMs },
+      hint: `Send it again after retry_after_ms (${retryAfterMs} ms), or raise rate_limit.per_second / burst in the ${this.handlerType} binding.`,
+    });
+  }
+
+  #circuitOpen(envelope: OnexEnvelope, retryAfterMs: number): InfraUnavailableError {
+    const retryAfterSeconds = Math.ceil(retryAfterMs / 1000);
+    return new InfraUnavailableError(`The ${this.handlerType} circuit breaker is open after repeated transport failures; ${envelope.operation} was not executed`, {
+      transportType: this.#transport,
+      handlerType: this.handlerType,
+      operation: envelope.operation,
+      correlationId: envelope.correlationId,
+      details: { policy: 'circuit_breaker' satisfies PolicyName, retry_after_seconds: retryAfterSeconds },
+      hint: `The dependency behind the ${this.handlerType} handler kept failing; trial calls resume in about ${retryAfterSeconds} s. Check that it is up and reachable.`,
+    });
+  }
+}
+
+const NO_BREAKER: CircuitPermit = Object.freeze({ admitted: true, trial: 0 });
+
+/**
+ * How a failure counts for the breaker: transport-class failures count; any other typed
+ * error means the dependency answered (a 4xx, a constraint violation); an untyped throw
+ * says nothing about the dependency.
+ */
+export function outcomeOf(error: unknown): CallOutcome {
+  if (error instanceof InfraConnectionError || error instanceof InfraTimeoutError || error instanceof InfraUnavailableError) return 'failure';
+  return isOnexError(error) ? 'success' : 'ignored';
+}
+
+/** Whether an error (or an error envelope's body, where details sit at the top) was made by the policy stack: the host does not retry those. */
+export function refusedByPolicy(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const policy = (isOnexError(error) ? error.details : (error as { policy?: unknown })).policy;
+  return policy === 'bulkhead' || policy === 'rate_limit' || policy === 'circuit_breaker';
+}
+
+/** Read through a call so the compiler does not narrow it: a signal can abort during any await. */
+function aborted(signal: HandlerInvocationContext['signal']): boolean {
+  return signal?.aborted === true;
+}
+
+/** `promise`, or the signal's reason as soon as it aborts. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason as unknown);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as unknown);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
