@@ -917,6 +917,9 @@ const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
     w.handlers.forEach((binding, index) => {
       // drain_timeout_ms: 0 says "never wait on shutdown": every envelope in flight is delivered again by choice.
       if (!binding.enabled || w.drain_timeout_ms === 0) return;
+      // Only the worst case the contract configures: a binding that sets neither timeout_ms
+      // nor retry_policy runs on defaults, and lowering the drain alone stays valid.
+      if (binding.wireConfig.timeout_ms === undefined && binding.wireConfig.retry_policy === undefined) return;
       for (const excess of budgetExcesses(binding.policies, { drainTimeoutMs: w.drain_timeout_ms, rebalanceTimeoutMs })) {
         addRuleIssue(
           ctx,

@@ -24,8 +24,10 @@ describe('worstCaseMs', () => {
 });
 
 describe('CONTRACT_TIMING_BUDGET', () => {
-  it('accepts the defaults: one 30 s attempt fits the 30 s drain', () => {
+  it('accepts the defaults, and a lowered drain for a binding that configures no timing of its own', () => {
     expect(validateRuntimeHostContract(contract(INMEMORY, ['pool_size: 1'])).ok).toBe(true);
+    expect(validateRuntimeHostContract(contract(INMEMORY, ['pool_size: 1'], 10000)).ok).toBe(true);
+    expect(validateRuntimeHostContract(contract(INMEMORY, ['timeout_ms: 30000'], 10000)).ok).toBe(false);
   });
 
   it('refuses a retry policy whose worst case outlasts the drain, with the arithmetic and the fitting timeout', () => {

@@ -40,7 +40,7 @@ function contractFor(t: TopicSet, o: HostOptions = {}) {
       `        dead_letter: "${t.deadLetter}"`,
       '  handlers:',
       '    - type: http',
-      ...(o.retry ? ['      config:', '        retry_policy: { max_retries: 2, backoff_strategy: fixed, base_delay_ms: 100, max_delay_ms: 100 }'] : []),
+      ...(o.retry ? ['      config:', '        timeout_ms: 2000', '        retry_policy: { max_retries: 2, backoff_strategy: fixed, base_delay_ms: 100, max_delay_ms: 100 }'] : []),
       '  nodes: []',
       `  max_in_flight: ${o.maxInFlight ?? 16}`,
       `  drain_timeout_ms: ${o.drainTimeoutMs ?? 10000}`,
