@@ -235,7 +235,7 @@ export {
   type VaultSecretsConfig,
   type VaultAuthConfig,
 } from './contracts/runtime-host-contract-schema.js';
-export { type WorstCase, worstCaseMs, backoffCapMs, formatWorstCase } from './contracts/timing-budget.js';
+export { type WorstCase, worstCaseMs } from './contracts/timing-budget.js';
 export { DEADLINE_METADATA_KEY, envelopeDeadlineMs, expiredError } from './envelope/envelope-deadline.js';
 export {
   NODE_NAME_RE,

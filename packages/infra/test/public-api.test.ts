@@ -37,7 +37,7 @@ const ENTRIES = [
     values: [
       'ARCHITECTURE_RULES', 'ArchitectureViolationError', 'BACKOFF_STRATEGIES', 'CONTRACT_RULES', 'CURRENT_CONTRACT_SCHEMA_VERSION',
       'CURRENT_ENVELOPE_VERSION', 'ComputeNode', 'ContractValidationError', 'DATA_CLASSIFICATIONS', 'DEFAULT_INPUT_TOPIC', 'DEFAULT_OUTPUT_TOPIC',
-      'EVENT_BUS_KINDS', 'EffectNode', 'EnvelopeValidationError', 'EventBusError', 'ExecutionInterruptedError', 'HANDLER_CATEGORIES',
+      'EVENT_BUS_KINDS', 'EffectNode', 'EnvelopeValidationError', 'EventBusError', 'ExecutionInterruptedError', 'EnvelopeExpiredError', 'DEADLINE_METADATA_KEY', 'envelopeDeadlineMs', 'expiredError', 'worstCaseMs', 'HANDLER_CATEGORIES',
       'HANDLER_CONTRACT_FILE_NAME', 'HANDLER_CONTRACT_FORBIDDEN_FIELDS', 'HANDLER_POLICY_FIELDS', 'HANDLER_SOURCE_DEFAULTS', 'HANDLER_SOURCE_TYPES',
       'HANDLER_TYPES', 'HandlerConfigurationError', 'HandlerExecutionError', 'HandlerNotFoundError', 'HandlerValidationError', 'IDEMPOTENCY_STORES',
       'INTERRUPTED_POLICIES', 'INVALID_ENVELOPE_OPERATION', 'IO_ACCESS_LEVELS', 'InfraAuthenticationError', 'InfraConnectionError', 'InfraError',
@@ -68,7 +68,7 @@ const ENTRIES = [
       'NodeContract', 'NodeContractInput', 'NodeDependency', 'NodeDescription', 'NodeExecutionPort', 'NodeImplementations', 'NodeKind', 'NodeRef',
       'NodeRuntimeOptions', 'NodeType', 'ObservabilityLevel', 'OnexEnvelope', 'OnexErrorClass', 'OnexErrorCode', 'OnexErrorOptions',
       'OrchestratorNodeOptions', 'OrchestratorOutput', 'ParseHandlerContractOptions', 'ParseNodeContractOptions', 'ParseResult',
-      'ParseRuntimeHostContractOptions', 'RateLimit', 'ReducerNodeOptions', 'ReducerOutput', 'RequestEnvelopeInit', 'RetryPolicy', 'RouteOptions',
+      'ParseRuntimeHostContractOptions', 'RateLimit', 'CircuitBreakerPolicy', 'BulkheadPolicy', 'WorstCase', 'ReducerNodeOptions', 'ReducerOutput', 'RequestEnvelopeInit', 'RetryPolicy', 'RouteOptions',
       'RoutingStrategy', 'RuntimeHostContract', 'RuntimeHostContractInput', 'RuntimeSettings', 'SanitizeOptions', 'SecretRef', 'SecretValue',
       'SecretsConfig', 'VaultSecretsConfig', 'VaultAuthConfig',
       'StateMachineSpec', 'TopicDirection', 'TopicRejection', 'TopicValidation', 'TransportType', 'ValidateNodeContractOptions', 'ValidationResult',

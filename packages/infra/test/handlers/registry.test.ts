@@ -3,7 +3,7 @@
  * declares is what its handler does, and that wiring reads the unit.
  */
 import { describe, expect, it } from 'vitest';
-import { SECRET_MASK, isSecretString, parseRuntimeHostContract, validateRuntimeHostContract } from '@onex/core';
+import { RUNTIME_HOST_DEFAULTS, SECRET_MASK, isSecretString, parseRuntimeHostContract, validateRuntimeHostContract } from '@onex/core';
 import { fieldsOf } from '../../src/handlers/handler-unit.js';
 import { HANDLER_CATALOG, HANDLER_UNITS } from '../../src/handlers/registry.js';
 import { HandlerBootstrapSource } from '../../src/runtime/handler-bootstrap-source.js';
@@ -47,8 +47,8 @@ describe('handler registry', () => {
     const settings = await settingsFromContract(c, { env: { API: 'https://api.example.com', DB_URL: 'pglite://memory' }, host: { hostId: 'rt-1', production: false } });
     // Credentials stay wrapped: the settings print masks, the handler reveals at its driver.
     expect(JSON.parse(JSON.stringify(settings.handlers))).toEqual([
-      { type: 'http', config: { timeoutMs: 5000, hostId: 'rt-1', baseUrl: SECRET_MASK, connections: 3 } },
-      { type: 'db', config: { url: SECRET_MASK, timeoutMs: 30_000, privilegedRole: 'warn', poolSize: 2 } },
+      { type: 'http', config: { timeoutMs: 5000, hostId: 'rt-1', baseUrl: SECRET_MASK, connections: 3 }, policies: { timeoutMs: 5000, circuitBreaker: RUNTIME_HOST_DEFAULTS.circuitBreaker } },
+      { type: 'db', config: { url: SECRET_MASK, timeoutMs: 30_000, privilegedRole: 'warn', poolSize: 2 }, policies: { timeoutMs: 30_000, circuitBreaker: RUNTIME_HOST_DEFAULTS.circuitBreaker } },
     ]);
     const revealed = settings.handlers.map((h) => Object.values(h.config).flatMap((v) => (isSecretString(v) ? [v.reveal()] : [])));
     expect(revealed).toEqual([['https://api.example.com'], ['pglite://memory']]);
