@@ -24,6 +24,6 @@ describe('handler docs and schema come from the registry', () => {
     const variants = (items.oneOf ?? items.anyOf ?? []) as { properties: { type: { const: string }; config: { properties: Record<string, unknown> } } }[];
     expect(variants.map((v) => v.properties.type.const)).toEqual(HANDLER_UNITS.map((u) => u.type).sort());
     const db = variants.find((v) => v.properties.type.const === 'db');
-    expect(Object.keys(db?.properties.config.properties ?? {})).toEqual(['timeout_ms', 'retry_policy', 'rate_limit', 'url', 'pool_size', 'connection_timeout_ms', 'application_name', 'max_rows', 'max_result_bytes', 'allow_privileged_role']);
+    expect(Object.keys(db?.properties.config.properties ?? {})).toEqual(['timeout_ms', 'retry_policy', 'rate_limit', 'circuit_breaker', 'bulkhead', 'url', 'pool_size', 'connection_timeout_ms', 'application_name', 'max_rows', 'max_result_bytes', 'allow_privileged_role']);
   });
 });
