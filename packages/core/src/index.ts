@@ -207,6 +207,7 @@ export {
   IDEMPOTENCY_STORES,
   INTERRUPTED_POLICIES,
   HANDLER_POLICY_FIELDS,
+  LOG_LEVELS,
   runtimeHostContractJsonSchema,
   type RuntimeHostContract,
   type RuntimeHostContractInput,
@@ -231,6 +232,10 @@ export {
   type SecretsConfig,
   type VaultSecretsConfig,
   type VaultAuthConfig,
+  type ObservabilityConfig,
+  type MetricsConfig,
+  type LoggingConfig,
+  type LogLevel,
 } from './contracts/runtime-host-contract-schema.js';
 export {
   NODE_NAME_RE,
