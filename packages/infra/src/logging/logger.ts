@@ -47,5 +47,7 @@ export const silentLogger: Logger = pino({ level: 'silent' });
  * builder already bound is returned as is (pino would print the key twice).
  */
 export function withRuntimeId(logger: Logger, runtimeId: string): Logger {
-  return logger.bindings().runtime_id === runtimeId ? logger : logger.child({ runtime_id: runtimeId });
+  // A pino-compatible logger passed in by an embedder may not implement bindings().
+  const bindings = typeof logger.bindings === 'function' ? logger.bindings() : {};
+  return bindings.runtime_id === runtimeId ? logger : logger.child({ runtime_id: runtimeId });
 }
