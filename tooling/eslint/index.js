@@ -23,4 +23,10 @@ export default tseslint.config(
     },
   },
   ...layerRules,
+  {
+    // Library code logs through the host's pino logger (JSON, runtime_id, redaction); a
+    // console line bypasses all three. Tests, tooling, bench and the app's CLI output may print.
+    files: ['packages/*/src/**/*.{ts,mts,cts,tsx,js,mjs,cjs}'],
+    rules: { 'no-console': 'error' },
+  },
 );

@@ -1,3 +1,4 @@
+import { LOG_LEVELS, type LogLevel } from '@onex/core';
 import { z } from 'zod';
 
 /**
@@ -6,7 +7,8 @@ import { z } from 'zod';
  */
 const envSchema = z.object({
   ENVIRONMENT: z.string().default('dev'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Wins over the contract's `runtime.observability.logging.level`; neither set: info. */
+  LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
   /** Overrides the contract's ingress port (handy for several hosts on one machine). */
   ONEX_INGRESS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** How far the no-publish guard follows handlers; `dev` defaults to `async`, `run` to `sync`. */
@@ -16,7 +18,8 @@ const envSchema = z.object({
 export interface AppConfig {
   readonly environment: string;
   readonly isProduction: boolean;
-  readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** From `LOG_LEVEL`; undefined when unset (the contract's level, else info, applies). */
+  readonly logLevel: LogLevel | undefined;
   readonly ingressPort: number | undefined;
   readonly handlerGuard: 'sync' | 'async' | undefined;
   /** The whole environment, for `${NAME}` placeholders and `env://` secret references. */

@@ -208,6 +208,7 @@ export {
   IDEMPOTENCY_STORES,
   INTERRUPTED_POLICIES,
   HANDLER_POLICY_FIELDS,
+  LOG_LEVELS,
   runtimeHostContractJsonSchema,
   type RuntimeHostContract,
   type RuntimeHostContractInput,
@@ -234,6 +235,10 @@ export {
   type SecretsConfig,
   type VaultSecretsConfig,
   type VaultAuthConfig,
+  type ObservabilityConfig,
+  type MetricsConfig,
+  type LoggingConfig,
+  type LogLevel,
 } from './contracts/runtime-host-contract-schema.js';
 export { type WorstCase, worstCaseMs } from './contracts/timing-budget.js';
 export { DEADLINE_METADATA_KEY, envelopeDeadlineMs, expiredError } from './envelope/envelope-deadline.js';

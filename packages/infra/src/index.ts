@@ -129,3 +129,5 @@ export type { VaultSessionHealth } from './vault/vault-session.js';
 
 // Logging.
 export { createLogger, silentLogger, REDACTED_LOG_PATHS, type Logger, type CreateLoggerOptions } from './logging/logger.js';
+// Metrics: the host's prom-client registry (GET /metrics) and the seam resilience policies report to.
+export { createHostMetrics, type HostMetrics, type HostMetricsOptions } from './observability/host-metrics.js';

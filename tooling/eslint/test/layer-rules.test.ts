@@ -74,6 +74,16 @@ const clean: { fixture: string; layer: Layer }[] = [
   { fixture: 'core-imports-node-fs-promises.ts', layer: 'spiTest' },
 ];
 
+/** console calls in shipped package code (each package src folder) are errors; tests and the app may print. */
+const consoleUse: { fixture: string; layer: Layer; reported: boolean }[] = [
+  { fixture: 'package-uses-console.ts', layer: 'core', reported: true },
+  { fixture: 'package-uses-console.ts', layer: 'spi', reported: true },
+  { fixture: 'package-uses-console.ts', layer: 'infra', reported: true },
+  { fixture: 'package-uses-console.ts', layer: 'handler', reported: true },
+  { fixture: 'package-uses-console.ts', layer: 'infraTest', reported: false },
+  { fixture: 'package-uses-console.ts', layer: 'app', reported: false },
+];
+
 let eslint: ESLint;
 
 beforeAll(async () => {
@@ -113,6 +123,11 @@ describe('layer rules', () => {
     expect(describeMessages(layerErrors(messages))).toEqual([]);
   });
 
+  it.each(consoleUse)('no-console on $fixture linted as $layer: reported $reported', async ({ fixture, layer, reported }) => {
+    const hits = (await lintFixture(fixture, layer)).filter((m) => m.ruleId === 'no-console' && m.severity === 2);
+    expect(hits.map((h) => h.line)).toEqual(reported ? [3] : []);
+  });
+
   it('refuses every I/O module in core, with and without the node: prefix', async () => {
     const names = IO_MODULES.flatMap((name) => (isBuiltin(name) ? [name, `node:${name}`] : [name]));
     const code = names.map((name, index) => `import io${index} from '${name}';\nexport const use${index} = io${index};`).join('\n');
@@ -125,7 +140,7 @@ describe('layer rules', () => {
   });
 
   it('keeps every fixture in use and out of the normal lint run', async () => {
-    const used = new Set([...violations, ...clean].map((entry) => entry.fixture));
+    const used = new Set([...violations, ...clean, ...consoleUse].map((entry) => entry.fixture));
     expect(readdirSync(fixturesDir).filter((file) => !used.has(file))).toEqual([]);
     for (const fixture of used) {
       expect(await eslint.isPathIgnored(join(fixturesDir, fixture)), `${fixture} must be ignored by pnpm lint`).toBe(true);

@@ -33,7 +33,7 @@ export interface RunOptions {
  * line, runs until SIGINT/SIGTERM, then drains and exits.
  */
 export async function runCommand(file: string, options: RunOptions, config: AppConfig, io: Output, signals: NodeJS.EventEmitter = process): Promise<ExitCode> {
-  const logger: Logger = createLogger({ level: config.logLevel, base: { service: 'onex-runtime-host' } });
+  const logger: Logger = createLogger({ level: config.logLevel ?? 'info', base: { service: 'onex-runtime-host' } });
   if (options.dev) {
     if (config.isProduction) {
       io.err(`Refusing to start: "dev" allows the dev/test-only local handler and ENVIRONMENT=${config.environment}. Use "onex-runtime-host run" in production.`);
@@ -54,6 +54,8 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
     return EXIT.CONTRACT_INVALID;
   }
   const r = loaded.contract.runtime;
+  // LOG_LEVEL wins; otherwise the contract may set the level, now that it is read.
+  if (config.logLevel === undefined && r.observability.logging.level !== undefined) logger.level = r.observability.logging.level;
   logger.info({ contract: file, runtime: r.name, version: r.version, event_bus: r.eventBus.kind, nodes: built.nodes.map((n) => n.slug) }, 'contract loaded');
 
   let host;

@@ -77,7 +77,13 @@ export const RUNTIME_HOST_DEFAULTS = {
   secrets: { cacheTtlMs: 300_000, env: true, vault: { mount: 'secret', timeoutMs: 5_000, approleMountPoint: 'approle' } },
   /** `runtime.service_registration` check timings (the section itself is optional). */
   serviceRegistration: SERVICE_REGISTRATION_DEFAULTS,
+  /** `runtime.observability`: Prometheus metrics on the ingress's `GET /metrics`, and logging. */
+  observability: { metrics: { enabled: true, defaultMetrics: true } },
 } as const;
+
+/** pino's levels, quietest last; `LOG_LEVEL` in the environment takes precedence over the contract. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const EVENT_BUS_KINDS = ['inmemory', 'kafka'] as const;
 export type EventBusKind = (typeof EVENT_BUS_KINDS)[number];
@@ -395,6 +401,32 @@ export interface RuntimeSettings {
   readonly secrets: SecretsConfig;
   /** Register this host in Consul while it runs (service-registration-schema.ts). Absent: no registration. */
   readonly serviceRegistration?: ServiceRegistrationConfig | undefined;
+  /** Metrics and logging. @default metrics on with process metrics; log level from LOG_LEVEL, else info */
+  readonly observability: ObservabilityConfig;
+}
+
+/** `runtime.observability.metrics`: the host's Prometheus metrics. */
+export interface MetricsConfig {
+  /**
+   * Count and time what the host does and serve it on the ingress's `GET /metrics`. Off:
+   * nothing is counted (the benchmark's baseline) and `/metrics` answers 404.
+   * @default true
+   */
+  readonly enabled: boolean;
+  /** Also export prom-client's default process metrics (CPU, memory, event loop lag, GC). @default true */
+  readonly defaultMetrics: boolean;
+}
+
+/** `runtime.observability.logging`. */
+export interface LoggingConfig {
+  /** The log level when `LOG_LEVEL` is not set in the environment. Absent: `info`. */
+  readonly level?: LogLevel | undefined;
+}
+
+/** `runtime.observability`: what the host tells operators about itself. */
+export interface ObservabilityConfig {
+  readonly metrics: MetricsConfig;
+  readonly logging: LoggingConfig;
 }
 
 /** A parsed runtime host contract: frozen, every default filled in. */
@@ -895,6 +927,24 @@ const secretsSchema = z
   })
   .transform((w): SecretsConfig => ({ cacheTtlMs: w.cache_ttl_ms, env: w.env, filesDir: w.files_dir, vault: w.vault }));
 
+const OBS = RUNTIME_HOST_DEFAULTS.observability;
+const observabilitySchema = z
+  .strictObject({
+    metrics: z
+      .strictObject({
+        enabled: z.boolean().default(OBS.metrics.enabled),
+        default_metrics: z.boolean().default(OBS.metrics.defaultMetrics),
+      })
+      .prefault({}),
+    logging: z.strictObject({ level: z.enum(LOG_LEVELS).optional() }).prefault({}),
+  })
+  .transform(
+    (w): ObservabilityConfig => ({
+      metrics: { enabled: w.metrics.enabled, defaultMetrics: w.metrics.default_metrics },
+      logging: { level: w.logging.level },
+    }),
+  );
+
 const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
   .strictObject({
     name: nonEmptyString,
@@ -910,6 +960,7 @@ const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
     handler_source: handlerSourceSchema,
     secrets: secretsSchema.prefault({}),
     service_registration: serviceRegistrationSchema.optional(),
+    observability: observabilitySchema.prefault({}),
   })
   .superRefine((w, ctx) => checkServiceRegistration(w.service_registration, w.ingress, ctx))
   .superRefine((w, ctx) => {
@@ -970,6 +1021,7 @@ const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
       handlerSource: w.handler_source,
       secrets: w.secrets,
       serviceRegistration: w.service_registration === undefined ? undefined : { ...w.service_registration, serviceName: w.service_registration.serviceName ?? w.name },
+      observability: w.observability,
     };
   });
 

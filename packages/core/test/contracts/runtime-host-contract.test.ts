@@ -48,6 +48,7 @@ describe('parseRuntimeHostContract', () => {
         idempotency: { store: 'memory', ttlMs: 3_600_000, maxEntries: 10_000, leaseMs: 30_000, onInterrupted: 'reexecute' },
         handlerSource: { mode: 'contract', contractPaths: ['handlers'], allowBootstrapOverride: false, bootstrapExpiresAt: undefined },
         secrets: { cacheTtlMs: 300_000, env: true, filesDir: undefined, vault: undefined },
+        observability: { metrics: { enabled: true, defaultMetrics: true }, logging: { level: undefined } },
       },
     });
     expect(DEFAULT_INPUT_TOPIC).toBe('onex.local.runtime.cmd.v1');
@@ -190,6 +191,19 @@ describe('parseRuntimeHostContract', () => {
     expect(contract.runtime.maxInFlight).toBe(4);
     expect(contract.runtime.drainTimeoutMs).toBe(0);
     expect(contract.runtime.ingress).toEqual({ host: '127.0.0.1', port: 0, requestTimeoutMs: 30_000, enabled: false, authTokens: [], maxConnections: 1024, headersTimeoutMs: 10_000, bodyTimeoutMs: 30_000, idleTimeoutMs: 5_000, readinessProbeIntervalMs: 5_000 });
+  });
+
+  it('reads runtime.observability: metrics can be turned off, and the log level set', () => {
+    const { contract } = parseRuntimeHostContract(
+      lines(...header, '  handlers: [{ type: "http" }]', '  nodes: []', '  observability:', '    metrics: { enabled: false, default_metrics: false }', '    logging: { level: "debug" }'),
+    );
+    expect(contract.runtime.observability).toEqual({ metrics: { enabled: false, defaultMetrics: false }, logging: { level: 'debug' } });
+  });
+
+  it('refuses an unknown log level and unknown observability keys', () => {
+    const result = validateRuntimeHostContract(lines(...header, '  handlers: [{ type: "http" }]', '  nodes: []', '  observability:', '    logging: { level: "loud" }', '    metricz: {}'));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues.map((i) => i.path).sort()).toEqual(['runtime.observability.logging.level', 'runtime.observability.metricz']);
   });
 
   it('accepts YAML anchors, aliases and merge keys', () => {

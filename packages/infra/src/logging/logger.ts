@@ -8,8 +8,14 @@ export type { Logger } from 'pino';
  * @onex/core covers secrets embedded in free text.
  */
 export const REDACTED_LOG_PATHS = [
-  'password', '*.password', 'token', '*.token', 'secret', '*.secret', 'authorization', '*.authorization',
-  'headers.authorization', 'headers.cookie', 'connectionString', '*.connectionString', 'url', '*.url',
+  // Credentials by name, at the top level of a line and one level down (`config.password`).
+  ...['password', 'passwd', 'token', 'secret', 'authorization', 'cookie', 'connectionString', 'url',
+    'api_key', 'apiKey', 'access_token', 'refresh_token', 'client_secret', 'secret_id', 'secretId', 'private_key', 'vault_token',
+  ].flatMap((key) => [key, `*.${key}`]),
+  // Request and response headers, wherever the headers object sits one level down.
+  ...['authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-vault-token', 'proxy-authorization'].flatMap((h) => [`headers["${h}"]`, `*.headers["${h}"]`]),
+  // Handler settings and error details nest a level deeper (`err.details.password`).
+  '*.*.password', '*.*.token', '*.*.secret', '*.*.authorization',
 ];
 
 export interface CreateLoggerOptions {
@@ -35,3 +41,13 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
 
 /** A logger that drops everything: the default for handlers constructed without one. */
 export const silentLogger: Logger = pino({ level: 'silent' });
+
+/**
+ * `logger` with the host's `runtime_id` on every line, bound once: a logger the host's
+ * builder already bound is returned as is (pino would print the key twice).
+ */
+export function withRuntimeId(logger: Logger, runtimeId: string): Logger {
+  // A pino-compatible logger passed in by an embedder may not implement bindings().
+  const bindings = typeof logger.bindings === 'function' ? logger.bindings() : {};
+  return bindings.runtime_id === runtimeId ? logger : logger.child({ runtime_id: runtimeId });
+}

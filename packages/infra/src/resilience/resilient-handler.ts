@@ -91,6 +91,8 @@ export class ResilientHandler implements EnvelopeHandler {
           observer.circuitStateChanged(handlerType, from, to);
         })
       : undefined;
+    // Reported once at wiring, so the state is exported before its first change.
+    if (this.#breaker !== undefined) observer.circuitStateChanged(handlerType, 'closed', 'closed');
     this.#bulkhead = policies.bulkhead === undefined ? undefined : new Bulkhead(policies.bulkhead);
     this.#bucket = policies.rateLimit === undefined ? undefined : new TokenBucket(policies.rateLimit, options.scheduler);
   }

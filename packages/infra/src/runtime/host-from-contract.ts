@@ -13,7 +13,7 @@ import { InMemoryEventBus } from '../event-bus/in-memory-event-bus.js';
 import { KafkaEventBus } from '../event-bus/kafka/kafka-event-bus.js';
 import { KafkajsClient } from '../event-bus/kafka/kafkajs-client.js';
 import { InMemoryIdempotencyStore } from '../idempotency/in-memory-idempotency-store.js';
-import { silentLogger, type Logger } from '../logging/logger.js';
+import { silentLogger, withRuntimeId, type Logger } from '../logging/logger.js';
 import { systemScheduler } from './scheduler.js';
 import type { HandlerHostFacts, HandlerUnit } from '../handlers/handler-unit.js';
 import { findHandlerUnit, HANDLER_UNITS } from '../handlers/registry.js';
@@ -177,6 +177,7 @@ export async function settingsFromContract(contract: RuntimeHostContract, option
     retryPolicies,
     idempotency: { leaseMs: r.idempotency.leaseMs, onInterrupted: r.idempotency.onInterrupted },
     readinessProbeIntervalMs: r.ingress.readinessProbeIntervalMs,
+    metrics: r.observability.metrics,
   });
 }
 
@@ -199,10 +200,11 @@ export async function resolveIngressTokens(contract: RuntimeHostContract, secret
  */
 export async function createRuntimeHostFromContract(options: HostFromContractOptions): Promise<RuntimeHostProcess> {
   const { contract } = options;
-  const logger = options.logger ?? silentLogger;
+  const hostId = options.hostId ?? `${contract.runtime.name}-${randomUUID().slice(0, 8)}`;
+  // Everything built for this host (bus, handler source, secrets, the host) logs its runtime_id.
+  const logger = withRuntimeId(options.logger ?? silentLogger, hostId);
   const env = options.env ?? {};
   const units = options.units ?? HANDLER_UNITS;
-  const hostId = options.hostId ?? `${contract.runtime.name}-${randomUUID().slice(0, 8)}`;
   // The source (and its secret-scope check) comes first: a secret a handler may not have
   // is refused before it is ever fetched, not after.
   const handlerSource = await handlerSourceFor(options, logger);

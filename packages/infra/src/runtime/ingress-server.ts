@@ -23,7 +23,7 @@ import {
   type OnexError,
   type SecretString,
 } from '@onex/core';
-import { silentLogger, type Logger } from '../logging/logger.js';
+import { withRuntimeId, type Logger } from '../logging/logger.js';
 import { WarningLimiter } from '../logging/warning-limiter.js';
 import type { RuntimeHostProcess } from './runtime-host-process.js';
 import { systemScheduler, type Scheduler } from './scheduler.js';
@@ -48,8 +48,8 @@ export interface IngressOptions {
   /** Largest accepted request body. @default 1048576 */
   readonly maxBodyBytes?: number;
   /**
-   * Bearer tokens, one per client. When any is set, `POST /v1/envelopes` and
-   * `/health/handlers` need one; `/health/live` and `/health/ready` stay open for probes.
+   * Bearer tokens, one per client. When any is set, `POST /v1/envelopes`, `/health/handlers`
+   * and `/metrics` need one; `/health/live` and `/health/ready` stay open for probes.
    * Without tokens the ingress only listens on a loopback address.
    * @default []
    */
@@ -90,8 +90,14 @@ const ROUTES: Readonly<Record<string, string>> = {
   '/health/live': 'GET',
   '/health/ready': 'GET',
   '/health/handlers': 'GET',
+  '/metrics': 'GET',
 };
-const ROUTE_LIST = 'POST /v1/envelopes, GET /health/live, /health/ready, /health/handlers';
+const ROUTE_LIST = 'POST /v1/envelopes, GET /health/live, /health/ready, /health/handlers, /metrics';
+/**
+ * Open to anyone who can reach the port, so that probes need no token. `/metrics` is not
+ * among them: it names handlers, operations and error rates, like `/health/handlers`, and
+ * Prometheus sends a bearer token (`authorization: { credentials_file: ... }`).
+ */
 const OPEN_ROUTES = new Set(['/health/live', '/health/ready']);
 
 /** A refusal: its status, the error, and the reason logged (rate-limited) when it is worth a warning. */
@@ -150,12 +156,14 @@ function isJson(contentType: string | undefined): boolean {
  *   its response envelope out (200; 400 invalid, 401 no valid token, 403 cross-site, 413 too
  *   large, 415 not JSON, 503 not running, 504 no response in time, 508 this host calling itself).
  * - `GET /health/live`, `GET /health/ready` (200 only while running, the bus is ready and no
- *   handler failed its last health check), `GET /health/handlers` (handlers plus a `bus` section).
+ *   handler failed its last health check), `GET /health/handlers` (handlers plus a `bus` section),
+ *   `GET /metrics` (Prometheus text; 404 when metrics are off).
  * - Anything else: 404, or 405 for a known path with another method. Every error is an envelope.
  */
 export async function startIngressServer(host: RuntimeHostProcess, options: IngressOptions = {}): Promise<IngressServer> {
   const defaults = RUNTIME_HOST_DEFAULTS.ingress;
-  const logger = options.logger ?? silentLogger;
+  // The ingress's lines carry the host's runtime_id, like the host's own.
+  const logger = options.logger === undefined ? host.logger : withRuntimeId(options.logger, host.hostId);
   const timeoutMs = options.requestTimeoutMs ?? defaults.requestTimeoutMs;
   const maxBody = options.maxBodyBytes ?? 1_048_576;
   const idleMs = options.idleTimeoutMs ?? defaults.idleTimeoutMs;
@@ -276,6 +284,25 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
     });
   };
 
+  const serveMetrics = (req: http.IncomingMessage, res: http.ServerResponse, route: string): void => {
+    host.metrics
+      .scrape()
+      .then((scraped) => {
+        if (scraped === undefined) {
+          refuse(req, res, route, { status: 404, error: new IngressRouteNotFoundError('Metrics are off for this host', { hint: 'Set runtime.observability.metrics.enabled: true in the runtime host contract.' }) });
+          return;
+        }
+        if (res.headersSent) return;
+        res.writeHead(200, { 'content-type': scraped.contentType, 'content-length': Buffer.byteLength(scraped.body), 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' });
+        res.end(scraped.body);
+      })
+      .catch((error: unknown) => {
+        const e = toOnexError(error);
+        logger.error({ err: e.toLogFields() }, 'metrics scrape failed');
+        sendEnvelope(res, 500, host.refusal(e));
+      });
+  };
+
   const server = http.createServer({ connectionsCheckingInterval: Math.max(100, Math.min(1_000, headersMs)) }, (req, res) => {
     // The idle timeout is for silent connections; a request waiting for its answer is not idle.
     req.socket.setTimeout(0);
@@ -295,6 +322,10 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
     if (route === 'GET /health/live') {
       const h = host.health();
       send(res, h.live ? 200 : 503, JSON.stringify({ status: h.live ? 'alive' : 'dead', state: h.state }));
+      return;
+    }
+    if (route === 'GET /metrics') {
+      serveMetrics(req, res, route);
       return;
     }
     if (route === 'GET /health/ready') {

@@ -39,17 +39,18 @@ import type {
 } from '@onex/spi';
 import { InMemoryEventBus } from '../event-bus/in-memory-event-bus.js';
 import { InMemoryIdempotencyStore } from '../idempotency/in-memory-idempotency-store.js';
-import { silentLogger, type Logger } from '../logging/logger.js';
+import { silentLogger, withRuntimeId, type Logger } from '../logging/logger.js';
 import { WarningLimiter } from '../logging/warning-limiter.js';
 import { backoffDelayMs } from './retry-backoff.js';
 import { systemScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
 import { nodeProviders } from './node-providers.js';
+import { createHostMetrics, type EnvelopeSeries, type HostMetrics } from '../observability/host-metrics.js';
 import { HandlerBootstrapSource, wireHandlers, type HandlerRequest } from './handler-bootstrap-source.js';
 import { guardHandler, type HandlerGuardMode } from './handler-scope.js';
 import { ResponseWaiters } from './response-waiters.js';
 import { ResilientHandler, refusedByPolicy } from '../resilience/resilient-handler.js';
-import { NOOP_RESILIENCE_OBSERVER, type ResilienceObserver } from '../resilience/resilience-observer.js';
+import type { ResilienceObserver } from '../resilience/resilience-observer.js';
 import type { CircuitState } from '../resilience/circuit-breaker.js';
 import { assertCompatibleVersions, loadVersionFacts, type ResolvedVersions, type VersionRequirement } from './version-check.js';
 
@@ -87,6 +88,11 @@ export interface RuntimeHostSettings {
    * @default RUNTIME_HOST_DEFAULTS.ingress.readinessProbeIntervalMs (5000)
    */
   readonly readinessProbeIntervalMs?: number;
+  /**
+   * Prometheus metrics (`runtime.observability.metrics`). Ignored when `options.metrics` is given.
+   * @default metrics on, default process metrics off (a hand-built host; a contract turns them on)
+   */
+  readonly metrics?: { readonly enabled: boolean; readonly defaultMetrics: boolean };
 }
 
 /** What the ingress knows about the caller of `submit`. */
@@ -166,6 +172,8 @@ export interface RuntimeHostProcessOptions {
    * @default NOOP_RESILIENCE_OBSERVER
    */
   readonly resilienceObserver?: ResilienceObserver;
+  /** The host's metrics, served on the ingress's `GET /metrics`. @default createHostMetrics(settings.metrics) */
+  readonly metrics?: HostMetrics;
 }
 
 export interface RuntimeHostHealth {
@@ -221,6 +229,7 @@ export class RuntimeHostProcess {
   #healthTimer: TimerHandle | undefined;
   #probing = false;
   readonly #warnings: WarningLimiter;
+  readonly #metrics: HostMetrics;
   #state: RuntimeHostState = 'created';
   #handlers: ProtocolHandler[] = [];
   /** Each handler with policies, inside its policy stack, by handler type. */
@@ -240,7 +249,10 @@ export class RuntimeHostProcess {
     this.settings = options.settings;
     this.bus = options.bus;
     this.#nodes = options.nodes ?? [];
-    this.#logger = options.logger ?? silentLogger;
+    // Not from the envelope id provider: a host id must not shift deterministic envelope ids.
+    this.#hostId = options.hostId ?? `${options.settings.name}-${randomUUID().slice(0, 8)}`;
+    this.#logger = withRuntimeId(options.logger ?? silentLogger, this.#hostId);
+    this.#metrics = options.metrics ?? createHostMetrics(options.settings.metrics ?? { enabled: true, defaultMetrics: false });
     this.#providers = options.providers ?? nodeProviders;
     this.#source = options.handlerSource ?? new HandlerBootstrapSource({ logger: this.#logger });
     this.#runtime = new NodeRuntime({ providers: this.#providers, directHandlerCalls: options.directHandlerCalls ?? false });
@@ -249,10 +261,9 @@ export class RuntimeHostProcess {
     this.#handlerGuard = options.handlerGuard ?? 'sync';
     this.#store = options.idempotencyStore ?? new InMemoryIdempotencyStore();
     this.#onStopped = options.onStopped;
-    // Not from the envelope id provider: a host id must not shift deterministic envelope ids.
-    this.#hostId = options.hostId ?? `${options.settings.name}-${randomUUID().slice(0, 8)}`;
     this.#scheduler = options.scheduler ?? systemScheduler;
-    this.#observer = options.resilienceObserver ?? NOOP_RESILIENCE_OBSERVER;
+    // Metrics count what the policy stack does unless the embedder watches it itself.
+    this.#observer = options.resilienceObserver ?? this.#metrics.resilience;
     this.#leaseMs = options.settings.idempotency?.leaseMs ?? RUNTIME_HOST_DEFAULTS.idempotency.leaseMs;
     this.#onInterrupted = options.settings.idempotency?.onInterrupted ?? RUNTIME_HOST_DEFAULTS.idempotency.onInterrupted;
     this.#inMemoryBus = options.bus instanceof InMemoryEventBus ? options.bus : undefined;
@@ -262,6 +273,18 @@ export class RuntimeHostProcess {
     // would cost more than the rest of the round trip (see docs/benchmarks.md).
     this.#everyMessageIdempotent = options.bus.redelivers !== false;
     this.#busBoundsUnsettled = options.bus.boundsUnsettled === true;
+    const limiter = this.#limiter;
+    this.#metrics.observe({ bus: this.bus, inputTopic: this.settings.inputTopic, inFlight: () => limiter.active, maxInFlight: () => limiter.limit, peakInFlight: () => limiter.peak });
+  }
+
+  /** The host's metrics (`GET /metrics` of its ingress; a no-op when metrics are off). */
+  get metrics(): HostMetrics {
+    return this.#metrics;
+  }
+
+  /** The host's logger: every line carries `runtime_id` (the host id). */
+  get logger(): Logger {
+    return this.#logger;
   }
 
   /** This instance's id in idempotency claims and dead-letter records. */
@@ -330,9 +353,10 @@ export class RuntimeHostProcess {
       assertCompatibleVersions(facts.requirements, facts.versions.infra);
 
       this.#handlers = await wireHandlers(this.#source, this.settings.handlers);
-      for (const handler of this.#handlers) this.#runtime.registerHandler(this.#withPolicies(guardHandler(handler, this.#handlerGuard)));
+      for (const handler of this.#handlers) this.#runtime.registerHandler(this.#withPolicies(this.#metrics.meterHandler(guardHandler(handler, this.#handlerGuard))));
       this.#logger.info({ handler_source_mode: this.#source.sourceType.toUpperCase(), handler_count: this.#handlers.length, handler_types: this.#runtime.handlerTypes, compat_mode: false }, 'handlers wired');
       for (const node of this.#nodes) this.#runtime.registerNode(node);
+      this.#metrics.bound({ nodes: this.#runtime.describeNodes(), handlers: this.#handlers.map((h) => h.describe()) });
 
       this.#subscriptions.push(await this.bus.subscribe(this.settings.inputTopic, (m) => this.#onInput(m)));
       await this.bus.startConsuming();
@@ -435,10 +459,12 @@ export class RuntimeHostProcess {
     } catch {
       return;
     }
+    const series = this.#metrics.envelope(envelope);
+    series.received();
     try {
       const result = await this.#execute(envelope, true, ticket);
       if (result) {
-        this.#count(result.response);
+        this.#count(result.response, series);
         this.#waiters.deliver(ticket.id, result.response);
       }
     } catch (error) {
@@ -525,6 +551,7 @@ export class RuntimeHostProcess {
     const inFlight = this.#limiter.active;
     const drained = await this.#drain();
     const abandoned = this.#limiter.active;
+    this.#metrics.drained(inFlight - abandoned, abandoned);
     this.#logger.info(
       { in_flight_at_drain: inFlight, drained: inFlight - abandoned, abandoned },
       drained ? 'drain complete' : 'drain timed out; envelopes still in flight are abandoned (not committed: they are delivered again)',
@@ -618,7 +645,7 @@ export class RuntimeHostProcess {
     const ticketId = this.#inMemoryBus ? message.headers?.[INGRESS_TICKET_HEADER] : undefined;
     const response = await this.#handle(message, ticketId);
     if (response === undefined) return;
-    this.#count(response.envelope);
+    this.#count(response.envelope, response.series);
     const outputs = [{ topic: this.settings.outputTopic, envelope: response.envelope }];
     const error = response.envelope.error;
     // Every failure is answered on the output topic and dead-lettered with the original bytes.
@@ -641,38 +668,39 @@ export class RuntimeHostProcess {
   }
 
   /** The answer to one message, or undefined when the host abandons it (stopping). */
-  async #handle(message: InboundMessage, ticketId: string | undefined): Promise<{ envelope: OnexEnvelope; attempts: number } | undefined> {
+  async #handle(message: InboundMessage, ticketId: string | undefined): Promise<{ envelope: OnexEnvelope; attempts: number; series: EnvelopeSeries } | undefined> {
     let envelope: OnexEnvelope;
     try {
       const value = message.value;
       envelope = typeof value === 'string' || value instanceof Uint8Array ? parseEnvelope(decode(value), this.#providers) : value;
     } catch (error) {
-      return { envelope: this.#invalidResponse(message.value, error), attempts: 1 };
+      this.#metrics.invalid.received();
+      return { envelope: this.#invalidResponse(message.value, error), attempts: 1, series: this.#metrics.invalid };
     }
+    const series = this.#metrics.envelope(envelope);
+    series.received();
     if (message.headers !== undefined) envelope = this.#reconcileHeaders(message, envelope);
     envelope = this.#withCorrelation(envelope);
-    if (ticketId !== undefined) {
-      // The ticket is gone once its caller stopped waiting (and cancelled it first): nothing to run.
-      const ticket = this.#tickets.get(ticketId) ?? cancelledTicket(ticketId);
-      const result = await this.#execute(envelope, true, ticket);
-      return result === undefined ? undefined : { envelope: result.response, attempts: result.attempts };
-    }
-    const result = await this.#execute(envelope, this.#everyMessageIdempotent);
-    return result === undefined ? undefined : { envelope: result.response, attempts: result.attempts };
+    // The ticket is gone once its caller stopped waiting (and cancelled it first): nothing to run.
+    const ticket = ticketId === undefined ? undefined : (this.#tickets.get(ticketId) ?? cancelledTicket(ticketId));
+    const result = ticket === undefined ? await this.#execute(envelope, this.#everyMessageIdempotent) : await this.#execute(envelope, true, ticket);
+    return result === undefined ? undefined : { envelope: result.response, attempts: result.attempts, series };
   }
 
-  #count(response: OnexEnvelope): void {
+  #count(response: OnexEnvelope, series: EnvelopeSeries): void {
     this.#processed += 1;
+    series.answered(response);
     if (response.success === false) {
       this.#failed += 1;
-      // Rate-limited per handler, operation and error code: a caller can make envelopes fail at will.
+      // Rate-limited per node, handler, operation and error code: a caller can make envelopes
+      // fail at will. The key fields are the bounded metric labels, so varying them is no way around it.
       this.#warnings.warn(
-        { handler_type: response.handlerType, operation: response.operation, error_code: response.error?.code },
+        { node: series.node, handler_type: series.handlerType, operation: series.operation, error_code: response.error?.code },
         'envelope failed',
-        { correlation_id: response.correlationId, envelope_id: response.causationId, error_message: response.error?.message },
+        { correlation_id: response.correlationId, envelope_id: response.causationId, error_message: response.error?.message, retryable: response.error?.retryable },
       );
     } else if (this.#logger.isLevelEnabled('debug')) {
-      this.#logger.debug({ correlation_id: response.correlationId, envelope_id: response.causationId, handler_type: response.handlerType, operation: response.operation }, 'envelope processed');
+      this.#logger.debug({ correlation_id: response.correlationId, envelope_id: response.causationId, node: series.node, handler_type: series.handlerType, operation: series.operation }, 'envelope processed');
     }
   }
 
@@ -755,8 +783,20 @@ export class RuntimeHostProcess {
         return { response, attempts: attempt };
       }
       this.#observer.retryScheduled(handlerType, envelope.operation, attempt, delayMs);
+      const series = this.#metrics.envelope(envelope);
+      series.retried();
       this.#logger.warn(
-        { correlation_id: envelope.correlationId, envelope_id: id, handler_type: handlerType, operation: envelope.operation, attempt, max_attempts: maxAttempts, delay_ms: delayMs, error_code: response.error?.code },
+        {
+          correlation_id: envelope.correlationId,
+          envelope_id: envelope.envelopeId,
+          node: series.node,
+          handler_type: handlerType,
+          operation: envelope.operation,
+          attempt,
+          max_attempts: maxAttempts,
+          delay_ms: delayMs,
+          error_code: response.error?.code,
+        },
         'retryable failure; retrying',
       );
       await this.#scheduler.sleep(delayMs, this.#stopping.signal);

@@ -56,7 +56,8 @@ function stack(policies: Partial<HandlerPolicies> = {}, observer: Partial<Resili
   const events: string[] = [];
   const recording: ResilienceObserver = {
     ...NOOP_RESILIENCE_OBSERVER,
-    circuitStateChanged: (_h, from, to) => events.push(`${from}->${to}`),
+    // The wiring-time report (closed->closed) is checked on its own below.
+    circuitStateChanged: (_h, from, to) => (from === to ? undefined : events.push(`${from}->${to}`)),
     circuitRejected: () => events.push('circuit_rejected'),
     bulkheadRejected: () => events.push('bulkhead_rejected'),
     rateLimited: () => events.push('rate_limited'),
@@ -82,6 +83,14 @@ async function codeOf(promise: Promise<unknown>): Promise<{ code: string; detail
 }
 
 describe('circuit breaker', () => {
+  it('reports its closed state once at wiring, so metrics show it before the first change; a binding without a breaker reports nothing', () => {
+    const seen: string[] = [];
+    const observer = { circuitStateChanged: (h: string, from: string, to: string) => seen.push(`${h} ${from}->${to}`) };
+    stack({}, observer);
+    stack({ circuitBreaker: { ...BREAKER, enabled: false } }, observer);
+    expect(seen).toEqual(['http closed->closed']);
+  });
+
   it('opens after threshold consecutive transport failures and then fails fast without calling the handler', async () => {
     const { inner, call, handler, events } = stack();
     inner.next = connectionRefused;
