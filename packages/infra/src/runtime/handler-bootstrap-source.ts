@@ -56,6 +56,12 @@ export class HandlerBootstrapSource implements ProtocolHandlerSource {
 export interface HandlerRequest {
   readonly type: HandlerType;
   readonly config: HandlerInitConfig;
+  /**
+   * Whether the host is ready only while this handler is: unhealthy, or with an open
+   * breaker, it takes the host out of readiness (the contract binding's `required`).
+   * @default true
+   */
+  readonly required?: boolean;
 }
 
 /**

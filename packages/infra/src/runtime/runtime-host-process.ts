@@ -46,6 +46,9 @@ import { HandlerBootstrapSource, wireHandlers, type HandlerRequest } from './han
 import { guardHandler, type HandlerGuardMode } from './handler-scope.js';
 import { ResponseWaiters } from './response-waiters.js';
 import { assertCompatibleVersions, loadVersionFacts, type ResolvedVersions, type VersionRequirement } from './version-check.js';
+import { EnvelopeTracing } from '../tracing/envelope-tracing.js';
+import { HandlerLifecycle, type HandlerCircuitView, type HandlerStatus } from './handler-lifecycle.js';
+import { EventLoopMonitor, type EventLoopMonitorOptions } from './event-loop-monitor.js';
 
 /**
  * `created` → `starting` → `running` → `draining` → `stopped`; `failed` when start
@@ -81,6 +84,12 @@ export interface RuntimeHostSettings {
    * @default RUNTIME_HOST_DEFAULTS.ingress.readinessProbeIntervalMs (5000)
    */
   readonly readinessProbeIntervalMs?: number;
+  /**
+   * How long `stop()` keeps serving with `/health/ready` already failing before the drain
+   * starts, so load balancers stop sending first (`runtime.ingress.ready_drain_delay_ms`).
+   * @default 0 (a host built by hand has no load balancer to tell)
+   */
+  readonly readyDrainDelayMs?: number;
 }
 
 /** What the ingress knows about the caller of `submit`. */
@@ -154,6 +163,17 @@ export interface RuntimeHostProcessOptions {
    * the host's builder opened for it (the secret resolver built from the contract).
    */
   readonly onStopped?: () => Promise<void>;
+  /**
+   * The circuit state of each handler, from the resilience wrapper's breakers: an open
+   * breaker on a required handler makes the host not ready; `/health/handlers` shows it.
+   * @default NO_CIRCUITS (no breakers)
+   */
+  readonly circuits?: HandlerCircuitView;
+  /**
+   * How the event loop is sampled for `/health/live`: `maxDelayMs` of delay makes the process not live.
+   * @default { intervalMs: 500, maxDelayMs: 5000 }
+   */
+  readonly liveness?: Omit<EventLoopMonitorOptions, 'scheduler'>;
 }
 
 export interface RuntimeHostHealth {
@@ -168,6 +188,8 @@ export interface RuntimeHostHealth {
   readonly replayed: number;
   /** Why `ready` is false, when it is. */
   readonly not_ready_reason?: string;
+  /** How late the event loop runs now, in ms; beyond the liveness limit `live` is false. */
+  readonly event_loop_delay_ms: number;
 }
 
 /**
@@ -209,6 +231,11 @@ export class RuntimeHostProcess {
   #healthTimer: TimerHandle | undefined;
   #probing = false;
   readonly #warnings: WarningLimiter;
+  readonly #tracing: EnvelopeTracing;
+  readonly #lifecycle: HandlerLifecycle;
+  readonly #loop: EventLoopMonitor;
+  /** Set when stop() begins: readiness fails from here, before intake stops. */
+  #stopRequested = false;
   #state: RuntimeHostState = 'created';
   #handlers: ProtocolHandler[] = [];
   /** Input first; the output subscription joins on the first `submit()`. */
@@ -246,6 +273,9 @@ export class RuntimeHostProcess {
     // would cost more than the rest of the round trip (see docs/benchmarks.md).
     this.#everyMessageIdempotent = options.bus.redelivers !== false;
     this.#busBoundsUnsettled = options.bus.boundsUnsettled === true;
+    this.#tracing = new EnvelopeTracing({ logger: this.#logger });
+    this.#lifecycle = new HandlerLifecycle({ handlers: options.settings.handlers, scheduler: this.#scheduler, tracing: this.#tracing, ...(options.circuits === undefined ? {} : { circuits: options.circuits }) });
+    this.#loop = new EventLoopMonitor({ ...options.liveness, scheduler: this.#scheduler });
   }
 
   /** This instance's id in idempotency claims and dead-letter records. */
@@ -288,8 +318,10 @@ export class RuntimeHostProcess {
       this.#logger.info({ versions: { '@onex/core': facts.versions.core, '@onex/spi': facts.versions.spi, '@onex/infra': facts.versions.infra } }, 'resolved ONEX package versions');
       assertCompatibleVersions(facts.requirements, facts.versions.infra);
 
+      this.#loop.start();
       this.#handlers = await wireHandlers(this.#source, this.settings.handlers);
-      for (const handler of this.#handlers) this.#runtime.registerHandler(guardHandler(handler, this.#handlerGuard));
+      this.#lifecycle.initialized();
+      for (const handler of this.#handlers) this.#runtime.registerHandler(this.#lifecycle.observe(guardHandler(handler, this.#handlerGuard)));
       this.#logger.info({ handler_source_mode: this.#source.sourceType.toUpperCase(), handler_count: this.#handlers.length, handler_types: this.#runtime.handlerTypes, compat_mode: false }, 'handlers wired');
       for (const node of this.#nodes) this.#runtime.registerNode(node);
 
@@ -395,7 +427,7 @@ export class RuntimeHostProcess {
       return;
     }
     try {
-      const result = await this.#execute(envelope, true, ticket);
+      const result = await this.#tracing.envelope(envelope, { kind: 'server', system: this.bus.kind, destination: this.settings.inputTopic }, () => this.#execute(envelope, true, ticket));
       if (result) {
         this.#count(result.response);
         this.#waiters.deliver(ticket.id, result.response);
@@ -421,9 +453,21 @@ export class RuntimeHostProcess {
     );
     handlers.forEach((h, i) => {
       const result = results[i];
-      if (result !== undefined) this.#handlerHealth.set(h.handlerType, result);
+      if (result === undefined) return;
+      this.#handlerHealth.set(h.handlerType, result);
+      this.#lifecycle.recordHealth(h.handlerType, result.healthy, typeof result.error === 'string' ? result.error : undefined);
     });
     return results;
+  }
+
+  /**
+   * Every handler's health, checked now, with what the host tracks about it (lifecycle
+   * state, required, circuit, in-flight calls, last error) over the handler's own details.
+   */
+  async handlerStatuses(): Promise<Array<HandlerHealth & HandlerStatus>> {
+    const checks = await this.handlerHealth();
+    const byType = new Map(checks.map((c) => [c.handler_type as string, c]));
+    return this.#lifecycle.statuses().map((s) => ({ ...byType.get(s.handler_type), ...s }) as HandlerHealth & HandlerStatus);
   }
 
   /** One background health check of every handler; skipped while the previous one still runs. */
@@ -438,27 +482,25 @@ export class RuntimeHostProcess {
   }
 
   health(): RuntimeHostHealth {
-    const bus: EventBusReadiness = this.#state === 'running' ? this.bus.readiness() : { ready: false, reason: `the host is ${this.#state}` };
+    const bus: EventBusReadiness =
+      this.#state !== 'running' ? { ready: false, reason: `the host is ${this.#state}` }
+      : this.#stopRequested ? { ready: false, reason: 'the host is stopping (readiness fails before the drain starts)' }
+      : this.bus.readiness();
+    const loop = this.#loop.check();
     const base = {
       state: this.#state,
-      live: this.#state !== 'failed' && this.#state !== 'stopped',
+      live: this.#state !== 'failed' && this.#state !== 'stopped' && loop.responsive,
       ready: bus.ready,
       in_flight: this.#limiter.active,
       max_in_flight: this.#limiter.limit,
       processed: this.#processed,
       failed: this.#failed,
       replayed: this.#replayed,
+      event_loop_delay_ms: loop.delayMs,
     };
     if (!bus.ready) return { ...base, not_ready_reason: bus.reason ?? 'the event bus is not ready' };
-    // A handler not probed yet counts as healthy: it initialized at start, and its first check is on its way.
-    for (const h of this.#handlers) {
-      const last = this.#handlerHealth.get(h.handlerType);
-      if (last?.healthy === false) {
-        const why = typeof last.error === 'string' ? `: ${last.error}` : '';
-        return { ...base, ready: false, not_ready_reason: `handler "${h.handlerType}" failed its last health check${why}` };
-      }
-    }
-    return base;
+    const handlerReason = this.#lifecycle.notReadyReason();
+    return handlerReason === undefined ? base : { ...base, ready: false, not_ready_reason: handlerReason };
   }
 
   /**
@@ -477,6 +519,13 @@ export class RuntimeHostProcess {
       // Never started (or failed to): what the builder opened for it is still open.
       await this.#runOnStopped();
       return;
+    }
+    this.#stopRequested = true;
+    const readyDrainDelayMs = this.settings.readyDrainDelayMs ?? 0;
+    if (readyDrainDelayMs > 0) {
+      // Still serving, with /health/ready already failing: load balancers stop sending first.
+      this.#logger.info({ ready_drain_delay_ms: readyDrainDelayMs }, 'readiness off; draining after the ready-drain delay');
+      await this.#scheduler.sleep(readyDrainDelayMs);
     }
     this.#state = 'draining';
     this.#healthTimer?.cancel();
@@ -525,11 +574,13 @@ export class RuntimeHostProcess {
 
   async #release(): Promise<void> {
     this.#healthTimer?.cancel();
+    this.#loop.stop();
     await Promise.allSettled(this.#subscriptions.map((s) => s.unsubscribe()));
     this.#subscriptions = [];
     const results = await Promise.allSettled(this.#handlers.map((h) => h.shutdown()));
     for (const r of results) if (r.status === 'rejected') this.#logger.error({ err: toOnexError(r.reason).toLogFields() }, 'handler shutdown failed');
     this.#handlers = [];
+    this.#lifecycle.shutdown();
     await this.bus.shutdown().catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'event bus shutdown failed'));
     await this.#store.close().catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'idempotency store close failed'));
     await this.#runOnStopped();
@@ -610,13 +661,14 @@ export class RuntimeHostProcess {
     }
     if (message.headers !== undefined) envelope = this.#reconcileHeaders(message, envelope);
     envelope = this.#withCorrelation(envelope);
+    const origin = { kind: 'consumer', system: this.bus.kind, destination: message.topic, headers: message.headers, position: message.position } as const;
     if (ticketId !== undefined) {
       // The ticket is gone once its caller stopped waiting (and cancelled it first): nothing to run.
       const ticket = this.#tickets.get(ticketId) ?? cancelledTicket(ticketId);
-      const result = await this.#execute(envelope, true, ticket);
+      const result = await this.#tracing.envelope(envelope, origin, () => this.#execute(envelope, true, ticket));
       return result === undefined ? undefined : { envelope: result.response, attempts: result.attempts };
     }
-    const result = await this.#execute(envelope, this.#everyMessageIdempotent);
+    const result = await this.#tracing.envelope(envelope, origin, () => this.#execute(envelope, this.#everyMessageIdempotent));
     return result === undefined ? undefined : { envelope: result.response, attempts: result.attempts };
   }
 
