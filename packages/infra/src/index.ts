@@ -32,6 +32,7 @@ export {
   type RuntimeHostHealth,
   type SubmitOptions,
   type SubmitResult,
+  type StopOptions,
 } from './runtime/runtime-host-process.js';
 export {
   startIngressServer,

@@ -130,7 +130,7 @@ const ENTRIES = [
       'RuntimeHostState', 'Scheduler', 'SettingsFromContractOptions', 'SubmitOptions', 'SubmitResult', 'TimerHandle', 'VersionRequirement',
       'EnvSecretSourceOptions', 'FileSecretSourceOptions', 'SecretResolverOptions', 'ServiceRegistrationPlan', 'ServiceRegistration',
       'VaultAuthOptions', 'VaultSecretSourceOptions', 'VaultSessionHealth',
-      'HandlerCircuitView', 'HandlerCircuitState', 'HandlerLifecycleState', 'HandlerStatus',
+      'HandlerCircuitView', 'HandlerCircuitState', 'HandlerLifecycleState', 'HandlerStatus', 'StopOptions',
     ],
   },
   {

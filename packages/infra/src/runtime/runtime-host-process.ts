@@ -102,6 +102,16 @@ export interface SubmitOptions {
   readonly client?: string;
 }
 
+/** How `stop()` goes about it. */
+export interface StopOptions {
+  /**
+   * Start the drain at once, without `readyDrainDelayMs`: for a host no load balancer was
+   * told about (its start failed). The delay's timer does not keep the process alive.
+   * @default false
+   */
+  readonly skipReadyDrainDelay?: boolean;
+}
+
 export interface SubmitResult {
   readonly status: 'ok' | 'invalid' | 'timeout' | 'unavailable';
   readonly envelope: OnexEnvelope;
@@ -507,12 +517,12 @@ export class RuntimeHostProcess {
    * Stops intake, lets in-flight envelopes finish (up to `drainTimeoutMs`), then shuts
    * every handler down exactly once and closes the bus. Safe to call twice.
    */
-  stop(): Promise<void> {
-    this.#stopPromise ??= this.#stop();
+  stop(options: StopOptions = {}): Promise<void> {
+    this.#stopPromise ??= this.#stop(options.skipReadyDrainDelay === true);
     return this.#stopPromise;
   }
 
-  async #stop(): Promise<void> {
+  async #stop(skipReadyDrainDelay: boolean): Promise<void> {
     if (this.#startPromise) await this.#startPromise.catch(() => undefined);
     if (this.#state === 'stopped' || this.#state === 'failed' || this.#state === 'created') {
       this.#state = this.#state === 'failed' ? 'failed' : 'stopped';
@@ -521,7 +531,7 @@ export class RuntimeHostProcess {
       return;
     }
     this.#stopRequested = true;
-    const readyDrainDelayMs = this.settings.readyDrainDelayMs ?? 0;
+    const readyDrainDelayMs = skipReadyDrainDelay ? 0 : this.settings.readyDrainDelayMs ?? 0;
     if (readyDrainDelayMs > 0) {
       // Still serving, with /health/ready already failing: load balancers stop sending first.
       this.#logger.info({ ready_drain_delay_ms: readyDrainDelayMs }, 'readiness off; draining after the ready-drain delay');
