@@ -32,6 +32,7 @@ export {
   type RuntimeHostHealth,
   type SubmitOptions,
   type SubmitResult,
+  type StopOptions,
 } from './runtime/runtime-host-process.js';
 export {
   startIngressServer,
@@ -42,6 +43,8 @@ export {
   type IngressConnectionStats,
 } from './runtime/ingress-server.js';
 export type { HandlerGuardMode } from './runtime/handler-scope.js';
+// Health: what /health/handlers reports per handler, and the seam circuit breakers plug into.
+export type { HandlerCircuitView, HandlerCircuitState, HandlerLifecycleState, HandlerStatus } from './runtime/handler-lifecycle.js';
 export {
   serviceRegistrationPlan,
   registerServiceInConsul,

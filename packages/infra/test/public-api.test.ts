@@ -133,6 +133,7 @@ const ENTRIES = [
       'EnvSecretSourceOptions', 'FileSecretSourceOptions', 'SecretResolverOptions', 'ServiceRegistrationPlan', 'ServiceRegistration',
       'VaultAuthOptions', 'VaultSecretSourceOptions', 'VaultSessionHealth',
       'CircuitState', 'ResilienceObserver',
+      'HandlerCircuitView', 'HandlerCircuitState', 'HandlerLifecycleState', 'HandlerStatus', 'StopOptions',
     ],
   },
   {

@@ -125,7 +125,9 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
     io.err(`✗ ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
     // Whatever failed after registering must not leave a dead instance in Consul.
     await registration?.deregister();
-    await host.stop();
+    // Never announced as ready: nobody needs the ready-drain delay, and its (unref'd) timer
+    // alone would let the process exit mid-stop.
+    await host.stop({ skipReadyDrainDelay: true });
     await ingress?.close();
     await hostSecrets.close();
     // An ingress that would be exposed without authentication is a policy refusal, not a crash.

@@ -45,7 +45,8 @@ export const RUNTIME_HOST_DEFAULTS = {
    * request headers. `bodyTimeoutMs`: time allowed to send the whole request. `idleTimeoutMs`:
    * how long a connection may sit idle (keep-alive, or a silent socket) before it is closed.
    * `maxConnections`: open connections beyond this are closed at once. `readinessProbeIntervalMs`:
-   * how often handler health is checked for `/health/ready`.
+   * how often handler health is checked for `/health/ready`. `readyDrainDelayMs`: how long a
+   * stopping host keeps serving with `/health/ready` already failing before the drain starts.
    */
   ingress: {
     host: '127.0.0.1',
@@ -57,6 +58,7 @@ export const RUNTIME_HOST_DEFAULTS = {
     bodyTimeoutMs: 30_000,
     idleTimeoutMs: 5_000,
     readinessProbeIntervalMs: 5_000,
+    readyDrainDelayMs: 1_000,
   },
   /** Kafka event bus tuning (spec 3.11 gives the in-flight and pause figures). */
   kafka: {
@@ -192,6 +194,14 @@ export interface HandlerBinding {
   readonly name: string;
   /** @default true */
   readonly enabled: boolean;
+  /**
+   * Whether the host is ready only while this handler is. A required handler that fails its
+   * health check, or whose circuit breaker is open, turns `/health/ready` to 503; an optional
+   * one (`required: false`, e.g. a Vault that may be sealed) only shows as unhealthy on
+   * `/health/handlers`, and envelopes for it fail with their usual errors meanwhile.
+   * @default true
+   */
+  readonly required: boolean;
   /** @default 0 */
   readonly priority: number;
   /** Reference to configuration kept outside the contract, resolved by the host. */
@@ -328,6 +338,13 @@ export interface IngressConfig {
   readonly idleTimeoutMs: number;
   /** @default 5000 */
   readonly readinessProbeIntervalMs: number;
+  /**
+   * How long a stopping host keeps serving with `/health/ready` already failing before its
+   * drain starts, so load balancers stop sending first. Set it to the probe period times
+   * the failure threshold of what reads `/health/ready` (Kubernetes, Consul, a load balancer).
+   * @default 1000
+   */
+  readonly readyDrainDelayMs: number;
 }
 
 /** A client allowed to call the ingress, and where its token lives (never the token itself). */
@@ -694,6 +711,7 @@ export function handlerBindingSchema(catalog: HandlerCatalog) {
       type: handlerTypeSchema(types, devOnly),
       name: nonEmptyString.optional(),
       enabled: z.boolean().default(true),
+      required: z.boolean().default(true),
       priority: z.number().int().default(RUNTIME_HOST_DEFAULTS.handlerPriority),
       config_ref: nonEmptyString.optional(),
       config: z.record(z.string(), z.unknown()).default({}),
@@ -722,6 +740,7 @@ export function handlerBindingSchema(catalog: HandlerCatalog) {
         type: w.type,
         name: w.name ?? w.type,
         enabled: w.enabled,
+        required: w.required,
         priority: w.priority,
         configRef: w.config_ref,
         policies: policies.data,
@@ -744,6 +763,7 @@ function handlerBindingDocSchema(entry: HandlerCatalogEntry) {
     type: z.literal(entry.type).describe(entry.devOnly ? `${entry.type} (development only)` : entry.type),
     name: nonEmptyString.optional(),
     enabled: z.boolean().default(true),
+    required: z.boolean().default(true),
     priority: z.number().int().default(RUNTIME_HOST_DEFAULTS.handlerPriority),
     config_ref: nonEmptyString.optional(),
     config: z.strictObject({ ...policyShape, ...(unitObject?.shape ?? {}) }).optional(),
@@ -805,6 +825,7 @@ const ingressSchema = z
     body_timeout_ms: positiveInt.default(INGRESS.bodyTimeoutMs),
     idle_timeout_ms: positiveInt.default(INGRESS.idleTimeoutMs),
     readiness_probe_interval_ms: positiveInt.default(INGRESS.readinessProbeIntervalMs),
+    ready_drain_delay_ms: nonNegativeInt.default(INGRESS.readyDrainDelayMs),
   })
   .superRefine((w, ctx) => {
     const seen = new Set<string>();
@@ -825,6 +846,7 @@ const ingressSchema = z
       bodyTimeoutMs: w.body_timeout_ms,
       idleTimeoutMs: w.idle_timeout_ms,
       readinessProbeIntervalMs: w.readiness_probe_interval_ms,
+      readyDrainDelayMs: w.ready_drain_delay_ms,
     }),
   );
 

@@ -38,13 +38,13 @@ describe('parseRuntimeHostContract', () => {
           kafka: RUNTIME_HOST_DEFAULTS.kafka,
         },
         handlers: [
-          { type: 'http', name: 'http', enabled: true, priority: 0, policies: { timeoutMs: 30_000, circuitBreaker: BREAKER }, settings: {}, wireConfig: {} },
-          { type: 'db', name: 'db', enabled: true, priority: 0, policies: { timeoutMs: 30_000, circuitBreaker: BREAKER }, settings: {}, wireConfig: {} },
+          { type: 'http', name: 'http', enabled: true, required: true, priority: 0, policies: { timeoutMs: 30_000, circuitBreaker: BREAKER }, settings: {}, wireConfig: {} },
+          { type: 'db', name: 'db', enabled: true, required: true, priority: 0, policies: { timeoutMs: 30_000, circuitBreaker: BREAKER }, settings: {}, wireConfig: {} },
         ],
         nodes: [{ slug: 'example_node' }],
         maxInFlight: 16,
         drainTimeoutMs: 30_000,
-        ingress: { host: '127.0.0.1', port: 8085, requestTimeoutMs: 30_000, enabled: true, authTokens: [], maxConnections: 1024, headersTimeoutMs: 10_000, bodyTimeoutMs: 30_000, idleTimeoutMs: 5_000, readinessProbeIntervalMs: 5_000 },
+        ingress: { host: '127.0.0.1', port: 8085, requestTimeoutMs: 30_000, enabled: true, authTokens: [], maxConnections: 1024, headersTimeoutMs: 10_000, bodyTimeoutMs: 30_000, idleTimeoutMs: 5_000, readinessProbeIntervalMs: 5_000, readyDrainDelayMs: 1_000 },
         idempotency: { store: 'memory', ttlMs: 3_600_000, maxEntries: 10_000, leaseMs: 30_000, onInterrupted: 'reexecute' },
         handlerSource: { mode: 'contract', contractPaths: ['handlers'], allowBootstrapOverride: false, bootstrapExpiresAt: undefined },
         secrets: { cacheTtlMs: 300_000, env: true, filesDir: undefined, vault: undefined },
@@ -128,7 +128,7 @@ describe('parseRuntimeHostContract', () => {
     expect(contract.runtime.nodes.map((n) => n.slug)).toEqual(['node_a', 'node_b']);
   });
 
-  it('reads handler binding settings: name, enabled, priority, rate limit, config_ref', () => {
+  it('reads handler binding settings: name, enabled, required, priority, rate limit, config_ref', () => {
     const { contract } = parseRuntimeHostContract(
       lines(
         ...header,
@@ -136,6 +136,7 @@ describe('parseRuntimeHostContract', () => {
         '    - type: "http"',
         '      name: "public_api"',
         '      enabled: false',
+        '      required: false',
         '      priority: 5',
         '      config_ref: "handlers/http.yaml"',
         '      config:',
@@ -151,6 +152,7 @@ describe('parseRuntimeHostContract', () => {
       type: 'http',
       name: 'public_api',
       enabled: false,
+      required: false,
       priority: 5,
       configRef: 'handlers/http.yaml',
       policies: {
@@ -190,7 +192,7 @@ describe('parseRuntimeHostContract', () => {
     expect(contract.runtime.eventBus.maxQueueSize).toBe(50);
     expect(contract.runtime.maxInFlight).toBe(4);
     expect(contract.runtime.drainTimeoutMs).toBe(0);
-    expect(contract.runtime.ingress).toEqual({ host: '127.0.0.1', port: 0, requestTimeoutMs: 30_000, enabled: false, authTokens: [], maxConnections: 1024, headersTimeoutMs: 10_000, bodyTimeoutMs: 30_000, idleTimeoutMs: 5_000, readinessProbeIntervalMs: 5_000 });
+    expect(contract.runtime.ingress).toEqual({ host: '127.0.0.1', port: 0, requestTimeoutMs: 30_000, enabled: false, authTokens: [], maxConnections: 1024, headersTimeoutMs: 10_000, bodyTimeoutMs: 30_000, idleTimeoutMs: 5_000, readinessProbeIntervalMs: 5_000, readyDrainDelayMs: 1_000 });
   });
 
   it('reads runtime.observability: metrics can be turned off, and the log level set', () => {

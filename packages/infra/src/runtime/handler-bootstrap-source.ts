@@ -62,6 +62,12 @@ export interface HandlerRequest {
    * Absent (a handler wired by hand): the handler is called bare.
    */
   readonly policies?: HandlerPolicies;
+  /**
+   * Whether the host is ready only while this handler is: unhealthy, or with an open
+   * breaker, it takes the host out of readiness (the contract binding's `required`).
+   * @default true
+   */
+  readonly required?: boolean;
 }
 
 /**

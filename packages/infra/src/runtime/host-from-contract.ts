@@ -162,7 +162,7 @@ export async function settingsFromContract(contract: RuntimeHostContract, option
       });
     }
     // The resolver turned every credential field into a SecretString.
-    return { type: binding.type, config: unit.initializeConfig(binding.settings as never, binding.policies, host), policies: binding.policies };
+    return { type: binding.type, required: binding.required, config: unit.initializeConfig(binding.settings as never, binding.policies, host), policies: binding.policies };
   });
   const retryPolicies: Partial<Record<string, RetryPolicy>> = {};
   for (const binding of bindings) if (binding.policies.retryPolicy) retryPolicies[binding.type] = binding.policies.retryPolicy;
@@ -178,6 +178,8 @@ export async function settingsFromContract(contract: RuntimeHostContract, option
     idempotency: { leaseMs: r.idempotency.leaseMs, onInterrupted: r.idempotency.onInterrupted },
     readinessProbeIntervalMs: r.ingress.readinessProbeIntervalMs,
     metrics: r.observability.metrics,
+    // Without an ingress there is no load balancer reading /health/ready to wait for.
+    readyDrainDelayMs: r.ingress.enabled ? r.ingress.readyDrainDelayMs : 0,
   });
 }
 

@@ -155,9 +155,12 @@ function isJson(contentType: string | undefined): boolean {
  * - `POST /v1/envelopes` (`application/json`): an envelope (or a plain request object) in,
  *   its response envelope out (200; 400 invalid, 401 no valid token, 403 cross-site, 413 too
  *   large, 415 not JSON, 503 not running, 504 no response in time, 508 this host calling itself).
- * - `GET /health/live`, `GET /health/ready` (200 only while running, the bus is ready and no
- *   handler failed its last health check), `GET /health/handlers` (handlers plus a `bus` section),
- *   `GET /metrics` (Prometheus text; 404 when metrics are off).
+ * - `GET /health/live` (503 once the event loop runs later than the liveness limit),
+ *   `GET /health/ready` (200 only while running and not stopping, the bus is connected and
+ *   making progress, and no required handler failed its last health check or has an open
+ *   breaker), `GET /health/handlers` (per handler its lifecycle state, circuit, in-flight
+ *   calls and last error, plus a `bus` section; 503 when not ready).
+ * - `GET /metrics` (Prometheus text; the bearer token like /health/handlers; 404 when metrics are off).
  * - Anything else: 404, or 405 for a known path with another method. Every error is an envelope.
  */
 export async function startIngressServer(host: RuntimeHostProcess, options: IngressOptions = {}): Promise<IngressServer> {
@@ -321,7 +324,7 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
     }
     if (route === 'GET /health/live') {
       const h = host.health();
-      send(res, h.live ? 200 : 503, JSON.stringify({ status: h.live ? 'alive' : 'dead', state: h.state }));
+      send(res, h.live ? 200 : 503, JSON.stringify({ status: h.live ? 'alive' : 'dead', state: h.state, event_loop_delay_ms: h.event_loop_delay_ms }));
       return;
     }
     if (route === 'GET /metrics') {
@@ -333,11 +336,12 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
       send(res, h.ready ? 200 : 503, JSON.stringify({ status: h.ready ? 'ready' : 'not_ready', ...h }));
       return;
     }
-    Promise.all([host.handlerHealth(), host.bus.healthCheck()])
+    Promise.all([host.handlerStatuses(), host.bus.healthCheck()])
       .then(([handlers, bus]) => {
-        const healthy = host.health().ready && handlers.every((h) => h.healthy);
+        // Same verdict as /health/ready: an optional handler that is down shows here without a 503.
+        const h = host.health();
         // The bus section: for Kafka the group, assigned partitions, lag and paused state.
-        send(res, healthy ? 200 : 503, JSON.stringify({ state: host.health().state, handlers, bus }));
+        send(res, h.ready ? 200 : 503, JSON.stringify({ state: h.state, ready: h.ready, ...(h.not_ready_reason === undefined ? {} : { not_ready_reason: h.not_ready_reason }), handlers, bus }));
       })
       .catch((error: unknown) => sendEnvelope(res, 500, host.refusal(toOnexError(error))));
   });

@@ -53,6 +53,9 @@ import { ResilientHandler, refusedByPolicy } from '../resilience/resilient-handl
 import type { ResilienceObserver } from '../resilience/resilience-observer.js';
 import type { CircuitState } from '../resilience/circuit-breaker.js';
 import { assertCompatibleVersions, loadVersionFacts, type ResolvedVersions, type VersionRequirement } from './version-check.js';
+import { EnvelopeTracing } from '../tracing/envelope-tracing.js';
+import { HandlerLifecycle, type HandlerCircuitView, type HandlerStatus } from './handler-lifecycle.js';
+import { EventLoopMonitor, type EventLoopMonitorOptions } from './event-loop-monitor.js';
 
 /**
  * `created` → `starting` → `running` → `draining` → `stopped`; `failed` when start
@@ -93,6 +96,12 @@ export interface RuntimeHostSettings {
    * @default metrics on, default process metrics off (a hand-built host; a contract turns them on)
    */
   readonly metrics?: { readonly enabled: boolean; readonly defaultMetrics: boolean };
+  /**
+   * How long `stop()` keeps serving with `/health/ready` already failing before the drain
+   * starts, so load balancers stop sending first (`runtime.ingress.ready_drain_delay_ms`).
+   * @default 0 (a host built by hand has no load balancer to tell)
+   */
+  readonly readyDrainDelayMs?: number;
 }
 
 /** What the ingress knows about the caller of `submit`. */
@@ -103,6 +112,16 @@ export interface SubmitOptions {
    * @default anonymous (authentication off)
    */
   readonly client?: string;
+}
+
+/** How `stop()` goes about it. */
+export interface StopOptions {
+  /**
+   * Start the drain at once, without `readyDrainDelayMs`: for a host no load balancer was
+   * told about (its start failed). The delay's timer does not keep the process alive.
+   * @default false
+   */
+  readonly skipReadyDrainDelay?: boolean;
 }
 
 export interface SubmitResult {
@@ -174,6 +193,17 @@ export interface RuntimeHostProcessOptions {
   readonly resilienceObserver?: ResilienceObserver;
   /** The host's metrics, served on the ingress's `GET /metrics`. @default createHostMetrics(settings.metrics) */
   readonly metrics?: HostMetrics;
+  /**
+   * The circuit state of each handler, from the resilience wrapper's breakers: an open
+   * breaker on a required handler makes the host not ready; `/health/handlers` shows it.
+   * @default NO_CIRCUITS (no breakers)
+   */
+  readonly circuits?: HandlerCircuitView;
+  /**
+   * How the event loop is sampled for `/health/live`: `maxDelayMs` of delay makes the process not live.
+   * @default { intervalMs: 500, maxDelayMs: 5000 }
+   */
+  readonly liveness?: Omit<EventLoopMonitorOptions, 'scheduler'>;
 }
 
 export interface RuntimeHostHealth {
@@ -188,6 +218,8 @@ export interface RuntimeHostHealth {
   readonly replayed: number;
   /** Why `ready` is false, when it is. */
   readonly not_ready_reason?: string;
+  /** How late the event loop runs now, in ms; beyond the liveness limit `live` is false. */
+  readonly event_loop_delay_ms: number;
 }
 
 /**
@@ -230,6 +262,11 @@ export class RuntimeHostProcess {
   #probing = false;
   readonly #warnings: WarningLimiter;
   readonly #metrics: HostMetrics;
+  readonly #tracing: EnvelopeTracing;
+  readonly #lifecycle: HandlerLifecycle;
+  readonly #loop: EventLoopMonitor;
+  /** Set when stop() begins: readiness fails from here, before intake stops. */
+  #stopRequested = false;
   #state: RuntimeHostState = 'created';
   #handlers: ProtocolHandler[] = [];
   /** Each handler with policies, inside its policy stack, by handler type. */
@@ -273,6 +310,10 @@ export class RuntimeHostProcess {
     // would cost more than the rest of the round trip (see docs/benchmarks.md).
     this.#everyMessageIdempotent = options.bus.redelivers !== false;
     this.#busBoundsUnsettled = options.bus.boundsUnsettled === true;
+    this.#tracing = new EnvelopeTracing({ logger: this.#logger });
+    this.#lifecycle = new HandlerLifecycle({ handlers: options.settings.handlers, scheduler: this.#scheduler, tracing: this.#tracing, // The policy stacks' breakers, unless the embedder brings its own view.
+      circuits: options.circuits ?? { stateOf: (handlerType) => this.#resilient.get(handlerType)?.circuitState } });
+    this.#loop = new EventLoopMonitor({ ...options.liveness, scheduler: this.#scheduler });
     const limiter = this.#limiter;
     this.#metrics.observe({ bus: this.bus, inputTopic: this.settings.inputTopic, inFlight: () => limiter.active, maxInFlight: () => limiter.limit, peakInFlight: () => limiter.peak });
   }
@@ -352,8 +393,11 @@ export class RuntimeHostProcess {
       this.#logger.info({ versions: { '@onex/core': facts.versions.core, '@onex/spi': facts.versions.spi, '@onex/infra': facts.versions.infra } }, 'resolved ONEX package versions');
       assertCompatibleVersions(facts.requirements, facts.versions.infra);
 
+      this.#loop.start();
       this.#handlers = await wireHandlers(this.#source, this.settings.handlers);
-      for (const handler of this.#handlers) this.#runtime.registerHandler(this.#withPolicies(this.#metrics.meterHandler(guardHandler(handler, this.#handlerGuard))));
+      this.#lifecycle.initialized();
+      // Inside out: the no-publish guard, the metered call (latency of the real call), the policy stack, then the lifecycle (which sees the stack's refusals as the handler's last error).
+      for (const handler of this.#handlers) this.#runtime.registerHandler(this.#lifecycle.observe(this.#withPolicies(this.#metrics.meterHandler(guardHandler(handler, this.#handlerGuard)))));
       this.#logger.info({ handler_source_mode: this.#source.sourceType.toUpperCase(), handler_count: this.#handlers.length, handler_types: this.#runtime.handlerTypes, compat_mode: false }, 'handlers wired');
       for (const node of this.#nodes) this.#runtime.registerNode(node);
       this.#metrics.bound({ nodes: this.#runtime.describeNodes(), handlers: this.#handlers.map((h) => h.describe()) });
@@ -462,7 +506,7 @@ export class RuntimeHostProcess {
     const series = this.#metrics.envelope(envelope);
     series.received();
     try {
-      const result = await this.#execute(envelope, true, ticket);
+      const result = await this.#tracing.envelope(envelope, { kind: 'server', system: this.bus.kind, destination: this.settings.inputTopic }, () => this.#execute(envelope, true, ticket));
       if (result) {
         this.#count(result.response, series);
         this.#waiters.deliver(ticket.id, result.response);
@@ -488,9 +532,21 @@ export class RuntimeHostProcess {
     );
     handlers.forEach((h, i) => {
       const result = results[i];
-      if (result !== undefined) this.#handlerHealth.set(h.handlerType, result);
+      if (result === undefined) return;
+      this.#handlerHealth.set(h.handlerType, result);
+      this.#lifecycle.recordHealth(h.handlerType, result.healthy, typeof result.error === 'string' ? result.error : undefined);
     });
     return results;
+  }
+
+  /**
+   * Every handler's health, checked now, with what the host tracks about it (lifecycle
+   * state, required, circuit, in-flight calls, last error) over the handler's own details.
+   */
+  async handlerStatuses(): Promise<Array<HandlerHealth & HandlerStatus>> {
+    const checks = await this.handlerHealth();
+    const byType = new Map(checks.map((c) => [c.handler_type as string, c]));
+    return this.#lifecycle.statuses().map((s) => ({ ...byType.get(s.handler_type), ...s }) as HandlerHealth & HandlerStatus);
   }
 
   /** One background health check of every handler; skipped while the previous one still runs. */
@@ -505,45 +561,50 @@ export class RuntimeHostProcess {
   }
 
   health(): RuntimeHostHealth {
-    const bus: EventBusReadiness = this.#state === 'running' ? this.bus.readiness() : { ready: false, reason: `the host is ${this.#state}` };
+    const bus: EventBusReadiness =
+      this.#state !== 'running' ? { ready: false, reason: `the host is ${this.#state}` }
+      : this.#stopRequested ? { ready: false, reason: 'the host is stopping (readiness fails before the drain starts)' }
+      : this.bus.readiness();
+    const loop = this.#loop.check();
     const base = {
       state: this.#state,
-      live: this.#state !== 'failed' && this.#state !== 'stopped',
+      live: this.#state !== 'failed' && this.#state !== 'stopped' && loop.responsive,
       ready: bus.ready,
       in_flight: this.#limiter.active,
       max_in_flight: this.#limiter.limit,
       processed: this.#processed,
       failed: this.#failed,
       replayed: this.#replayed,
+      event_loop_delay_ms: loop.delayMs,
     };
     if (!bus.ready) return { ...base, not_ready_reason: bus.reason ?? 'the event bus is not ready' };
-    // A handler not probed yet counts as healthy: it initialized at start, and its first check is on its way.
-    for (const h of this.#handlers) {
-      const last = this.#handlerHealth.get(h.handlerType);
-      if (last?.healthy === false) {
-        const why = typeof last.error === 'string' ? `: ${last.error}` : '';
-        return { ...base, ready: false, not_ready_reason: `handler "${h.handlerType}" failed its last health check${why}` };
-      }
-    }
-    return base;
+    const handlerReason = this.#lifecycle.notReadyReason();
+    return handlerReason === undefined ? base : { ...base, ready: false, not_ready_reason: handlerReason };
   }
 
   /**
    * Stops intake, lets in-flight envelopes finish (up to `drainTimeoutMs`), then shuts
    * every handler down exactly once and closes the bus. Safe to call twice.
    */
-  stop(): Promise<void> {
-    this.#stopPromise ??= this.#stop();
+  stop(options: StopOptions = {}): Promise<void> {
+    this.#stopPromise ??= this.#stop(options.skipReadyDrainDelay === true);
     return this.#stopPromise;
   }
 
-  async #stop(): Promise<void> {
+  async #stop(skipReadyDrainDelay: boolean): Promise<void> {
     if (this.#startPromise) await this.#startPromise.catch(() => undefined);
     if (this.#state === 'stopped' || this.#state === 'failed' || this.#state === 'created') {
       this.#state = this.#state === 'failed' ? 'failed' : 'stopped';
       // Never started (or failed to): what the builder opened for it is still open.
       await this.#runOnStopped();
       return;
+    }
+    this.#stopRequested = true;
+    const readyDrainDelayMs = skipReadyDrainDelay ? 0 : this.settings.readyDrainDelayMs ?? 0;
+    if (readyDrainDelayMs > 0) {
+      // Still serving, with /health/ready already failing: load balancers stop sending first.
+      this.#logger.info({ ready_drain_delay_ms: readyDrainDelayMs }, 'readiness off; draining after the ready-drain delay');
+      await this.#scheduler.sleep(readyDrainDelayMs);
     }
     this.#state = 'draining';
     this.#healthTimer?.cancel();
@@ -593,11 +654,13 @@ export class RuntimeHostProcess {
 
   async #release(): Promise<void> {
     this.#healthTimer?.cancel();
+    this.#loop.stop();
     await Promise.allSettled(this.#subscriptions.map((s) => s.unsubscribe()));
     this.#subscriptions = [];
     const results = await Promise.allSettled(this.#handlers.map((h) => h.shutdown()));
     for (const r of results) if (r.status === 'rejected') this.#logger.error({ err: toOnexError(r.reason).toLogFields() }, 'handler shutdown failed');
     this.#handlers = [];
+    this.#lifecycle.shutdown();
     await this.bus.shutdown().catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'event bus shutdown failed'));
     await this.#store.close().catch((error: unknown) => this.#logger.error({ err: toOnexError(error).toLogFields() }, 'idempotency store close failed'));
     await this.#runOnStopped();
@@ -681,9 +744,14 @@ export class RuntimeHostProcess {
     series.received();
     if (message.headers !== undefined) envelope = this.#reconcileHeaders(message, envelope);
     envelope = this.#withCorrelation(envelope);
-    // The ticket is gone once its caller stopped waiting (and cancelled it first): nothing to run.
-    const ticket = ticketId === undefined ? undefined : (this.#tickets.get(ticketId) ?? cancelledTicket(ticketId));
-    const result = ticket === undefined ? await this.#execute(envelope, this.#everyMessageIdempotent) : await this.#execute(envelope, true, ticket);
+    const origin = { kind: 'consumer', system: this.bus.kind, destination: message.topic, headers: message.headers, position: message.position } as const;
+    if (ticketId !== undefined) {
+      // The ticket is gone once its caller stopped waiting (and cancelled it first): nothing to run.
+      const ticket = this.#tickets.get(ticketId) ?? cancelledTicket(ticketId);
+      const result = await this.#tracing.envelope(envelope, origin, () => this.#execute(envelope, true, ticket));
+      return result === undefined ? undefined : { envelope: result.response, attempts: result.attempts, series };
+    }
+    const result = await this.#tracing.envelope(envelope, origin, () => this.#execute(envelope, this.#everyMessageIdempotent));
     return result === undefined ? undefined : { envelope: result.response, attempts: result.attempts, series };
   }
 

@@ -47,8 +47,8 @@ describe('handler registry', () => {
     const settings = await settingsFromContract(c, { env: { API: 'https://api.example.com', DB_URL: 'pglite://memory' }, host: { hostId: 'rt-1', production: false } });
     // Credentials stay wrapped: the settings print masks, the handler reveals at its driver.
     expect(JSON.parse(JSON.stringify(settings.handlers))).toEqual([
-      { type: 'http', config: { timeoutMs: 5000, hostId: 'rt-1', baseUrl: SECRET_MASK, connections: 3 }, policies: { timeoutMs: 5000, circuitBreaker: RUNTIME_HOST_DEFAULTS.circuitBreaker } },
-      { type: 'db', config: { url: SECRET_MASK, timeoutMs: 30_000, privilegedRole: 'warn', poolSize: 2 }, policies: { timeoutMs: 30_000, circuitBreaker: RUNTIME_HOST_DEFAULTS.circuitBreaker } },
+      { type: 'http', required: true, config: { timeoutMs: 5000, hostId: 'rt-1', baseUrl: SECRET_MASK, connections: 3 }, policies: { timeoutMs: 5000, circuitBreaker: RUNTIME_HOST_DEFAULTS.circuitBreaker } },
+      { type: 'db', required: true, config: { url: SECRET_MASK, timeoutMs: 30_000, privilegedRole: 'warn', poolSize: 2 }, policies: { timeoutMs: 30_000, circuitBreaker: RUNTIME_HOST_DEFAULTS.circuitBreaker } },
     ]);
     const revealed = settings.handlers.map((h) => Object.values(h.config).flatMap((v) => (isSecretString(v) ? [v.reveal()] : [])));
     expect(revealed).toEqual([['https://api.example.com'], ['pglite://memory']]);

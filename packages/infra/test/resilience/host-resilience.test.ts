@@ -120,3 +120,42 @@ describe('bulkhead isolation', () => {
     await eventually(() => expect(outputs()).toHaveLength(8));
   });
 });
+
+describe('breakers, readiness and metrics, connected by default', () => {
+  it('an open breaker on a required handler takes the host out of readiness, shows on its handler status and in its metrics; an optional one does not', async () => {
+    const refuse = () => {
+      throw new InfraConnectionError('refused', { transportType: 'http' });
+    };
+    const http = new FakeHandler('http', { behaviour: refuse });
+    const db = new FakeHandler('db', { behaviour: refuse });
+    const breaker = { ...RUNTIME_HOST_DEFAULTS.circuitBreaker, threshold: 2 };
+    const bus = new RecordingBus();
+    // No resilienceObserver and no circuits view: the host's own metrics and breakers are used.
+    const host = new RuntimeHostProcess({
+      directHandlerCalls: true,
+      settings: testSettings({ handlers: [{ type: 'http', config: {}, policies: policies({ circuitBreaker: breaker }) }, { type: 'db', config: {}, required: false, policies: policies({ circuitBreaker: breaker }) }] }),
+      bus,
+      handlerSource: new FakeHandlerSource([http, db]),
+      versionFacts: COMPATIBLE_VERSION_FACTS,
+    });
+    cleanup.add(() => host.stop(), host);
+    await host.start();
+    await eventually(() => expect(host.health().ready).toBe(true));
+
+    for (let i = 0; i < 2; i += 1) await bus.publishEnvelope(request({ operation: 'db.query' }), INPUT_TOPIC);
+    await eventually(() => expect(bus.envelopesOn(OUTPUT_TOPIC)).toHaveLength(2));
+    expect(host.circuitStates()).toMatchObject({ db: 'open', http: 'closed' });
+    // db is optional: its open breaker shows, but the host stays ready.
+    expect(host.health().ready).toBe(true);
+
+    for (let i = 0; i < 2; i += 1) await bus.publishEnvelope(request({ operation: 'http.get' }), INPUT_TOPIC);
+    await eventually(() => expect(bus.envelopesOn(OUTPUT_TOPIC)).toHaveLength(4));
+    expect(host.health().ready).toBe(false);
+    expect(await host.handlerStatuses()).toEqual(
+      expect.arrayContaining([expect.objectContaining({ handler_type: 'http', required: true, circuit: 'open' }), expect.objectContaining({ handler_type: 'db', required: false, circuit: 'open' })]),
+    );
+    const metrics = await host.metrics.registry?.getSingleMetricAsString('onex_circuit_state');
+    expect(metrics).toContain('onex_circuit_state{handler_type="http",state="open"} 1');
+    expect(metrics).toContain('onex_circuit_state{handler_type="db",state="open"} 1');
+  });
+});

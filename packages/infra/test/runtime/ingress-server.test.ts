@@ -119,7 +119,10 @@ describe('ingress: POST /v1/envelopes', () => {
 describe('ingress: health and routing', () => {
   it('serves /health/live and /health/ready (200 while running, 503 after stop)', async () => {
     const { url, host } = await serve();
-    expect(await get(url, '/health/live')).toEqual({ status: 200, json: { status: 'alive', state: 'running' } });
+    const live = await get(url, '/health/live');
+    expect(live.status).toBe(200);
+    expect(live.json).toMatchObject({ status: 'alive', state: 'running' });
+    expect(typeof live.json.event_loop_delay_ms).toBe('number');
     const ready = await get(url, '/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.json).toMatchObject({ status: 'ready', state: 'running', ready: true, max_in_flight: 16 });
@@ -135,7 +138,7 @@ describe('ingress: health and routing', () => {
     const { url } = await serve();
     const { status, json } = await get(url, '/health/handlers');
     expect(status).toBe(200);
-    expect(json).toMatchObject({ state: 'running', handlers: [{ healthy: true, handler_type: 'local', dev_test_only: true }], bus: { kind: 'inmemory', healthy: true, consuming: true } });
+    expect(json).toMatchObject({ state: 'running', handlers: [{ healthy: true, handler_type: 'local', dev_test_only: true, required: true, lifecycle_state: 'HEALTHY', in_flight: 0, circuit: null, last_error: null }], bus: { kind: 'inmemory', healthy: true, consuming: true } });
   });
 
   it('answers an unknown route with a 404 envelope naming the routes, and a known path with the wrong method with 405', async () => {

@@ -74,7 +74,7 @@ describe('RuntimeHostProcess: lifecycle', () => {
     const executeGate = new Gate();
     const handler = new FakeHandler('http', { initializeGate, executeGate });
     const { host, bus } = makeHost({ handlers: [handler] });
-    expect(host.health()).toEqual({ state: 'created', live: true, ready: false, in_flight: 0, max_in_flight: 16, processed: 0, failed: 0, replayed: 0, not_ready_reason: 'the host is created' });
+    expect(host.health()).toEqual({ state: 'created', live: true, ready: false, in_flight: 0, max_in_flight: 16, processed: 0, failed: 0, replayed: 0, not_ready_reason: 'the host is created', event_loop_delay_ms: 0 });
 
     const starting = host.start();
     expect(host.health()).toMatchObject({ state: 'starting', ready: false });
@@ -91,7 +91,7 @@ describe('RuntimeHostProcess: lifecycle', () => {
 
     executeGate.open();
     await stopping;
-    expect(host.health()).toEqual({ state: 'stopped', live: false, ready: false, in_flight: 0, max_in_flight: 16, processed: 1, failed: 0, replayed: 0, not_ready_reason: 'the host is stopped' });
+    expect(host.health()).toEqual({ state: 'stopped', live: false, ready: false, in_flight: 0, max_in_flight: 16, processed: 1, failed: 0, replayed: 0, not_ready_reason: 'the host is stopped', event_loop_delay_ms: 0 });
   });
 
   it('treats a second start() and a second stop() as harmless', async () => {

@@ -21,6 +21,7 @@ import { deadLetterRecord } from './dead-letter-record.js';
 import { isRebalanceError, type BatchControl, type KafkaBatch, type KafkaClient, type KafkaRecord, type OutboundRecord, type TopicPartition } from './kafka-client.js';
 import { mapKafkaError } from './kafka-errors.js';
 import { PartitionProgress, type TrackedOffset } from './partition-progress.js';
+import { TRACEPARENT_KEY, TRACESTATE_KEY, parseTraceparent } from '../../tracing/trace-context.js';
 
 export interface KafkaEventBusSettings {
   /**
@@ -69,10 +70,20 @@ interface Entry {
   settled: boolean;
 }
 
-/** The `correlation_id` of an envelope travels as the record key and as a header. */
+/**
+ * The `correlation_id` of an envelope travels as the record key and as a header; its W3C
+ * trace context (`metadata.traceparent`/`tracestate`) as headers too, for tools that read
+ * Kafka headers without parsing the body.
+ */
 export function envelopeRecord(envelope: OnexEnvelope, topic: string): OutboundRecord {
   const headers: Record<string, string> = { envelope_id: envelope.envelopeId, 'content-type': 'application/json' };
   if (envelope.correlationId !== undefined) headers.correlation_id = envelope.correlationId;
+  const traceparent = envelope.metadata[TRACEPARENT_KEY];
+  if (typeof traceparent === 'string' && parseTraceparent(traceparent) !== undefined) {
+    headers[TRACEPARENT_KEY] = traceparent;
+    const tracestate = envelope.metadata[TRACESTATE_KEY];
+    if (typeof tracestate === 'string' && tracestate.length > 0) headers[TRACESTATE_KEY] = tracestate;
+  }
   return { topic, key: envelope.correlationId ?? null, value: serializeEnvelope(envelope), headers };
 }
 
