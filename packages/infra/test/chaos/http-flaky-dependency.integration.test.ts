@@ -108,5 +108,5 @@ describe('a flaky HTTP dependency: retries, then the breaker opens, half-opens a
     expect(metricValue(families, 'onex_circuit_transitions_total', { handler_type: 'http', to: 'closed' })).toBe(1);
     // Every later call goes through again.
     for (let i = 0; i < 3; i += 1) expect((await get()).success).toBe(true);
-  });
+  }, 60_000);
 });
