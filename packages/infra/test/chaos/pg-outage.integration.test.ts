@@ -22,7 +22,7 @@ async function privateClusterAvailable(): Promise<boolean> {
     return true;
   } catch (error) {
     const reason = `could not start the private PostgreSQL cluster (bash tooling/services/postgres-private.sh up needs root and the server package): ${String(error)}`;
-    if (IN_CI) throw new Error(`[integration] ${reason} (CI=true: integration tests must not skip)`);
+    if (IN_CI) throw new Error(`[integration] ${reason} (CI=true: integration tests must not skip)`, { cause: error });
     console.warn(`\n[integration] SKIPPING the PostgreSQL outage test: ${reason}\n`);
     return false;
   }
