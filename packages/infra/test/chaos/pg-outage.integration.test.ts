@@ -18,13 +18,13 @@ const RESET_MS = 1000;
 async function privateClusterAvailable(): Promise<boolean> {
   if (!(await pgServerAvailable())) return false;
   try {
-    await service('postgres-private.sh', ['up'], PRIVATE);
-    return true;
+      await service('postgres-private.sh', ['up'], PRIVATE);
+      return true;
   } catch (error) {
-    const reason = `could not start the private PostgreSQL cluster (bash tooling/services/postgres-private.sh up needs root and the server package): ${String(error)}`;
-    if (IN_CI) throw new Error(`[integration] ${reason} (CI=true: integration tests must not skip)`, { cause: error });
-    console.warn(`\n[integration] SKIPPING the PostgreSQL outage test: ${reason}\n`);
-    return false;
+      const reason = `could not start the private PostgreSQL cluster (bash tooling/services/postgres-private.sh up needs root and the server package): ${String(error)}`;
+      if (IN_CI) throw new Error(`[integration] ${reason} (CI=true: integration tests must not skip)`, { cause: error });
+      console.warn(`\n[integration] SKIPPING the PostgreSQL outage test: ${reason}\n`);
+      return false;
   }
 }
 
@@ -35,7 +35,7 @@ describe.skipIf(!available)('PostgreSQL stopped for 5 s under load', () => {
   const table = `outage_${process.pid}`;
 
   beforeAll(async () => {
-    chaos = await startChaosHost(
+      chaos = await startChaosHost(
       [
         '    - type: "db"',
         '      config:',
@@ -46,13 +46,13 @@ describe.skipIf(!available)('PostgreSQL stopped for 5 s under load', () => {
         `        circuit_breaker: { threshold: 3, reset_timeout_ms: ${RESET_MS}, half_open_successes: 1 }`,
       ],
       { ONEX_CHAOS_PG_URL: PG_URL },
-    );
-    const created = await send(chaos.url, 'db.execute', { sql: `create table ${table} (n int primary key)` });
-    expect(created.success).toBe(true);
+      );
+      const created = await send(chaos.url, 'db.execute', { sql: `create table ${table} (n int primary key)` });
+      expect(created.success).toBe(true);
   });
   afterAll(async () => {
-    await chaos?.close();
-    await service('postgres-private.sh', ['down'], PRIVATE);
+      await chaos?.close();
+      await service('postgres-private.sh', ['down'], PRIVATE);
   });
 
   const status = async (path: string): Promise<number> => (await fetch(`${chaos.url}${path}`)).status;
@@ -77,20 +77,28 @@ describe.skipIf(!available)('PostgreSQL stopped for 5 s under load', () => {
     try {
       await eventually('envelopes succeed before the outage', async () => answers.filter((a) => a.answer.success).length >= 10);
 
-    await service('postgres-private.sh', ['stop'], PRIVATE);
-    const stoppedAt = Date.now();
-    await eventually('the db breaker opens', async () => chaos.host.circuitStates().db === 'open');
-    await eventually('/health/ready reports not ready', async () => (await status('/health/ready')) === 503);
-    const health = (await (await fetch(`${chaos.url}/health/ready`)).json()) as Record<string, unknown>;
-    expect(health.status).toBe('not_ready');
-    expect(await status('/health/live')).toBe(200);
-    await sleep(Math.max(0, OUTAGE_MS - (Date.now() - stoppedAt)));
-    await service('postgres-private.sh', ['start'], PRIVATE);
+      await service('postgres-private.sh', ['stop'], PRIVATE);
+      const stoppedAt = Date.now();
+      await eventually('the db breaker opens', async () => chaos.host.circuitStates().db === 'open');
+      // Not ready because of the required db handler: its open breaker (or, had a periodic
+      // health check run meanwhile, that check); /health/handlers shows the breaker open.
+      await eventually('/health/ready reports not ready because of db', async () => {
+        const res = await fetch(`${chaos.url}/health/ready`);
+        const body = (await res.json()) as { status?: string; not_ready_reason?: string };
+        return res.status === 503 && body.status === 'not_ready' && /"db"/.test(body.not_ready_reason ?? '');
+      });
+      await eventually('/health/handlers shows the db circuit open', async () => {
+        const body = (await (await fetch(`${chaos.url}/health/handlers`)).json()) as { handlers?: { handler_type: string; circuit: string | null }[] };
+        return body.handlers?.some((h) => h.handler_type === 'db' && h.circuit === 'open') === true;
+      });
+      expect(await status('/health/live')).toBe(200);
+      await sleep(Math.max(0, OUTAGE_MS - (Date.now() - stoppedAt)));
+      await service('postgres-private.sh', ['start'], PRIVATE);
 
-    await eventually('the db breaker closes again', async () => chaos.host.circuitStates().db === 'closed', 2000);
-    await eventually('/health/ready reports ready again', async () => (await status('/health/ready')) === 200);
-    recovered = true;
-    await eventually('envelopes flow after recovery', async () => answers.filter((a) => a.afterRecovery).length >= 20, 2000);
+      await eventually('the db breaker closes again', async () => chaos.host.circuitStates().db === 'closed', 2000);
+      await eventually('/health/ready reports ready again', async () => (await status('/health/ready')) === 200);
+      recovered = true;
+      await eventually('envelopes flow after recovery', async () => answers.filter((a) => a.afterRecovery).length >= 20, 2000);
     } finally {
       streaming = false;
       await Promise.all(senders);
