@@ -13,7 +13,8 @@ source "$here/lib.sh"
 down=0
 for script in "$here"/*.sh; do
   name=$(basename "$script" .sh)
-  case $name in lib | up | status) continue ;; esac
+  # postgres-private.sh is a per-test throw-away cluster, not a shared service.
+  case $name in lib | up | status | postgres-private) continue ;; esac
   bash "$script" status || down=1
 done
 exit "$down"

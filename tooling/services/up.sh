@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts every service the integration tests use, by running each service script in this
-# folder (every *.sh except lib.sh, up.sh and status.sh: consul.sh, kafka.sh, openbao.sh,
+# folder (every *.sh except lib.sh, up.sh, status.sh and postgres-private.sh: consul.sh, kafka.sh, openbao.sh,
 # postgres.sh, in that order). Each script is idempotent, so this is safe to run again.
 # Prints a summary; exits 1 if any failed.
 #
@@ -22,7 +22,8 @@ if [ "$#" -gt 0 ]; then
 else
   for script in "$here"/*.sh; do
     name=$(basename "$script" .sh)
-    case $name in lib | up | status) continue ;; esac
+    # postgres-private.sh is a per-test throw-away cluster, not a shared service.
+    case $name in lib | up | status | postgres-private) continue ;; esac
     services+=("$name")
   done
 fi
