@@ -2,7 +2,7 @@
  * `pnpm bench`: runs every measure and prints ONE table, each ONEX figure next to its
  * baseline from this same run and the ratio between them, plus the machine it ran on.
  *
- *   node --expose-gc src/run.mjs [--only=direct,handlers,bus,effect,rss,vault,consul,secrets,kafka] [--reps=3]
+ *   node --expose-gc src/run.mjs [--only=direct,handlers,bus,effect,policies,rss,vault,consul,secrets,kafka] [--reps=3]
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -10,6 +10,7 @@ import { busMeasures, effectMeasures } from './measures/bus.mjs';
 import { directMeasures } from './measures/direct.mjs';
 import { PG_URL, handlerMeasures, pgTarget } from './measures/handlers.mjs';
 import { KAFKA_BROKERS, kafkaMeasures } from './measures/kafka.mjs';
+import { policyMeasures } from './measures/policies.mjs';
 import { rssMeasures } from './measures/rss.mjs';
 import { consulMeasures, consulTarget, openbaoTarget, secretResolverMeasures, vaultMeasures } from './measures/secrets.mjs';
 import { MOLECULER_VERSION } from './lib/moleculer.mjs';
@@ -43,6 +44,8 @@ const measures = [
   ['handlers', () => handlerMeasures(timing)],
   ['bus', () => busMeasures(timing)],
   ['effect', () => effectMeasures(timing)],
+  // Issue 9: the same round trip with the policy and observability stack on and off.
+  ['policies', () => policyMeasures(timing)],
   ['rss', () => rssMeasures({ reps })],
   // Real OpenBao and Consul servers (issue 8); rows say "skipped" without them.
   ['vault', () => vaultMeasures(timing)],

@@ -30,9 +30,11 @@ class TextOutputBus extends InMemoryEventBus {
 /**
  * `wire: true` builds the host on a bus that serializes its responses to JSON text;
  * its clients must then be `wire` clients too (they publish text and parse the replies).
- * @param {{ maxInFlight: number, wire?: boolean, nodes?: import('@onex/core').NodeInstance[], handlers?: { type: string, config: Record<string, unknown> }[], maxQueueSize?: number }} options
+ * `logger` goes to the host and its handler source (default: silent); `metrics` is the
+ * host's `settings.metrics` (default: the host's own, metrics on, no process metrics).
+ * @param {{ maxInFlight: number, wire?: boolean, nodes?: import('@onex/core').NodeInstance[], handlers?: { type: string, config: Record<string, unknown>, policies?: import('@onex/core').HandlerPolicies }[], maxQueueSize?: number, logger?: import('@onex/infra').Logger, metrics?: { enabled: boolean, defaultMetrics: boolean } }} options
  */
-export async function startHost({ maxInFlight, wire = false, nodes = [echoComputeNode(), echoEffectNode()], handlers = [{ type: 'local', config: {} }], maxQueueSize }) {
+export async function startHost({ maxInFlight, wire = false, nodes = [echoComputeNode(), echoEffectNode()], handlers = [{ type: 'local', config: {} }], maxQueueSize, logger, metrics }) {
   const busOptions = maxQueueSize ? { maxQueueSize } : {};
   const bus = wire ? new TextOutputBus(busOptions) : new InMemoryEventBus(busOptions);
   const host = new RuntimeHostProcess({
@@ -44,10 +46,12 @@ export async function startHost({ maxInFlight, wire = false, nodes = [echoComput
       maxInFlight,
       drainTimeoutMs: 2_000,
       handlers: /** @type {any} */ (handlers),
+      ...(metrics ? { metrics } : {}),
     },
     bus,
     nodes,
-    handlerSource: new HandlerBootstrapSource({ includeDevHandlers: true }),
+    handlerSource: new HandlerBootstrapSource({ includeDevHandlers: true, ...(logger ? { logger } : {}) }),
+    ...(logger ? { logger } : {}),
   });
 
   /** @type {Map<string, (response: import('@onex/core').OnexEnvelope) => void>} */
@@ -75,12 +79,13 @@ export async function startHost({ maxInFlight, wire = false, nodes = [echoComput
    * A request/response call through the bus. `wire: true` publishes the JSON text a
    * network transport would deliver, so the host parses and validates it (on a `wire`
    * host the reply comes back as text too, and is parsed by the subscriber above).
-   * @param {{ targetNode: string, operation: string, wire?: boolean, payload?: (i: number) => import('@onex/core').JsonValue }} target
+   * `ttlSeconds` gives every request envelope that deadline (counted from its timestamp).
+   * @param {{ targetNode: string, operation: string, wire?: boolean, payload?: (i: number) => import('@onex/core').JsonValue, ttlSeconds?: number }} target
    * @returns {(i: number) => Promise<import('@onex/core').OnexEnvelope>}
    */
-  const client = ({ targetNode, operation, wire = false, payload = (i) => ({ n: i }) }) =>
+  const client = ({ targetNode, operation, wire = false, payload = (i) => ({ n: i }), ttlSeconds }) =>
     (i) => {
-      const envelope = createRequestEnvelope({ operation, targetNode, payload: payload(i) });
+      const envelope = createRequestEnvelope({ operation, targetNode, payload: payload(i), ...(ttlSeconds === undefined ? {} : { ttlSeconds }) });
       const response = new Promise((resolve) => waiting.set(envelope.envelopeId, resolve));
       const published = wire
         ? bus.publish({ topic: INPUT_TOPIC, value: serializeEnvelope(envelope) })

@@ -120,6 +120,16 @@ class Cache3<V> {
   }
 }
 
+/** One series' envelope counts since the last scrape, and the counter children they go to. */
+interface PendingCounts {
+  received: number;
+  success: number;
+  failure: number;
+  readonly inChild: Child;
+  readonly successChild: Child;
+  readonly failureChild: Child;
+}
+
 class PromHostMetrics implements HostMetrics {
   readonly enabled = true;
   readonly registry = new Registry();
@@ -129,6 +139,8 @@ class PromHostMetrics implements HostMetrics {
   #bounds = new LabelBounds();
   #source: HostMetricsSource | undefined;
   readonly #series = new Cache3<EnvelopeSeries>();
+  /** Per-series counts not yet added to the prom-client counters (see {@link flushCounts}). */
+  readonly #pending: PendingCounts[] = [];
   readonly #errors = new Cache3<Child>();
   readonly #calls = new Cache3<HistogramChild>();
 
@@ -143,12 +155,17 @@ class PromHostMetrics implements HostMetrics {
     const registers = [this.registry];
     this.#clock = options.clock ?? (() => performance.now());
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
-    this.#in = new Counter({ name: 'onex_envelopes_in_total', help: 'Envelopes taken in by the host, by node, handler type and operation.', labelNames: ['node', 'handler_type', 'operation'], registers });
+    // The per-envelope counts are plain numbers, added to these counters when they are read
+    // (a scrape): prom-client hashes the label set on every inc(), which cost more than the
+    // rest of the metrics on a no-op round trip (docs/benchmarks.md).
+    const flush = (): void => this.#flushCounts();
+    this.#in = new Counter({ name: 'onex_envelopes_in_total', help: 'Envelopes taken in by the host, by node, handler type and operation.', labelNames: ['node', 'handler_type', 'operation'], registers, collect: flush });
     this.#out = new Counter({
       name: 'onex_envelopes_out_total',
       help: 'Response envelopes the host sent, by node, handler type, operation and outcome (success or error).',
       labelNames: ['node', 'handler_type', 'operation', 'outcome'],
       registers,
+      collect: flush,
     });
     this.#errorCount = new Counter({ name: 'onex_envelope_errors_total', help: 'Error responses, by handler type, error code and whether the error is retryable.', labelNames: ['handler_type', 'code', 'retryable'], registers });
     this.#retries = new Counter({ name: 'onex_retries_total', help: 'Retries of retryable failures by the host retry loop (retry_policy), by handler type and operation.', labelNames: ['handler_type', 'operation'], registers });
@@ -180,9 +197,15 @@ class PromHostMetrics implements HostMetrics {
   }
 
   #makeSeries(node: string, handlerType: string, operation: string): EnvelopeSeries {
-    const inChild = this.#in.labels(node, handlerType, operation);
-    const success = this.#out.labels(node, handlerType, operation, 'success');
-    const failure = this.#out.labels(node, handlerType, operation, 'error');
+    const pending: PendingCounts = {
+      received: 0,
+      success: 0,
+      failure: 0,
+      inChild: this.#in.labels(node, handlerType, operation),
+      successChild: this.#out.labels(node, handlerType, operation, 'success'),
+      failureChild: this.#out.labels(node, handlerType, operation, 'error'),
+    };
+    this.#pending.push(pending);
     const retries = this.#retries.labels(handlerType, operation);
     const errors = this.#errors;
     const errorCount = this.#errorCount;
@@ -190,13 +213,15 @@ class PromHostMetrics implements HostMetrics {
       node,
       handlerType,
       operation,
-      received: () => inChild.inc(),
+      received: () => {
+        pending.received += 1;
+      },
       answered: (response) => {
         if (response.success !== false) {
-          success.inc();
+          pending.success += 1;
           return;
         }
-        failure.inc();
+        pending.failure += 1;
         const rawCode = response.error?.code;
         // Codes come from the one error map; anything else (a peer's envelope) is not a new series.
         const code = isOnexErrorCode(rawCode) ? rawCode : OTHER_LABEL;
@@ -205,6 +230,18 @@ class PromHostMetrics implements HostMetrics {
       },
       retried: () => retries.inc(),
     };
+  }
+
+  /** Adds the counts made since the last read to the envelope counters (run by their `collect`). */
+  #flushCounts(): void {
+    for (const p of this.#pending) {
+      if (p.received > 0) p.inChild.inc(p.received);
+      if (p.success > 0) p.successChild.inc(p.success);
+      if (p.failure > 0) p.failureChild.inc(p.failure);
+      p.received = 0;
+      p.success = 0;
+      p.failure = 0;
+    }
   }
 
   meterHandler(handler: EnvelopeHandler): EnvelopeHandler {

@@ -25,6 +25,13 @@ export class Bulkhead {
     return this.#queue.length;
   }
 
+  /** Takes a free place now (release it with {@link release}); `false` when none is free, whatever the queue. */
+  tryAcquire(): boolean {
+    if (this.#active >= this.maxConcurrent) return false;
+    this.#active += 1;
+    return true;
+  }
+
   /**
    * `true` once a place is held (release it with {@link release}); `false` when the
    * bulkhead and its queue are full. A waiter whose `signal` aborts leaves the queue and the

@@ -48,6 +48,7 @@ import {
 } from '@onex/core';
 import type { Logger } from '../logging/logger.js';
 import type { Scheduler } from '../runtime/scheduler.js';
+import { AttemptAbort } from './attempt-abort.js';
 import { Bulkhead } from './bulkhead.js';
 import { CircuitBreaker, type CallOutcome, type CircuitPermit, type CircuitState } from './circuit-breaker.js';
 import type { ResilienceObserver } from './resilience-observer.js';
@@ -120,17 +121,18 @@ export class ResilientHandler implements EnvelopeHandler {
     if (outer?.aborted === true) throw outer.reason;
     const byDeadline = deadline !== undefined && deadline < start + this.#timeoutMs;
     const endAt = byDeadline ? (deadline as number) : start + this.#timeoutMs;
-    const call = new AbortController();
-    const onOuter = (): void => call.abort(outer?.reason);
-    outer?.addEventListener('abort', onOuter, { once: true });
+    // The attempt's abort: its AbortController exists only if something reads the signal.
+    const call = new AttemptAbort();
+    const onOuter = outer === undefined ? undefined : (): void => call.abort(outer.reason);
+    if (onOuter !== undefined) outer?.addEventListener('abort', onOuter, { once: true });
     const timer = scheduler.setTimeout(() => {
       call.abort(byDeadline ? expiredError(envelope, deadline as number, scheduler.now(), true) : this.#timeoutError(envelope));
     }, endAt - start);
     let held = false;
     try {
-      // 2. Bulkhead.
+      // 2. Bulkhead: a free place is taken at once; only a call that has to queue needs the signal.
       if (this.#bulkhead !== undefined) {
-        held = await this.#bulkhead.acquire(call.signal);
+        held = this.#bulkhead.tryAcquire() || (await this.#bulkhead.acquire(call.signal));
         if (!held) {
           this.#observer.bulkheadRejected(this.handlerType);
           throw this.#bulkheadFull(envelope, this.#bulkhead);
@@ -146,9 +148,9 @@ export class ResilientHandler implements EnvelopeHandler {
         if (reservation.waitMs > 0) {
           this.#observer.rateLimitWait(this.handlerType, reservation.waitMs);
           await scheduler.sleep(reservation.waitMs, call.signal);
-          if (call.signal.aborted) {
+          if (call.aborted) {
             this.#bucket.refund();
-            throw call.signal.reason;
+            throw call.reason;
           }
         }
       }
@@ -158,9 +160,9 @@ export class ResilientHandler implements EnvelopeHandler {
         this.#observer.circuitRejected(this.handlerType);
         throw this.#circuitOpen(envelope, permit.retryAfterMs);
       }
-      // 5. Timeout: the handler runs on the attempt's signal.
+      // 5. Timeout: the handler runs on the attempt's signal (made when it first reads it).
       try {
-        const result = await raceAbort(this.#inner.execute(envelope, Object.freeze({ ...context, signal: call.signal })), call.signal);
+        const result = await call.race(this.#inner.execute(envelope, new AttemptContext(context, call)));
         this.#breaker?.record(permit.trial, 'success');
         return result;
       } catch (error) {
@@ -168,7 +170,7 @@ export class ResilientHandler implements EnvelopeHandler {
         throw error;
       }
     } catch (error) {
-      if (call.signal.aborted && error === call.signal.reason && !aborted(outer)) {
+      if (call.aborted && error === call.reason && !aborted(outer)) {
         if (byDeadline) this.#observer.expired(this.handlerType, envelope.operation);
         else this.#observer.timedOut(this.handlerType, envelope.operation);
       }
@@ -176,7 +178,7 @@ export class ResilientHandler implements EnvelopeHandler {
     } finally {
       if (held) this.#bulkhead?.release();
       timer.cancel();
-      outer?.removeEventListener('abort', onOuter);
+      if (onOuter !== undefined) outer?.removeEventListener('abort', onOuter);
     }
   }
 
@@ -250,24 +252,30 @@ function aborted(signal: HandlerInvocationContext['signal']): boolean {
   return signal?.aborted === true;
 }
 
-/** `promise`, or the signal's reason as soon as it aborts. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(signal.reason as unknown);
+/**
+ * The handler's context: the caller's, with the attempt's signal read lazily. A class rather
+ * than `{ ...context, get signal() {} }`: an accessor in a spread literal takes V8's slow
+ * path (≈ 7 % of a no-op round trip's CPU). Frozen, as the context always was.
+ */
+class AttemptContext implements HandlerInvocationContext {
+  readonly correlationId: string | undefined;
+  readonly envelopeId: string;
+  readonly operation: string;
+  readonly nodeSlug: string | undefined;
+  readonly access: HandlerInvocationContext['access'];
+  readonly #call: AttemptAbort;
+
+  constructor(context: HandlerInvocationContext, call: AttemptAbort) {
+    this.correlationId = context.correlationId;
+    this.envelopeId = context.envelopeId;
+    this.operation = context.operation;
+    this.nodeSlug = context.nodeSlug;
+    this.access = context.access;
+    this.#call = call;
+    Object.freeze(this);
   }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as unknown);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+
+  get signal(): AbortSignal {
+    return this.#call.signal;
+  }
 }
