@@ -89,7 +89,7 @@ describe.skipIf(!available)('trace context over a real Kafka broker (SDK install
     return host;
   }
 
-  it.each([
+  it.each<{ carrier: string; headers: Record<string, string>; metadata: Record<string, string> }>([
     { carrier: 'record headers only', headers: { traceparent: TRACEPARENT, tracestate: 'vendor=abc' }, metadata: {} },
     { carrier: 'envelope metadata', headers: {}, metadata: { traceparent: TRACEPARENT, tracestate: 'vendor=abc' } },
   ])('continues the caller trace carried in $carrier: the response record names the envelope span in its headers and metadata', async ({ headers, metadata }) => {
