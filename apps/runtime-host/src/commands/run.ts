@@ -111,6 +111,7 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
         headersTimeoutMs: i.headersTimeoutMs,
         bodyTimeoutMs: i.bodyTimeoutMs,
         idleTimeoutMs: i.idleTimeoutMs,
+        ...(i.rateLimit === undefined ? {} : { rateLimit: i.rateLimit }),
         logger,
       });
     }

@@ -345,6 +345,14 @@ export interface IngressConfig {
    * @default 1000
    */
   readonly readyDrainDelayMs: number;
+  /**
+   * Token bucket per caller on `POST /v1/envelopes`: one per authenticated client (per
+   * `auth_tokens` entry), or one per remote address when the ingress has no tokens. A
+   * request over it is answered 429 with `Retry-After` and INFRA_RATE_LIMITED
+   * (`retry_after_ms`), unexecuted. `burst` defaults to ⌈per_second⌉.
+   * @default undefined (no limit)
+   */
+  readonly rateLimit?: RateLimit | undefined;
 }
 
 /** A client allowed to call the ingress, and where its token lives (never the token itself). */
@@ -826,6 +834,7 @@ const ingressSchema = z
     idle_timeout_ms: positiveInt.default(INGRESS.idleTimeoutMs),
     readiness_probe_interval_ms: positiveInt.default(INGRESS.readinessProbeIntervalMs),
     ready_drain_delay_ms: nonNegativeInt.default(INGRESS.readyDrainDelayMs),
+    rate_limit: rateLimitSchema.optional(),
   })
   .superRefine((w, ctx) => {
     const seen = new Set<string>();
@@ -847,6 +856,7 @@ const ingressSchema = z
       idleTimeoutMs: w.idle_timeout_ms,
       readinessProbeIntervalMs: w.readiness_probe_interval_ms,
       readyDrainDelayMs: w.ready_drain_delay_ms,
+      ...(w.rate_limit === undefined ? {} : { rateLimit: w.rate_limit }),
     }),
   );
 

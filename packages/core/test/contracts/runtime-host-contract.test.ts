@@ -195,6 +195,15 @@ describe('parseRuntimeHostContract', () => {
     expect(contract.runtime.ingress).toEqual({ host: '127.0.0.1', port: 0, requestTimeoutMs: 30_000, enabled: false, authTokens: [], maxConnections: 1024, headersTimeoutMs: 10_000, bodyTimeoutMs: 30_000, idleTimeoutMs: 5_000, readinessProbeIntervalMs: 5_000, readyDrainDelayMs: 1_000 });
   });
 
+  it('reads an optional ingress rate_limit (burst defaults to the rounded-up rate) and refuses a bad one', () => {
+    const parsed = (limit: string) => parseRuntimeHostContract(lines(...header, '  handlers: [{ type: "http" }]', '  nodes: []', '  ingress:', `    rate_limit: ${limit}`)).contract.runtime.ingress.rateLimit;
+    expect(parsed('{ per_second: 2.5 }')).toEqual({ perSecond: 2.5, burst: 3 });
+    expect(parsed('{ per_second: 10, burst: 40 }')).toEqual({ perSecond: 10, burst: 40 });
+    for (const bad of ['{ per_second: 0 }', '{ per_second: 5, burst: 0 }', '{ per_second: 5, per_client: true }']) {
+      expect(validateRuntimeHostContract(lines(...header, '  handlers: [{ type: "http" }]', '  nodes: []', '  ingress:', `    rate_limit: ${bad}`)).ok, bad).toBe(false);
+    }
+  });
+
   it('reads runtime.observability: metrics can be turned off, and the log level set', () => {
     const { contract } = parseRuntimeHostContract(
       lines(...header, '  handlers: [{ type: "http" }]', '  nodes: []', '  observability:', '    metrics: { enabled: false, default_metrics: false }', '    logging: { level: "debug" }'),

@@ -72,6 +72,8 @@ export interface HostMetrics {
   drained(drained: number, abandoned: number): void;
   /** Gauges read `source` on each scrape. */
   observe(source: HostMetricsSource): void;
+  /** The ingress refused a request over its per-client rate limit; `client` is a configured client name or `anonymous`, never an address. */
+  ingressRateLimited(client: string): void;
   /** The exposition text and its content type; undefined when metrics are off. */
   scrape(): Promise<{ readonly contentType: string; readonly body: string } | undefined>;
 }
@@ -95,6 +97,7 @@ const NOOP_METRICS: HostMetrics = Object.freeze({
   meterHandler: (handler: EnvelopeHandler) => handler,
   drained: () => undefined,
   observe: () => undefined,
+  ingressRateLimited: () => undefined,
   scrape: () => Promise.resolve(undefined),
 });
 
@@ -150,6 +153,7 @@ class PromHostMetrics implements HostMetrics {
   readonly #retries: Counter<'handler_type' | 'operation'>;
   readonly #latency: Histogram<'handler_type' | 'operation' | 'outcome'>;
   readonly #drain: Counter<'result'>;
+  readonly #ingressRateLimited: Counter<'client'>;
 
   constructor(options: HostMetricsOptions) {
     const registers = [this.registry];
@@ -179,6 +183,12 @@ class PromHostMetrics implements HostMetrics {
     this.#drain = new Counter({ name: 'onex_drain_envelopes_total', help: 'Envelopes in flight when a drain started: drained (finished in time) or abandoned (delivered again later).', labelNames: ['result'], registers });
     this.#drain.labels('drained').inc(0);
     this.#drain.labels('abandoned').inc(0);
+    this.#ingressRateLimited = new Counter({
+      name: 'onex_ingress_rate_limited_total',
+      help: 'Requests the ingress answered with 429 (per-client rate limit), by client name from ingress.auth_tokens ("anonymous" without tokens).',
+      labelNames: ['client'],
+      registers,
+    });
     this.#stateGauges(registers);
     this.resilience = this.#resilienceObserver(registers);
     this.invalid = this.#makeSeries(NO_NODE_LABEL, OTHER_LABEL, OTHER_LABEL);
@@ -275,6 +285,10 @@ class PromHostMetrics implements HostMetrics {
 
   observe(source: HostMetricsSource): void {
     this.#source = source;
+  }
+
+  ingressRateLimited(client: string): void {
+    this.#ingressRateLimited.labels(client).inc();
   }
 
   async scrape(): Promise<{ contentType: string; body: string }> {

@@ -21,10 +21,13 @@ import {
   toOnexError,
   type OnexEnvelope,
   type OnexError,
+  type RateLimit,
   type SecretString,
 } from '@onex/core';
 import { withRuntimeId, type Logger } from '../logging/logger.js';
 import { WarningLimiter } from '../logging/warning-limiter.js';
+import type { TraceHeaders } from '../tracing/trace-context.js';
+import { IngressRateLimiter, ingressClientKey, ingressRateLimitedError } from './ingress-rate-limiter.js';
 import type { RuntimeHostProcess } from './runtime-host-process.js';
 import { systemScheduler, type Scheduler } from './scheduler.js';
 
@@ -62,8 +65,16 @@ export interface IngressOptions {
   readonly bodyTimeoutMs?: number;
   /** An idle connection (keep-alive, or a silent socket) is closed after this long. @default 5000 */
   readonly idleTimeoutMs?: number;
+  /**
+   * Token bucket per client on `POST /v1/envelopes`: per authenticated client, or per remote
+   * address (an IPv6 /64) without tokens. Over it: 429 with `Retry-After`. Absent: no limit.
+   * @default undefined
+   */
+  readonly rateLimit?: RateLimit;
+  /** Addresses (or clients) whose buckets are kept at most; idle ones are dropped first. @default 10000 */
+  readonly rateLimitMaxTracked?: number;
   readonly logger?: Logger;
-  /** Timers of the warning rate limiter. @default systemScheduler */
+  /** Clock and timers of the warning and request rate limiters. @default systemScheduler */
   readonly scheduler?: Scheduler;
 }
 
@@ -145,6 +156,13 @@ function crossSite(req: http.IncomingMessage): string | undefined {
   return originHost.toLowerCase() === (req.headers.host ?? '').toLowerCase() ? undefined : 'origin: other host';
 }
 
+/** W3C trace context headers (a repeated `traceparent` arrives joined with ", " and is then malformed, as the spec wants). */
+function traceHeadersOf(req: http.IncomingMessage): TraceHeaders {
+  const traceparent = req.headers.traceparent;
+  const tracestate = req.headers.tracestate;
+  return { traceparent: typeof traceparent === 'string' ? traceparent : undefined, tracestate: typeof tracestate === 'string' ? tracestate : undefined };
+}
+
 function isJson(contentType: string | undefined): boolean {
   return (contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'application/json';
 }
@@ -154,7 +172,7 @@ function isJson(contentType: string | undefined): boolean {
  *
  * - `POST /v1/envelopes` (`application/json`): an envelope (or a plain request object) in,
  *   its response envelope out (200; 400 invalid, 401 no valid token, 403 cross-site, 413 too
- *   large, 415 not JSON, 503 not running, 504 no response in time, 508 this host calling itself).
+ *   large, 415 not JSON, 429 over the client's rate limit, 503 not running, 504 no response in time, 508 this host calling itself).
  * - `GET /health/live` (503 once the event loop runs later than the liveness limit),
  *   `GET /health/ready` (200 only while running and not stopping, the bus is connected and
  *   making progress, and no required handler failed its last health check or has an open
@@ -186,7 +204,9 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
       hint: 'Add ingress.auth_tokens (each { client, token: { secret_ref: "env://NAME" } }), or listen on 127.0.0.1 behind a reverse proxy that authenticates and terminates TLS.',
     });
   }
-  const warnings = new WarningLimiter({ logger, scheduler: options.scheduler ?? systemScheduler });
+  const scheduler = options.scheduler ?? systemScheduler;
+  const warnings = new WarningLimiter({ logger, scheduler });
+  const rateLimiter = options.rateLimit === undefined ? undefined : new IngressRateLimiter(options.rateLimit, scheduler, { maxTracked: options.rateLimitMaxTracked });
 
   const send = (res: http.ServerResponse, status: number, body: string, headers: Readonly<Record<string, string>> = {}): void => {
     if (res.headersSent) return;
@@ -274,7 +294,7 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
         return;
       }
       host
-        .submit(Buffer.concat(chunks).toString('utf8'), timeoutMs, client === undefined ? {} : { client })
+        .submit(Buffer.concat(chunks).toString('utf8'), timeoutMs, { ...(client === undefined ? {} : { client }), traceHeaders: traceHeadersOf(req) })
         .then(({ status, envelope }) => {
           if (status === 'invalid') warnings.warn({ route, reason: 'invalid_envelope', client }, 'ingress refused a request (400)', { remote: req.socket.remoteAddress, error_code: envelope.error?.code });
           sendEnvelope(res, STATUS_BY_RESULT[status], envelope);
@@ -319,6 +339,13 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
       return;
     }
     if (route === 'POST /v1/envelopes') {
+      const admission = rateLimiter?.admit(ingressClientKey(verdict.client, req.socket.remoteAddress));
+      if (admission?.admitted === false) {
+        host.metrics.ingressRateLimited(verdict.client ?? 'anonymous');
+        refuse(req, res, route, { status: 429, ...ingressRateLimitedError(admission.retryAfterMs, verdict.client), warn: 'rate_limited' });
+        req.resume();
+        return;
+      }
       postEnvelope(req, res, route, verdict.client);
       return;
     }

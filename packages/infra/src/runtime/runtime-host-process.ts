@@ -54,6 +54,7 @@ import type { ResilienceObserver } from '../resilience/resilience-observer.js';
 import type { CircuitState } from '../resilience/circuit-breaker.js';
 import { assertCompatibleVersions, loadVersionFacts, type ResolvedVersions, type VersionRequirement } from './version-check.js';
 import { EnvelopeTracing } from '../tracing/envelope-tracing.js';
+import { withHeaderTraceContext, type TraceHeaders } from '../tracing/trace-context.js';
 import { HandlerLifecycle, type HandlerCircuitView, type HandlerStatus } from './handler-lifecycle.js';
 import { EventLoopMonitor, type EventLoopMonitorOptions } from './event-loop-monitor.js';
 
@@ -112,6 +113,8 @@ export interface SubmitOptions {
    * @default anonymous (authentication off)
    */
   readonly client?: string;
+  /** The request's W3C `traceparent`/`tracestate` headers; used when the envelope's metadata has no `traceparent`. */
+  readonly traceHeaders?: TraceHeaders;
 }
 
 /** How `stop()` goes about it. */
@@ -435,7 +438,7 @@ export class RuntimeHostProcess {
     } catch (error) {
       return { status: 'invalid', envelope: this.#invalidResponse(input, error) };
     }
-    envelope = this.#withCorrelation(envelope);
+    envelope = this.#withCorrelation(withHeaderTraceContext(envelope, options.traceHeaders));
     if (this.#state !== 'running') {
       return { status: 'unavailable', envelope: this.#errorFor(envelope, new ShuttingDownError(`Runtime host is ${this.#state}; not accepting envelopes`, { hint: 'Retry against a running instance.' })) };
     }

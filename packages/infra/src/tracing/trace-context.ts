@@ -6,7 +6,7 @@
  * still carry a caller's trace on (https://www.w3.org/TR/trace-context/#traceparent-header).
  */
 import { TraceFlags, createTraceState, isSpanContextValid, type SpanContext } from '@opentelemetry/api';
-import type { JsonValue } from '@onex/core';
+import type { JsonValue, OnexEnvelope } from '@onex/core';
 
 /** Metadata key (and Kafka header) carrying the W3C `traceparent`. */
 export const TRACEPARENT_KEY = 'traceparent';
@@ -77,4 +77,27 @@ export function carriedTraceContext(metadata: Readonly<Record<string, JsonValue>
   if (fromHeader === undefined) return NONE;
   const context = parseTraceparent(fromHeader, headers?.[TRACESTATE_KEY]);
   return context === undefined ? { kind: 'malformed', source: 'header' } : { kind: 'valid', context, source: 'header' };
+}
+
+/** The W3C headers of an HTTP request (`traceparent`, `tracestate`), as received. */
+export interface TraceHeaders {
+  readonly traceparent?: string | undefined;
+  readonly tracestate?: string | undefined;
+}
+
+/**
+ * The envelope with the trace context of the request that brought it (the ingress's HTTP
+ * headers) written into its metadata, when its metadata carries no `traceparent`: the body
+ * wins, as on Kafka. A malformed `traceparent` is dropped (and its `tracestate` with it),
+ * by the same rules as one in the metadata.
+ */
+export function withHeaderTraceContext(envelope: OnexEnvelope, headers: TraceHeaders | undefined): OnexEnvelope {
+  const traceparent = headers?.traceparent;
+  if (traceparent === undefined || envelope.metadata[TRACEPARENT_KEY] !== undefined) return envelope;
+  const context = parseTraceparent(traceparent);
+  if (context === undefined) return envelope;
+  const tracestate = headers?.tracestate;
+  const carried: Record<string, string> = { [TRACEPARENT_KEY]: traceparent.trim() };
+  if (tracestate !== undefined && tracestate.length > 0 && tracestate.length <= MAX_TRACESTATE_LENGTH) carried[TRACESTATE_KEY] = tracestate;
+  return { ...envelope, metadata: { ...envelope.metadata, ...carried } };
 }

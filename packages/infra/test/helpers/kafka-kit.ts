@@ -126,7 +126,7 @@ export async function waitFor(check: () => void | Promise<void>, timeoutMs = 30_
 }
 
 /** A wire envelope as an outside producer writes it. */
-export function wireEnvelope(fields: { operation: string; payload?: unknown; correlation_id?: string; target_node?: string; envelope_id?: string }): { id: string; correlation: string; text: string } {
+export function wireEnvelope(fields: { operation: string; payload?: unknown; correlation_id?: string; target_node?: string; envelope_id?: string; metadata?: Record<string, string> }): { id: string; correlation: string; text: string } {
   const id = fields.envelope_id ?? randomUUID();
   const correlation = fields.correlation_id ?? randomUUID();
   const text = JSON.stringify({
@@ -135,7 +135,7 @@ export function wireEnvelope(fields: { operation: string; payload?: unknown; cor
     correlation_id: correlation,
     operation: fields.operation,
     payload: fields.payload ?? {},
-    metadata: {},
+    metadata: fields.metadata ?? {},
     timestamp: new Date().toISOString(),
     is_response: false,
     ...(fields.target_node === undefined ? {} : { target_node: fields.target_node }),

@@ -40,7 +40,9 @@ function contractFor(t: TopicSet, o: HostOptions = {}) {
       `        dead_letter: "${t.deadLetter}"`,
       '  handlers:',
       '    - type: http',
-      ...(o.retry ? ['      config:', '        timeout_ms: 2000', '        retry_policy: { max_retries: 2, backoff_strategy: fixed, base_delay_ms: 100, max_delay_ms: 100 }'] : []),
+      ...(o.retry
+        ? ['      config:', '        timeout_ms: 2000', '        retry_policy: { max_retries: 2, backoff_strategy: fixed, base_delay_ms: 100, max_delay_ms: 100 }', '        bulkhead: { max_concurrent: 8, max_queue: 8 }', '        circuit_breaker: { threshold: 5 }']
+        : []),
       '  nodes: []',
       `  max_in_flight: ${o.maxInFlight ?? 16}`,
       `  drain_timeout_ms: ${o.drainTimeoutMs ?? 10000}`,
@@ -141,27 +143,51 @@ describe.skipIf(!available)('KafkaEventBus on a real broker', { timeout: 120_000
     await waitFor(async () => expect(await kit.committed(t.group, t.input)).toEqual(high));
   });
 
-  it('a key that keeps failing retryably does not delay other keys of its partition, then goes to the dead-letter topic', async () => {
+  it('a key that keeps failing retryably does not hold other keys of its partition, then goes to the dead-letter topic with its attempts', async () => {
     const t = await kit.topics(1);
+    // The other keys are sent only once the broken key has failed its first attempt; its
+    // second attempt then waits for one of them to run. If a retrying key held its partition,
+    // no other key could run before its retries ended, and the second attempt would give up.
+    let otherRan!: () => void;
+    const otherRanPromise = new Promise<void>((resolve) => (otherRan = resolve));
+    let brokenCalls = 0;
     const handler = new FakeHandler('http', {
-      behaviour: (envelope) => {
-        if ((envelope.payload as { broken?: boolean }).broken) throw new InfraConnectionError('dependency down', { transportType: 'http', target: 'dep:80' });
-        return { ok: true };
+      behaviour: async (envelope) => {
+        if (!(envelope.payload as { broken?: boolean }).broken) {
+          otherRan();
+          return { ok: true };
+        }
+        brokenCalls += 1;
+        if (brokenCalls === 2) {
+          const waited = await Promise.race([otherRanPromise.then(() => 'ran' as const), new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 1_500))]);
+          if (waited === 'blocked') throw new InvalidOperationError('no other key ran while this key was retrying', { hint: 'retries block their partition' });
+        }
+        throw new InfraConnectionError('dependency down', { transportType: 'http', target: 'dep:80' });
       },
     });
-    await startHost(t, handler, { retry: true });
+    const host = await startHost(t, handler, { retry: true });
     const out = await kit.reader(t.output);
     const dlq = await kit.reader(t.deadLetter);
     const producer = await kit.producer();
     const broken = wireEnvelope({ operation: 'http.fake', payload: { broken: true }, correlation_id: '0000000b-0000-4000-8000-00000000000b' });
+    await producer.send({ topic: t.input, messages: [{ key: broken.correlation, value: broken.text }] });
+    await waitFor(() => expect(brokenCalls).toBeGreaterThanOrEqual(1));
     const others = Array.from({ length: 20 }, (_, n) => wireEnvelope({ operation: 'http.fake', payload: { n } }));
-    await producer.send({ topic: t.input, messages: [broken, ...others].map((e) => ({ key: e.correlation, value: e.text })) });
-    // All 20 other keys are answered while the broken key is still retrying (3 attempts, 100 ms apart).
-    await waitFor(() => expect(out.filter((r) => parse(r).success === true)).toHaveLength(20), 10_000, 5);
-    expect(dlq).toHaveLength(0);
+    await producer.send({ topic: t.input, messages: others.map((e) => ({ key: e.correlation, value: e.text })) });
+
+    await waitFor(() => expect(out.filter((r) => parse(r).success === true)).toHaveLength(20));
     await waitFor(() => expect(dlq).toHaveLength(1));
-    expect(parse(dlq[0] as ReadRecord)).toMatchObject({ error: { code: 'INFRA_CONNECTION_ERROR' }, attempts: 3 });
-    expect(handler.calls.filter((c) => (c.envelope.payload as { broken?: boolean }).broken)).toHaveLength(3);
+    expect(parse(dlq[0] as ReadRecord)).toMatchObject({ key: broken.correlation, error: { code: 'INFRA_CONNECTION_ERROR' }, attempts: 3 });
+    expect(out.map(parse).find((a) => a.causation_id === broken.id)).toMatchObject({ success: false, error: { code: 'INFRA_CONNECTION_ERROR', retryable: true } });
+    expect(brokenCalls).toBe(3);
+    // The policy stack wrapped the handler (breaker on by default, bulkhead from the binding):
+    // three transport failures among successes leave the breaker closed, and the host's one
+    // retry loop counted the two retries.
+    expect(host.circuitStates()).toEqual({ http: 'closed' });
+    const scraped = await host.metrics.scrape();
+    expect(scraped?.body).toMatch(/^onex_retries_total\{handler_type="http",operation="http\.fake"\} 2$/m);
+    const high = await kit.highWatermarks(t.input);
+    await waitFor(async () => expect(await kit.committed(t.group, t.input)).toEqual(high));
   });
 
   it('keeps the per-key order of 1,000 envelopes on 10 keys with random handler delays', async () => {
