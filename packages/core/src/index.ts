@@ -240,7 +240,7 @@ export {
   type LoggingConfig,
   type LogLevel,
 } from './contracts/runtime-host-contract-schema.js';
-export { type WorstCase, worstCaseMs } from './contracts/timing-budget.js';
+export { type WorstCase, worstCaseMs, backoffCapMs } from './contracts/timing-budget.js';
 export { DEADLINE_METADATA_KEY, envelopeDeadlineMs, expiredError } from './envelope/envelope-deadline.js';
 export {
   NODE_NAME_RE,

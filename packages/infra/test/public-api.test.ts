@@ -35,7 +35,7 @@ const ENTRIES = [
     source: '../../core/src/index.ts',
     module: () => import('@onex/core'),
     values: [
-      'ARCHITECTURE_RULES', 'ArchitectureViolationError', 'BACKOFF_STRATEGIES', 'CONTRACT_RULES', 'CURRENT_CONTRACT_SCHEMA_VERSION',
+      'ARCHITECTURE_RULES', 'ArchitectureViolationError', 'BACKOFF_STRATEGIES', 'backoffCapMs', 'CONTRACT_RULES', 'CURRENT_CONTRACT_SCHEMA_VERSION',
       'CURRENT_ENVELOPE_VERSION', 'ComputeNode', 'ContractValidationError', 'DATA_CLASSIFICATIONS', 'DEFAULT_INPUT_TOPIC', 'DEFAULT_OUTPUT_TOPIC',
       'EVENT_BUS_KINDS', 'EffectNode', 'EnvelopeValidationError', 'EventBusError', 'ExecutionInterruptedError', 'EnvelopeExpiredError', 'DEADLINE_METADATA_KEY', 'envelopeDeadlineMs', 'expiredError', 'worstCaseMs', 'HANDLER_CATEGORIES',
       'HANDLER_CONTRACT_FILE_NAME', 'HANDLER_CONTRACT_FORBIDDEN_FIELDS', 'HANDLER_POLICY_FIELDS', 'LOG_LEVELS', 'HANDLER_SOURCE_DEFAULTS', 'HANDLER_SOURCE_TYPES',

@@ -1,4 +1,4 @@
-import type { RetryPolicy } from '@onex/core';
+import { backoffCapMs, type RetryPolicy } from '@onex/core';
 
 /**
  * The wait before retry number `attempt` (1 = the first retry), with full jitter: a random
@@ -7,7 +7,6 @@ import type { RetryPolicy } from '@onex/core';
  * above `max_delay_ms`. `random` is in [0, 1).
  */
 export function backoffDelayMs(policy: RetryPolicy, attempt: number, random: number): number {
-  const growth = policy.backoffStrategy === 'exponential' ? 2 ** Math.max(0, attempt - 1) : 1;
-  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * growth);
-  return Math.floor(random * cap);
+  // The same cap the contract's timing budget adds up (core), so the two cannot disagree.
+  return Math.floor(random * backoffCapMs(policy, attempt));
 }
