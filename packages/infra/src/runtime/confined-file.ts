@@ -1,7 +1,7 @@
 /**
- * Reads a file named by a contract (`config_ref`) only when it lies inside the contract's
- * directory: no absolute path, no `..`, no symlink leading out, no file larger than the
- * cap. The directory is trusted; the name in the contract is checked.
+ * Reads a file named by untrusted text (a contract's `config_ref`, a secret's logical name)
+ * only when it lies inside a trusted directory: no absolute path, no `..`, no symlink
+ * leading out, no file larger than the cap. The one confinement rule for both.
  */
 import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
@@ -9,7 +9,11 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 
 export type ConfinedRead =
   | { readonly ok: true; readonly text: string; readonly path: string }
-  | { readonly ok: false; readonly reason: 'not_found' | 'outside' | 'not_a_file' | 'too_large' | 'io_error'; readonly errno?: string | undefined };
+  | { readonly ok: false; readonly reason: 'not_found' | 'not_a_file' | 'too_large' | 'io_error'; readonly errno?: string | undefined }
+  /** `path`: the name itself climbs out; `link`: a symlink leads out (or was swapped in while reading). */
+  | { readonly ok: false; readonly reason: 'outside'; readonly via: 'path' | 'link' };
+
+const ABSENT = new Set(['ENOENT', 'ENOTDIR']);
 
 function errnoOf(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
@@ -23,27 +27,27 @@ export function isInsideDir(dir: string, path: string): boolean {
 
 /** Reads `name` relative to `dir`, confined to it and capped at `maxBytes` (UTF-8 text). */
 export async function readConfinedFile(dir: string, name: string, maxBytes: number): Promise<ConfinedRead> {
-  if (isAbsolute(name)) return { ok: false, reason: 'outside' };
+  if (isAbsolute(name)) return { ok: false, reason: 'outside', via: 'path' };
   let realDir: string;
   let target: string;
   try {
     realDir = await realpath(resolve(dir));
     const candidate = resolve(realDir, name);
-    if (!isInsideDir(realDir, candidate)) return { ok: false, reason: 'outside' };
+    if (!isInsideDir(realDir, candidate)) return { ok: false, reason: 'outside', via: 'path' };
     target = await realpath(candidate);
   } catch (error) {
     const errno = errnoOf(error);
-    return errno === 'ENOENT' || errno === 'ENOTDIR' ? { ok: false, reason: 'not_found' } : { ok: false, reason: 'io_error', errno };
+    return ABSENT.has(errno ?? '') ? { ok: false, reason: 'not_found' } : { ok: false, reason: 'io_error', errno };
   }
-  if (!isInsideDir(realDir, target)) return { ok: false, reason: 'outside' };
+  if (!isInsideDir(realDir, target)) return { ok: false, reason: 'outside', via: 'link' };
   let handle;
   try {
     // O_NOFOLLOW: a link swapped in after the check above is refused, not followed.
     handle = await open(target, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (error) {
     const errno = errnoOf(error);
-    if (errno === 'ENOENT') return { ok: false, reason: 'not_found' };
-    return errno === 'ELOOP' ? { ok: false, reason: 'outside' } : { ok: false, reason: 'io_error', errno };
+    if (ABSENT.has(errno ?? '')) return { ok: false, reason: 'not_found' };
+    return errno === 'ELOOP' ? { ok: false, reason: 'outside', via: 'link' } : { ok: false, reason: 'io_error', errno };
   }
   try {
     const stat = await handle.stat();

@@ -220,7 +220,7 @@ export class HandlerConfigResolver implements ProtocolHandlerConfigResolver {
         outside: `config_ref "${ref}" leads outside the contract's directory; refused`,
         not_a_file: `config_ref "${ref}" is not a regular file`,
         too_large: `config_ref file "${ref}" is larger than ${maxBytes} bytes`,
-        io_error: `config_ref file "${ref}" cannot be read (${read.errno ?? 'unknown error'})`,
+        io_error: `config_ref file "${ref}" cannot be read (${('errno' in read ? read.errno : undefined) ?? 'unknown error'})`,
       }[read.reason];
       fail(why);
       return;

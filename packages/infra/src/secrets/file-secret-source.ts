@@ -3,11 +3,11 @@
  * volume (`/run/secrets/db/password`). The directory is trusted; the names asked for are
  * not, so a name can never read a file outside it, whether by `..` or by a symlink.
  */
-import { constants } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { SecretResolutionError } from '@onex/core';
 import type { SecretLookup, SecretSource } from '@onex/spi';
+import { readConfinedFile } from '../runtime/confined-file.js';
 import { assertSecretName } from './secret-name.js';
 
 /** Largest secret file read: certificates and keys fit, a mis-mounted blob does not. */
@@ -60,49 +60,22 @@ export class FileSecretSource implements SecretSource {
     assertSecretName(logicalName);
     const realDir = await this.#realDir();
     if (realDir === undefined) return undefined;
-    const candidate = resolve(realDir, logicalName);
-    if (!isInside(realDir, candidate)) throw this.#refused(logicalName, 'path_traversal', 'leads outside the secrets directory');
-
-    let target: string;
-    try {
-      target = await realpath(candidate);
-    } catch (error) {
-      if (ABSENT.has(errnoOf(error) ?? '')) return undefined;
-      throw this.#failed(logicalName, error);
-    }
-    if (!isInside(realDir, target)) throw this.#refused(logicalName, 'symlink_escape', 'is a link that leads outside the secrets directory');
-
-    return this.#read(logicalName, target);
-  }
-
-  async #read(logicalName: string, target: string): Promise<SecretLookup | undefined> {
-    let handle;
-    try {
-      // O_NOFOLLOW: `target` is already link-free, so a link appearing there now was
-      // swapped in after the check above and is refused rather than followed.
-      handle = await open(target, constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch (error) {
-      // A Kubernetes secret update removes the old data directory; the next lookup
-      // resolves the links afresh, so a vanished file is "not here" for now.
-      if (ABSENT.has(errnoOf(error) ?? '')) return undefined;
-      if (errnoOf(error) === 'ELOOP') throw this.#refused(logicalName, 'symlink_escape', 'was replaced by a link while being read');
-      throw this.#failed(logicalName, error);
-    }
-    try {
-      const stat = await handle.stat();
-      if (!stat.isFile()) throw this.#refused(logicalName, 'not_a_file', 'is not a regular file');
-      if (stat.size > this.#maxBytes) throw this.#refused(logicalName, 'too_large', `is larger than ${this.#maxBytes} bytes`);
-      // Read one byte past the cap, so a file that grew after the stat is still caught.
-      const buffer = Buffer.alloc(this.#maxBytes + 1);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      if (bytesRead > this.#maxBytes) throw this.#refused(logicalName, 'too_large', `is larger than ${this.#maxBytes} bytes`);
-      const text = buffer.subarray(0, bytesRead).toString('utf8');
-      return { value: text.replace(/\r?\n$/, '') };
-    } catch (error) {
-      if (error instanceof SecretResolutionError) throw error;
-      throw this.#failed(logicalName, error);
-    } finally {
-      await handle.close();
+    const read = await readConfinedFile(realDir, logicalName, this.#maxBytes);
+    if (read.ok) return { value: read.text.replace(/\r?\n$/, '') };
+    switch (read.reason) {
+      // A Kubernetes secret update swaps the data directory; a vanished file is "not here" for now.
+      case 'not_found':
+        return undefined;
+      case 'outside':
+        throw read.via === 'link'
+          ? this.#refused(logicalName, 'symlink_escape', 'is a link that leads outside the secrets directory')
+          : this.#refused(logicalName, 'path_traversal', 'leads outside the secrets directory');
+      case 'not_a_file':
+        throw this.#refused(logicalName, 'not_a_file', 'is not a regular file');
+      case 'too_large':
+        throw this.#refused(logicalName, 'too_large', `is larger than ${this.#maxBytes} bytes`);
+      default:
+        throw this.#failed(logicalName, read.errno);
     }
   }
 
@@ -127,18 +100,12 @@ export class FileSecretSource implements SecretSource {
     });
   }
 
-  #failed(logicalName: string, error: unknown): SecretResolutionError {
-    return new SecretResolutionError(`Secret "${logicalName}" in ${this.#dir} cannot be read (${errnoOf(error) ?? 'unknown error'})`, {
-      cause: error,
+  #failed(logicalName: string, errno: string | undefined): SecretResolutionError {
+    return new SecretResolutionError(`Secret "${logicalName}" in ${this.#dir} cannot be read (${errno ?? 'unknown error'})`, {
       hint: 'Check the file permissions of the secrets volume.',
       details: { logical_name: logicalName, source: this.name, reason: 'io_error' },
     });
   }
-}
-
-function isInside(dir: string, path: string): boolean {
-  const rel = relative(dir, path);
-  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
 }
 
 /** One `createX(config)` entry per adapter. */
