@@ -96,7 +96,9 @@ export class EnvelopeTracing {
     if (span.isRecording()) span.setAttributes(envelopeAttributes(envelope, origin));
     let result: R;
     try {
-      result = await otelContext.with(trace.setSpan(parent, span), execute);
+      // No SDK and no carried context: no trace to continue, so the context bookkeeping is
+      // skipped on this, the common, path (the response is still stamped as below).
+      result = !span.isRecording() && parent === ROOT_CONTEXT ? await execute() : await otelContext.with(trace.setSpan(parent, span), execute);
     } catch (error) {
       span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
@@ -117,18 +119,17 @@ export class EnvelopeTracing {
   /** Runs one handler call in a CLIENT span, a child of the active (envelope) span. */
   async handlerCall<T>(handlerType: string, envelope: OnexEnvelope, nodeSlug: string | undefined, call: () => Promise<T>): Promise<T> {
     const span = this.#tracer.startSpan(`execute ${handlerType}`, { kind: SpanKind.CLIENT }, otelContext.active());
-    const recording = span.isRecording();
-    if (recording) {
-      const attributes: Attributes = { [SPAN_ATTRIBUTES.handlerType]: handlerType, [SPAN_ATTRIBUTES.operation]: envelope.operation };
-      if (nodeSlug !== undefined) attributes[SPAN_ATTRIBUTES.node] = nodeSlug;
-      span.setAttributes(attributes);
-    }
+    // A non-recording span records nothing: call straight through.
+    if (!span.isRecording()) return call();
+    const attributes: Attributes = { [SPAN_ATTRIBUTES.handlerType]: handlerType, [SPAN_ATTRIBUTES.operation]: envelope.operation };
+    if (nodeSlug !== undefined) attributes[SPAN_ATTRIBUTES.node] = nodeSlug;
+    span.setAttributes(attributes);
     try {
       const value = await call();
-      if (recording) span.setAttribute(SPAN_ATTRIBUTES.outcome, 'success');
+      span.setAttribute(SPAN_ATTRIBUTES.outcome, 'success');
       return value;
     } catch (error) {
-      if (recording) recordError(span, errorFacts(error));
+      recordError(span, errorFacts(error));
       throw error;
     } finally {
       span.end();
