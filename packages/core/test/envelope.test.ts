@@ -397,6 +397,12 @@ describe('envelope deadlines', () => {
     expect(envelopeDeadlineMs(parseEnvelope({ ...base, ttl_seconds: 1, metadata: { deadline: '2026-01-15T09:30:02Z' } }))).toBe(Date.parse(at) + 1000);
   });
 
+  it('follows each envelope\'s own timestamp when they alternate (the last parse is remembered, not reused wrongly)', () => {
+    const later = '2026-01-15T09:31:00.000Z';
+    const deadlines = [at, later, later, at].map((timestamp) => envelopeDeadlineMs(parseEnvelope({ operation: 'http.get', timestamp, ttl_seconds: 5 })));
+    expect(deadlines).toEqual([Date.parse(at) + 5000, Date.parse(later) + 5000, Date.parse(later) + 5000, Date.parse(at) + 5000]);
+  });
+
   it('refuses a metadata.deadline that is not a date-time with an offset, on both parse paths', () => {
     for (const deadline of ['tomorrow', '2026-01-15T09:30:00', 5]) {
       expect(() => parseEnvelope({ operation: 'http.get', metadata: { deadline } })).toThrow(/metadata.deadline is reserved/);

@@ -26,9 +26,26 @@ export function isValidDeadlineMetadata(metadata: Readonly<Record<string, unknow
   return value === undefined || parseDeadline(value) !== undefined;
 }
 
+/**
+ * The last timestamp parsed and its value. A host asks for an envelope's deadline more than
+ * once (before its retry loop, again in the policy stack), and envelopes made within the same
+ * millisecond share their timestamp text; `Date.parse` was ≈ 7 % of the CPU of a no-op round
+ * trip with `ttl_seconds` (docs/benchmarks.md, "Policy and observability stack").
+ */
+let lastTimestamp = '';
+let lastTimestampMs = Number.NaN;
+
+function timestampMs(timestamp: string): number {
+  if (timestamp !== lastTimestamp) {
+    lastTimestampMs = Date.parse(timestamp);
+    lastTimestamp = timestamp;
+  }
+  return lastTimestampMs;
+}
+
 /** The envelope's deadline in epoch ms, or undefined when it has none. */
 export function envelopeDeadlineMs(envelope: Pick<OnexEnvelope, 'timestamp' | 'ttlSeconds' | 'metadata'>): number | undefined {
-  const byTtl = envelope.ttlSeconds === undefined ? undefined : Date.parse(envelope.timestamp) + envelope.ttlSeconds * 1000;
+  const byTtl = envelope.ttlSeconds === undefined ? undefined : timestampMs(envelope.timestamp) + envelope.ttlSeconds * 1000;
   const byMetadata = parseDeadline(envelope.metadata[DEADLINE_METADATA_KEY]);
   if (byTtl === undefined) return byMetadata;
   return byMetadata === undefined ? byTtl : Math.min(byTtl, byMetadata);
