@@ -10,7 +10,8 @@
  */
 import { isOnexErrorCode, resolveHandlerType, type EnvelopeHandler, type HandlerInvocationContext, type JsonValue, type OnexEnvelope } from '@onex/core';
 import type { ProtocolEventBus } from '@onex/spi';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Counter as CounterT, type Histogram as HistogramT } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Counter as CounterT } from 'prom-client';
+import { BucketHistogram, type HistogramSeries } from './bucket-histogram.js';
 import { LabelBounds, NO_NODE_LABEL, OTHER_LABEL, type LabelBoundsInput } from './label-bounds.js';
 import type { CircuitState } from '../resilience/circuit-breaker.js';
 import { NOOP_RESILIENCE_OBSERVER, type ResilienceObserver } from '../resilience/resilience-observer.js';
@@ -107,7 +108,6 @@ export function createHostMetrics(options: HostMetricsOptions = {}): HostMetrics
 }
 
 type Child = ReturnType<CounterT<string>['labels']>;
-type HistogramChild = ReturnType<HistogramT<string>['labels']>;
 
 /** A three-level cache without building a key string per lookup. */
 class Cache3<V> {
@@ -145,13 +145,12 @@ class PromHostMetrics implements HostMetrics {
   /** Per-series counts not yet added to the prom-client counters (see {@link flushCounts}). */
   readonly #pending: PendingCounts[] = [];
   readonly #errors = new Cache3<Child>();
-  readonly #calls = new Cache3<HistogramChild>();
 
   readonly #in: Counter<'node' | 'handler_type' | 'operation'>;
   readonly #out: Counter<'node' | 'handler_type' | 'operation' | 'outcome'>;
   readonly #errorCount: Counter<'handler_type' | 'code' | 'retryable'>;
   readonly #retries: Counter<'handler_type' | 'operation'>;
-  readonly #latency: Histogram<'handler_type' | 'operation' | 'outcome'>;
+  readonly #latency: BucketHistogram<'handler_type' | 'operation' | 'outcome'>;
   readonly #drain: Counter<'result'>;
   readonly #ingressRateLimited: Counter<'client'>;
 
@@ -173,7 +172,7 @@ class PromHostMetrics implements HostMetrics {
     });
     this.#errorCount = new Counter({ name: 'onex_envelope_errors_total', help: 'Error responses, by handler type, error code and whether the error is retryable.', labelNames: ['handler_type', 'code', 'retryable'], registers });
     this.#retries = new Counter({ name: 'onex_retries_total', help: 'Retries of retryable failures by the host retry loop (retry_policy), by handler type and operation.', labelNames: ['handler_type', 'operation'], registers });
-    this.#latency = new Histogram({
+    this.#latency = new BucketHistogram({
       name: 'onex_handler_call_duration_seconds',
       help: 'Duration of one handler call (one attempt), by handler type, operation and outcome.',
       labelNames: ['handler_type', 'operation', 'outcome'],
@@ -258,22 +257,39 @@ class PromHostMetrics implements HostMetrics {
     // The host registered this handler: its type is a bounded label by construction.
     const handlerType = handler.handlerType;
     const clock = this.#clock;
-    const calls = this.#calls;
     const latency = this.#latency;
     const bounds = (): LabelBounds => this.#bounds;
+    // This handler's series by bounded operation: [success, error].
+    const calls = new Map<string, readonly [HistogramSeries, HistogramSeries]>();
+    const seriesOf = (operation: string): readonly [HistogramSeries, HistogramSeries] => {
+      let pair = calls.get(operation);
+      if (pair === undefined) calls.set(operation, (pair = [latency.labels(handlerType, operation, 'success'), latency.labels(handlerType, operation, 'error')]));
+      return pair;
+    };
     return {
       handlerType: handler.handlerType,
-      async execute(envelope: OnexEnvelope, context: HandlerInvocationContext): Promise<JsonValue> {
+      // Not an async function: `then` on the handler's own promise is one promise fewer per call.
+      execute(envelope: OnexEnvelope, context: HandlerInvocationContext): Promise<JsonValue> {
         const started = clock();
-        let outcome = 'error';
+        const record = (index: 0 | 1): void => seriesOf(bounds().operation(context.operation))[index].observe((clock() - started) / 1000);
+        let call: Promise<JsonValue>;
         try {
-          const result = await handler.execute(envelope, context);
-          outcome = 'success';
-          return result;
-        } finally {
-          const operation = bounds().operation(context.operation);
-          calls.get(handlerType, operation, outcome, () => latency.labels(handlerType, operation, outcome)).observe((clock() - started) / 1000);
+          call = handler.execute(envelope, context);
+        } catch (error) {
+          // A handler that throws instead of rejecting still counts, as an error.
+          record(1);
+          return Promise.reject(error);
         }
+        return call.then(
+          (result) => {
+            record(0);
+            return result;
+          },
+          (error: unknown) => {
+            record(1);
+            throw error;
+          },
+        );
       },
     };
   }
