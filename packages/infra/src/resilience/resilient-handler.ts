@@ -52,6 +52,7 @@ import { AttemptAbort } from './attempt-abort.js';
 import { Bulkhead } from './bulkhead.js';
 import { CircuitBreaker, type CallOutcome, type CircuitPermit, type CircuitState } from './circuit-breaker.js';
 import type { ResilienceObserver } from './resilience-observer.js';
+import { TimeoutQueue } from './timeout-queue.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Names the policy that refused a call, in the error's `details.policy`. */
@@ -74,12 +75,14 @@ export class ResilientHandler implements EnvelopeHandler {
   readonly #breaker: CircuitBreaker | undefined;
   readonly #bulkhead: Bulkhead | undefined;
   readonly #bucket: TokenBucket | undefined;
+  readonly #timeouts: TimeoutQueue;
 
   constructor(inner: EnvelopeHandler, policies: HandlerPolicies, options: ResilientHandlerOptions) {
     this.handlerType = inner.handlerType;
     this.#inner = inner;
     this.#timeoutMs = policies.timeoutMs;
     this.#scheduler = options.scheduler;
+    this.#timeouts = new TimeoutQueue(options.scheduler);
     this.#observer = options.observer;
     this.#transport = (TRANSPORT_TYPES as readonly string[]).includes(inner.handlerType) ? (inner.handlerType as TransportType) : 'runtime';
     const handlerType = inner.handlerType;
@@ -125,14 +128,21 @@ export class ResilientHandler implements EnvelopeHandler {
     const call = new AttemptAbort();
     const onOuter = outer === undefined ? undefined : (): void => call.abort(outer.reason);
     if (onOuter !== undefined) outer?.addEventListener('abort', onOuter, { once: true });
-    const timer = scheduler.setTimeout(() => {
-      call.abort(byDeadline ? expiredError(envelope, deadline as number, scheduler.now(), true) : this.#timeoutError(envelope));
-    }, endAt - start);
+    // timeout_ms ends go through the binding's queue (one timer for all its calls); a sooner
+    // envelope deadline is out of that order and gets a timer of its own.
+    const timer = byDeadline
+      ? scheduler.setTimeout(() => call.abort(expiredError(envelope, deadline as number, scheduler.now(), true)), endAt - start)
+      : this.#timeouts.add(endAt, () => call.abort(this.#timeoutError(envelope)));
     let held = false;
+    let now = start;
     try {
       // 2. Bulkhead: a free place is taken at once; only a call that has to queue needs the signal.
       if (this.#bulkhead !== undefined) {
-        held = this.#bulkhead.tryAcquire() || (await this.#bulkhead.acquire(call.signal));
+        held = this.#bulkhead.tryAcquire();
+        if (!held) {
+          held = await this.#bulkhead.acquire(call.signal);
+          now = scheduler.now();
+        }
         if (!held) {
           this.#observer.bulkheadRejected(this.handlerType);
           throw this.#bulkheadFull(envelope, this.#bulkhead);
@@ -140,7 +150,8 @@ export class ResilientHandler implements EnvelopeHandler {
       }
       // 3. Rate limit.
       if (this.#bucket !== undefined) {
-        const reservation = this.#bucket.reserve(endAt - scheduler.now());
+        // `now` was read again only if the bulkhead made the call wait.
+        const reservation = this.#bucket.reserve(endAt - now, now);
         if ('retryAfterMs' in reservation) {
           this.#observer.rateLimited(this.handlerType);
           throw this.#rateLimited(envelope, reservation.retryAfterMs);

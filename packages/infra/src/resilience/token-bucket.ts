@@ -23,10 +23,12 @@ export class TokenBucket {
 
   /**
    * Reserves a token if it is due within `maxWaitMs`: `{ waitMs }` (0 = now). Otherwise
-   * nothing is reserved and `{ retryAfterMs }` says when a token would be free.
+   * nothing is reserved and `{ retryAfterMs }` says when a token would be free. `now` is the
+   * scheduler's time, for a caller that has just read it (a clock read per call shows on a
+   * no-op round trip).
    */
-  reserve(maxWaitMs: number): { readonly waitMs: number } | { readonly retryAfterMs: number } {
-    this.#refill();
+  reserve(maxWaitMs: number, now = this.#scheduler.now()): { readonly waitMs: number } | { readonly retryAfterMs: number } {
+    this.#refill(now);
     if (this.#tokens >= 1) {
       this.#tokens -= 1;
       return NOW;
@@ -49,8 +51,7 @@ export class TokenBucket {
     return Math.max(0, Math.floor(this.#tokens));
   }
 
-  #refill(): void {
-    const now = this.#scheduler.now();
+  #refill(now = this.#scheduler.now()): void {
     const elapsed = now - this.#last;
     if (elapsed > 0) {
       this.#tokens = Math.min(this.#burst, this.#tokens + elapsed * this.#perMs);

@@ -58,6 +58,11 @@ export class ManualScheduler implements Scheduler {
     return 0.5;
   }
 
+  /** Sets the clock back by `ms` without firing anything (a wall clock stepped by NTP). */
+  stepBack(ms: number): void {
+    this.#now -= ms;
+  }
+
   /** Timers not yet fired or cancelled. */
   get pending(): number {
     return this.#timers.length;
