@@ -2,7 +2,8 @@
  * Issue 9's performance requirement: what the policy and observability stack costs on a
  * no-op handler. The in-memory round trip (request envelope on `InMemoryEventBus` → host
  * → EffectNode → the `local` handler's `local.echo` → response from the output topic) is
- * measured on hosts that differ only in their settings, in one run, alternating:
+ * measured on hosts that differ only in their settings, in one run, alternating, each host
+ * in a process of its own (children/policy-host.mjs says why):
  *
  * - `full`: metrics on as a contract turns them on (prom-client, process metrics too),
  *   a pino logger at `info` writing each line to `/dev/null` with a synchronous write
@@ -21,91 +22,68 @@
  * ComputeNode calls no handler, so no policy would run. Tracing (`@opentelemetry/api`, no
  * SDK installed: non-recording spans) is on in every host, as the host has no switch for it.
  */
-import fs from 'node:fs';
-import { RUNTIME_HOST_DEFAULTS } from '@onex/core';
-import { createLogger } from '@onex/infra';
-import { measureAll } from '../lib/drive.mjs';
-import { startHost } from '../lib/onex.mjs';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { medianRun } from '../lib/drive.mjs';
 import { latency, micros, ops, times, verdict } from '../lib/table.mjs';
 
+const run = promisify(execFile);
+const CHILD = fileURLToPath(new URL('../children/policy-host.mjs', import.meta.url));
 const CONCURRENCIES = [1, 64];
 /** At most this much throughput lost to the stack. */
 const MAX_LOSS = 0.1;
 /** Less than this many µs added to the p99 latency per envelope. */
 const MAX_ADDED_P99_US = 300;
 const TARGET_TEXT = `≥ ${(1 - MAX_LOSS).toFixed(2)}×, p99 < +${MAX_ADDED_P99_US / 1000} ms`;
-const TTL_SECONDS = 60;
-const CALL = { targetNode: 'echo-effect', operation: 'local.echo' };
+/** The host configurations (built in children/policy-host.mjs), in the order of the first repetition. */
+const VARIANTS = /** @type {const} */ (['full', 'bare', 'timeout']);
+const MIN_REPS = 5;
 
-/** @type {import('@onex/core').HandlerPolicies} */
-export const FULL_POLICIES = Object.freeze({
-  timeoutMs: 5_000,
-  retryPolicy: RUNTIME_HOST_DEFAULTS.retryPolicy,
-  // Ten million per second with a burst of a million: never the limit in a closed loop.
-  rateLimit: { perSecond: 10_000_000, burst: 1_000_000 },
-  circuitBreaker: RUNTIME_HOST_DEFAULTS.circuitBreaker,
-  bulkhead: { maxConcurrent: 1_024, maxQueue: 0 },
-});
-
-/** @type {import('@onex/core').HandlerPolicies} */
-const TIMEOUT_ONLY = Object.freeze({
-  timeoutMs: RUNTIME_HOST_DEFAULTS.handlerTimeoutMs,
-  retryPolicy: undefined,
-  rateLimit: undefined,
-  circuitBreaker: { ...RUNTIME_HOST_DEFAULTS.circuitBreaker, enabled: false },
-  bulkhead: undefined,
-});
-
-const METRICS_ON = { enabled: true, defaultMetrics: true };
-const METRICS_OFF = { enabled: false, defaultMetrics: false };
-
-/** A pino destination that costs what a file does (one write(2) per line) and counts the lines. */
-function devNullSink() {
-  const fd = fs.openSync('/dev/null', 'w');
-  const sink = {
-    lines: 0,
-    /** @param {string} line */
-    write(line) {
-      sink.lines += 1;
-      fs.writeSync(fd, line);
-    },
-    close: () => fs.closeSync(fd),
-  };
-  return sink;
+/**
+ * One child run of a configuration.
+ * @param {Record<string, unknown>} config
+ * @returns {Promise<any>}
+ */
+async function child(config) {
+  const { stdout } = await run(process.execPath, ['--expose-gc', CHILD, JSON.stringify(config)], { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
 }
 
-/** @param {{ reps: number, budgetMs: number, warmupMs: number }} timing @returns {Promise<import('../lib/table.mjs').Row[]>} */
+/**
+ * Each configuration in a process of its own (see children/policy-host.mjs for why), the
+ * way measureAll runs calls in one: sized first, then the repetitions round-robin with the
+ * order rotating, the median kept.
+ * @param {{ reps: number, budgetMs: number, warmupMs: number }} timing @returns {Promise<import('../lib/table.mjs').Row[]>}
+ */
 export async function policyMeasures(timing) {
   /** @type {import('../lib/table.mjs').Row[]} */
   const rows = [];
   for (const concurrency of CONCURRENCIES) {
-    const sink = devNullSink();
-    const logger = createLogger({ level: 'info', destination: sink });
-    /** @type {Awaited<ReturnType<typeof startHost>>[]} */
-    const hosts = [];
-    try {
-      const handler = (/** @type {import('@onex/core').HandlerPolicies | undefined} */ policies) => [{ type: 'local', config: {}, ...(policies ? { policies } : {}) }];
-      const full = await startHost({ maxInFlight: concurrency, handlers: handler(FULL_POLICIES), metrics: METRICS_ON, logger });
-      hosts.push(full);
-      const bare = await startHost({ maxInFlight: concurrency, handlers: handler(undefined), metrics: METRICS_OFF });
-      hosts.push(bare);
-      const timeout = await startHost({ maxInFlight: concurrency, handlers: handler(TIMEOUT_ONLY), metrics: METRICS_OFF });
-      hosts.push(timeout);
-      const linesAtStart = sink.lines;
-      const r = await measureAll(
-        { full: full.client({ ...CALL, ttlSeconds: TTL_SECONDS }), bare: bare.client(CALL), timeout: timeout.client(CALL) },
-        { concurrency, ...timing },
-      );
-      for (const host of hosts) host.assertHealthy();
-      const lines = sink.lines - linesAtStart;
-      const fullSubject = `host → EffectNode → local.echo, metrics + info log + every policy + ttl (${lines} log lines while measured)`;
-      const bareSubject = 'same, metrics off, silent, handler not wrapped';
-      rows.push(compare(concurrency, fullSubject, r.full, bareSubject, r.bare, true));
-      rows.push(compare(concurrency, 'same, metrics off, silent, timeout_ms only (breaker off) (info)', r.timeout, bareSubject, r.bare, false));
-    } finally {
-      for (const host of hosts.reverse()) await host.stop();
-      sink.close();
+    const base = { concurrency, warmupMs: timing.warmupMs, budgetMs: timing.budgetMs };
+    /** @type {Record<string, number>} */
+    const sizes = {};
+    for (const variant of VARIANTS) sizes[variant] = (await child({ ...base, variant })).iterations;
+    // Similar speeds run the same count: run length itself moves throughput.
+    const most = Math.max(...Object.values(sizes));
+    const iterations = (/** @type {string} */ v) => (most <= 3 * Math.min(...Object.values(sizes)) ? most : sizes[v]);
+    /** @type {Record<string, import('../lib/drive.mjs').RunResult[]>} */
+    const runs = { full: [], bare: [], timeout: [] };
+    let lines = 0;
+    // At least five: a process's JIT varies more from run to run than one process's repetitions do.
+    for (let rep = 0; rep < Math.max(timing.reps, MIN_REPS); rep += 1) {
+      for (let i = 0; i < VARIANTS.length; i += 1) {
+        const variant = VARIANTS[(i + rep) % VARIANTS.length] ?? 'bare';
+        const out = await child({ ...base, variant, iterations: iterations(variant) });
+        runs[variant]?.push(out.result);
+        if (variant === 'full') lines += out.lines;
+      }
     }
+    const [full, bare, timeout] = VARIANTS.map((v) => medianRun(runs[v] ?? []));
+    const fullSubject = `host → EffectNode → local.echo, metrics + info log + every policy + ttl (${lines} log lines while measured)`;
+    const bareSubject = 'same, metrics off, silent, handler not wrapped';
+    rows.push(compare(concurrency, fullSubject, /** @type {any} */ (full), bareSubject, /** @type {any} */ (bare), true));
+    rows.push(compare(concurrency, 'same, metrics off, silent, timeout_ms only (breaker off) (info)', /** @type {any} */ (timeout), bareSubject, /** @type {any} */ (bare), false));
   }
   return rows;
 }
