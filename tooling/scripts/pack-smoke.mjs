@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Packs every publishable package the way `pnpm publish` would and checks the tarballs
 // from the outside: `workspace:` ranges are rewritten, every file the exports map / bin
-// points at is inside, no sources leak, and a plain npm project can install @onex/core and
-// @onex/spi and import them through their exports maps (and only through them).
+// points at is inside, no sources leak, the npm metadata is complete, publint and
+// arethetypeswrong (ESM-only profile: node16 and bundler resolution) find nothing, and a
+// plain npm project can install @onex/core and @onex/spi and import them through their
+// exports maps (and only through them). The whole publish → install path, through a real
+// registry, is tooling/release/roundtrip.mjs.
 //
 //   pnpm build && node tooling/scripts/pack-smoke.mjs [--keep]
 //
@@ -11,6 +14,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
 import { repoRoot, resolvePnpm } from './with-pnpm.mjs';
 
 /** Publishable workspace packages, bottom layer first. `install` ones go into the npm project. */
@@ -121,6 +126,46 @@ function inspectTarball({ file, manifest }) {
   const leaked = entries.filter((entry) => /^(src|test)\//.test(entry) || entry.endsWith('.tsbuildinfo') || (/\.ts$/.test(entry) && !/\.d\.ts$/.test(entry)));
   if (leaked.length > 0) fail(`${name}: sources or build state leaked into the tarball: ${leaked.slice(0, 10).join(', ')}; check "files" in package.json.`);
   pass(`${name}: no src/, test/, .ts sources or .tsbuildinfo in ${entries.length} files`);
+
+  checkMetadata(packed, entries);
+}
+
+/** The one repository fact: the root package.json's; each package adds its directory. */
+const ROOT_REPOSITORY = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).repository;
+
+/** What npm shows and needs, per the release issue: every field present and the README saying ESM only. */
+function checkMetadata(packed, entries) {
+  const name = packed.name;
+  const dir = PACKAGES.find((pkg) => JSON.parse(readFileSync(join(repoRoot, pkg.dir, 'package.json'), 'utf8')).name === name)?.dir;
+  const missing = ['description', 'license', 'engines', 'files', 'keywords', 'repository'].filter((field) => packed[field] === undefined || (Array.isArray(packed[field]) && packed[field].length === 0));
+  if (missing.length > 0) fail(`${name}: package.json lacks ${missing.join(', ')}.`);
+  if (packed.engines.node !== '>=20.19') fail(`${name}: engines.node is ${JSON.stringify(packed.engines.node)}, expected ">=20.19".`);
+  if (packed.repository.url !== ROOT_REPOSITORY?.url || packed.repository.directory !== dir) {
+    fail(`${name}: repository is ${JSON.stringify(packed.repository)}; expected the root's url ${JSON.stringify(ROOT_REPOSITORY?.url)} with directory ${JSON.stringify(dir)}.`);
+  }
+  if (!entries.includes('README.md')) fail(`${name}: no README.md in the tarball (npm shows it as the package page).`);
+  pass(`${name}: description, license, engines >=20.19, files, keywords, repository (${dir}) and README.md`);
+}
+
+/** publint on the very tarball (strict: warnings fail too), and attw with the ESM-only profile. */
+async function checkQuality({ file, manifest }) {
+  const name = manifest.name;
+  const bytes = readFileSync(file);
+  const { messages, pkg } = await publint({ pack: { tarball: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) }, level: 'suggestion', strict: true });
+  if (messages.length > 0) fail(`${name}: publint found ${messages.length} problem(s):\n${messages.map((m) => `  ${m.type} ${m.code}: ${formatMessage(m, pkg) ?? ''}`).join('\n')}`);
+  pass(`${name}: publint (strict, suggestions included) finds nothing`);
+  // ESM only: node10 and CommonJS require() are not supported (the READMEs say so); node16
+  // from ESM and bundler resolution must resolve every entry point with its types.
+  const attw = run(process.execPath, [join(repoRoot, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js'), file, '--profile', 'esm-only', '--format', 'json'], {});
+  let report;
+  try {
+    report = JSON.parse(attw.stdout);
+  } catch {
+    fail(`${name}: arethetypeswrong did not print JSON (exit ${attw.status}).`, attw.output);
+  }
+  const problems = Object.values(report.analysis?.problems ?? {}).flat().filter((p) => p && !['node10', 'node16-cjs'].includes(p.resolutionKind));
+  if (attw.status !== 0 || problems.length > 0) fail(`${name}: arethetypeswrong (esm-only) found problems: ${JSON.stringify(problems).slice(0, 1500)}`, attw.output.slice(0, 3000));
+  pass(`${name}: arethetypeswrong (esm-only profile): types resolve under node16 (ESM) and bundler`);
 }
 
 const CONSUMER_CHECK = `
@@ -187,7 +232,7 @@ function consumerSmoke(tarballs, consumerDir) {
   if (checkedThere.status !== 0) fail(`the consumer check (${join(consumerDir, 'check.mjs')}) failed (exit ${checkedThere.status ?? checkedThere.signal}); see FAIL above (--keep keeps the project).`);
 }
 
-function main() {
+async function main() {
   const started = Date.now();
   const pnpm = resolvePnpm();
   const workDir = mkdtempSync(join(tmpdir(), 'onex-pack-smoke-'));
@@ -198,6 +243,7 @@ function main() {
   try {
     const tarballs = packAll(pnpm, packDir);
     for (const tarball of tarballs.values()) inspectTarball(tarball);
+    for (const tarball of tarballs.values()) await checkQuality(tarball);
     consumerSmoke(tarballs, consumerDir);
     console.log(`pack-smoke: passed ${checked.length} checks in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;
@@ -211,4 +257,4 @@ function main() {
   }
 }
 
-process.exitCode = main();
+process.exitCode = await main();
