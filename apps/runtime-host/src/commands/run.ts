@@ -18,8 +18,11 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { buildNodes, loadRuntime } from '../load-runtime.js';
 import type { Output } from './validate.js';
 
-/** Time allowed after the drain timeout for handlers and the bus to close. */
-const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * Time allowed after the drain timeout for handlers and the bus to close; then exit 5.
+ * Exported for deploy/'s consistency test: a platform's kill timeout must cover it.
+ */
+export const SHUTDOWN_GRACE_MS = 10_000;
 
 export interface RunOptions {
   /** Validate and wire, then exit without consuming. */
