@@ -8,22 +8,15 @@
  * (expects none) and on copies with one thing broken (expects that rule to speak), so no
  * rule here can pass silently.
  */
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { parseRuntimeHostContract, type RuntimeHostContract } from '@onex/core';
 import { HANDLER_CATALOG } from '@onex/infra';
 import { z } from 'zod';
 import { SHUTDOWN_GRACE_MS } from '../../src/commands/run.js';
 import { EXIT } from '../../src/exit-codes.js';
 
-/**
- * The `yaml` package, as @onex/core resolves it: the app does not declare it, and adding a
- * dev dependency would change the lockfile for a test helper. Only `parse` is used.
- */
-const yamlModule = createRequire(createRequire(import.meta.url).resolve('@onex/core/package.json'))('yaml') as {
-  parse(text: string): unknown;
-};
-export const parseYaml = (text: string): unknown => yamlModule.parse(text);
+export const parseYaml = (text: string): unknown => parse(text);
 
 /** The files the rules read, by repository path. */
 export const DEPLOY_FILES = {
