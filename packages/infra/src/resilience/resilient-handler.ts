@@ -47,7 +47,7 @@ import {
   type TransportType,
 } from '@onex/core';
 import type { Logger } from '../logging/logger.js';
-import type { Scheduler } from '../runtime/scheduler.js';
+import type { Scheduler, TimerHandle } from '../runtime/scheduler.js';
 import { AttemptAbort } from './attempt-abort.js';
 import { Bulkhead } from './bulkhead.js';
 import { CircuitBreaker, type CallOutcome, type CircuitPermit, type CircuitState } from './circuit-breaker.js';
@@ -111,17 +111,23 @@ export class ResilientHandler implements EnvelopeHandler {
     return this.#bulkhead?.active;
   }
 
-  async execute(envelope: OnexEnvelope, context: HandlerInvocationContext): Promise<JsonValue> {
+  /**
+   * Not an `async` function: a call admitted at once (a free bulkhead place, a token now) runs
+   * the handler synchronously and settles through one `then`, and only a call that must wait
+   * goes through a promise chain. The async version's frame and await were ≈ a third of the
+   * stack's cost on a no-op handler (docs/benchmarks.md, "Policy and observability stack").
+   */
+  execute(envelope: OnexEnvelope, context: HandlerInvocationContext): Promise<JsonValue> {
     const scheduler = this.#scheduler;
     const start = scheduler.now();
     // 1. Deadline.
     const deadline = envelopeDeadlineMs(envelope);
     if (deadline !== undefined && start >= deadline) {
       this.#observer.expired(this.handlerType, envelope.operation);
-      throw expiredError(envelope, deadline, start, false);
+      return Promise.reject(expiredError(envelope, deadline, start, false));
     }
     const outer = context.signal;
-    if (outer?.aborted === true) throw outer.reason;
+    if (outer?.aborted === true) return Promise.reject(outer.reason as Error);
     const byDeadline = deadline !== undefined && deadline < start + this.#timeoutMs;
     const endAt = byDeadline ? (deadline as number) : start + this.#timeoutMs;
     // The attempt's abort: its AbortController exists only if something reads the signal.
@@ -133,64 +139,106 @@ export class ResilientHandler implements EnvelopeHandler {
     const timer = byDeadline
       ? scheduler.setTimeout(() => call.abort(expiredError(envelope, deadline as number, scheduler.now(), true)), endAt - start)
       : this.#timeouts.add(endAt, () => call.abort(this.#timeoutError(envelope)));
-    let held = false;
-    let now = start;
+    const attempt: Attempt = { envelope, context, outer, onOuter, call, timer, byDeadline, endAt, held: false };
+    let waiting: Promise<void> | undefined;
     try {
-      // 2. Bulkhead: a free place is taken at once; only a call that has to queue needs the signal.
-      if (this.#bulkhead !== undefined) {
-        held = this.#bulkhead.tryAcquire();
-        if (!held) {
-          held = await this.#bulkhead.acquire(call.signal);
-          now = scheduler.now();
-        }
-        if (!held) {
-          this.#observer.bulkheadRejected(this.handlerType);
-          throw this.#bulkheadFull(envelope, this.#bulkhead);
-        }
-      }
-      // 3. Rate limit.
-      if (this.#bucket !== undefined) {
-        // `now` was read again only if the bulkhead made the call wait.
-        const reservation = this.#bucket.reserve(endAt - now, now);
-        if ('retryAfterMs' in reservation) {
-          this.#observer.rateLimited(this.handlerType);
-          throw this.#rateLimited(envelope, reservation.retryAfterMs);
-        }
-        if (reservation.waitMs > 0) {
-          this.#observer.rateLimitWait(this.handlerType, reservation.waitMs);
-          await scheduler.sleep(reservation.waitMs, call.signal);
-          if (call.aborted) {
-            this.#bucket.refund();
-            throw call.reason;
-          }
-        }
-      }
-      // 4. Circuit breaker.
-      const permit: CircuitPermit = this.#breaker?.tryAcquire() ?? NO_BREAKER;
-      if (!permit.admitted) {
-        this.#observer.circuitRejected(this.handlerType);
-        throw this.#circuitOpen(envelope, permit.retryAfterMs);
-      }
-      // 5. Timeout: the handler runs on the attempt's signal (made when it first reads it).
-      try {
-        const result = await call.race(this.#inner.execute(envelope, new AttemptContext(context, call)));
-        this.#breaker?.record(permit.trial, 'success');
-        return result;
-      } catch (error) {
-        this.#breaker?.record(permit.trial, aborted(outer) ? 'ignored' : outcomeOf(error));
-        throw error;
-      }
+      waiting = this.#admit(attempt, start);
     } catch (error) {
-      if (call.aborted && error === call.reason && !aborted(outer)) {
-        if (byDeadline) this.#observer.expired(this.handlerType, envelope.operation);
-        else this.#observer.timedOut(this.handlerType, envelope.operation);
-      }
-      throw error;
-    } finally {
-      if (held) this.#bulkhead?.release();
-      timer.cancel();
-      if (onOuter !== undefined) outer?.removeEventListener('abort', onOuter);
+      return Promise.reject(this.#failed(attempt, error));
     }
+    if (waiting === undefined) return this.#run(attempt);
+    return waiting.then(
+      () => this.#run(attempt),
+      (error: unknown) => {
+        throw this.#failed(attempt, error);
+      },
+    );
+  }
+
+  /**
+   * 2. Bulkhead and 3. rate limit. Undefined when the call may run now; a promise when it has
+   * to wait for a place or a token (it rejects with the refusal); throws a refusal at once.
+   */
+  #admit(attempt: Attempt, now: number): Promise<void> | undefined {
+    const bulkhead = this.#bulkhead;
+    if (bulkhead !== undefined) {
+      attempt.held = bulkhead.tryAcquire();
+      // Only a call that has to queue needs the signal.
+      if (!attempt.held) {
+        return bulkhead.acquire(attempt.call.signal).then((held) => {
+          attempt.held = held;
+          if (!held) {
+            this.#observer.bulkheadRejected(this.handlerType);
+            throw this.#bulkheadFull(attempt.envelope, bulkhead);
+          }
+          return this.#rateLimit(attempt, this.#scheduler.now());
+        });
+      }
+    }
+    return this.#rateLimit(attempt, now);
+  }
+
+  #rateLimit(attempt: Attempt, now: number): Promise<void> | undefined {
+    const bucket = this.#bucket;
+    if (bucket === undefined) return undefined;
+    const reservation = bucket.reserve(attempt.endAt - now, now);
+    if ('retryAfterMs' in reservation) {
+      this.#observer.rateLimited(this.handlerType);
+      throw this.#rateLimited(attempt.envelope, reservation.retryAfterMs);
+    }
+    if (reservation.waitMs === 0) return undefined;
+    this.#observer.rateLimitWait(this.handlerType, reservation.waitMs);
+    const call = attempt.call;
+    return this.#scheduler.sleep(reservation.waitMs, call.signal).then(() => {
+      if (call.aborted) {
+        bucket.refund();
+        throw call.reason;
+      }
+    });
+  }
+
+  /** 4. Circuit breaker, then 5. the handler on the attempt's signal, raced against it. */
+  #run(attempt: Attempt): Promise<JsonValue> {
+    const permit: CircuitPermit = this.#breaker?.tryAcquire() ?? NO_BREAKER;
+    if (!permit.admitted) {
+      this.#observer.circuitRejected(this.handlerType);
+      return Promise.reject(this.#failed(attempt, this.#circuitOpen(attempt.envelope, permit.retryAfterMs)));
+    }
+    let pending: Promise<JsonValue>;
+    try {
+      pending = this.#inner.execute(attempt.envelope, new AttemptContext(attempt.context, attempt.call));
+    } catch (error) {
+      pending = Promise.reject(error as Error);
+    }
+    return attempt.call.race(pending).then(
+      (result) => {
+        this.#breaker?.record(permit.trial, 'success');
+        this.#release(attempt);
+        return result;
+      },
+      (error: unknown) => {
+        this.#breaker?.record(permit.trial, aborted(attempt.outer) ? 'ignored' : outcomeOf(error));
+        throw this.#failed(attempt, error);
+      },
+    );
+  }
+
+  /** Counts a cut-off (timeout or deadline) the attempt's own abort caused, releases what it held, and returns the error to throw. */
+  #failed(attempt: Attempt, error: unknown): unknown {
+    const call = attempt.call;
+    if (call.aborted && error === call.reason && !aborted(attempt.outer)) {
+      if (attempt.byDeadline) this.#observer.expired(this.handlerType, attempt.envelope.operation);
+      else this.#observer.timedOut(this.handlerType, attempt.envelope.operation);
+    }
+    this.#release(attempt);
+    return error;
+  }
+
+  /** Frees what the attempt holds: its bulkhead place, its timer, its listener on the caller's signal. Once per attempt, on whichever path ends it. */
+  #release(attempt: Attempt): void {
+    if (attempt.held) this.#bulkhead?.release();
+    attempt.timer.cancel();
+    if (attempt.onOuter !== undefined) attempt.outer?.removeEventListener('abort', attempt.onOuter);
   }
 
   #timeoutError(envelope: OnexEnvelope): InfraTimeoutError {
@@ -237,6 +285,22 @@ export class ResilientHandler implements EnvelopeHandler {
       hint: `The dependency behind the ${this.handlerType} handler kept failing; trial calls resume in about ${retryAfterSeconds} s. Check that it is up and reachable.`,
     });
   }
+}
+
+/** One attempt through the stack: what its steps share. */
+interface Attempt {
+  readonly envelope: OnexEnvelope;
+  readonly context: HandlerInvocationContext;
+  readonly outer: HandlerInvocationContext['signal'];
+  readonly onOuter: (() => void) | undefined;
+  readonly call: AttemptAbort;
+  readonly timer: TimerHandle;
+  /** The envelope's deadline, not timeout_ms, ends this attempt. */
+  readonly byDeadline: boolean;
+  /** When the attempt's budget ends (epoch ms). */
+  readonly endAt: number;
+  /** It holds a bulkhead place. */
+  held: boolean;
 }
 
 const NO_BREAKER: CircuitPermit = Object.freeze({ admitted: true, trial: 0 });
