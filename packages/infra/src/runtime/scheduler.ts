@@ -20,7 +20,8 @@ export interface Scheduler {
   random(): number;
 }
 
-export const systemScheduler: Scheduler = {
+/** Frozen: one process-wide clock that no module can patch for everyone else. */
+export const systemScheduler: Scheduler = Object.freeze<Scheduler>({
   now: () => Date.now(),
   setTimeout(fn, ms) {
     const t = setTimeout(fn, ms);
@@ -46,4 +47,4 @@ export const systemScheduler: Scheduler = {
     });
   },
   random: () => Math.random(),
-};
+});
