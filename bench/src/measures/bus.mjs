@@ -3,17 +3,20 @@
  * runtime host, routed to a no-op node, and its response collected from the output
  * topic — against two Moleculer brokers talking over the `Fake` transporter.
  *
- * Two phases, in this order within one process:
+ * Every subject runs alone in a process of its own, the Moleculer pair too
+ * (children/subject.mjs says why; lib/isolated.mjs drives them round-robin):
  * - `busMeasures`: ComputeNode echo (the judged rows), envelope objects and JSON text.
- *   The JSON-text rows use a second host whose bus serializes the responses as well, and
- *   the client parses them back: both directions cross the wire as text, as Moleculer's
+ *   The JSON-text rows use a host whose bus serializes the responses as well, and the
+ *   client parses them back: both directions cross the wire as text, as Moleculer's
  *   `Fake` transporter serializes both its request and its response packets.
  * - `effectMeasures`: EffectNode → local.echo, through the host's no-publish guard in
- *   its default (`sync`) mode. It runs last anyway: should anyone switch the bench to
- *   the `async` guard, AsyncLocalStorage turns on promise hooks for the whole process
- *   on Node 20, and every later measure would pay for it.
+ *   its default (`sync`) mode.
+ *
+ * Until 2026-11-26 the subjects shared one process; `ONEX_BENCH_SHARED_PROCESS=1` measures
+ * them that way still, to compare with the older figures in docs/benchmarks.md.
  */
 import { measureAll } from '../lib/drive.mjs';
+import { measureIsolated } from '../lib/isolated.mjs';
 import { startRemotePair } from '../lib/moleculer.mjs';
 import { startHost } from '../lib/onex.mjs';
 import { latency, ops, times, verdict } from '../lib/table.mjs';
@@ -71,22 +74,27 @@ async function measureAgainstPeer(concurrency, hosts, subjects, timing) {
   }
 }
 
+const SHARED = process.env.ONEX_BENCH_SHARED_PROCESS === '1';
+const HOW = SHARED ? 'one process' : 'own processes';
+
 /** @param {{ reps: number, budgetMs: number, warmupMs: number }} timing @returns {Promise<import('../lib/table.mjs').Row[]>} */
 export async function busMeasures(timing) {
   /** @type {import('../lib/table.mjs').Row[]} */
   const rows = [];
   for (const concurrency of CONCURRENCIES) {
-    const r = await measureAgainstPeer(
-      concurrency,
-      [{}, { wire: true }],
-      ([onex, onexWire]) => ({
-        compute: /** @type {Host} */ (onex).client({ targetNode: 'echo', operation: 'bench.echo' }),
-        wire: /** @type {Host} */ (onexWire).client({ targetNode: 'echo', operation: 'bench.echo', wire: true }),
-      }),
-      timing,
-    );
-    rows.push(row('1+2 bus round trip', concurrency, 'host → ComputeNode echo, envelope object', r.compute, PEER, r.moleculer, true));
-    rows.push(row('1+2 bus round trip (info)', concurrency, 'host → ComputeNode echo, JSON text both ways (parse + validate)', r.wire, PEER, r.moleculer, false));
+    const r = SHARED
+      ? await measureAgainstPeer(
+          concurrency,
+          [{}, { wire: true }],
+          ([onex, onexWire]) => ({
+            'bus-compute': /** @type {Host} */ (onex).client({ targetNode: 'echo', operation: 'bench.echo' }),
+            'bus-wire': /** @type {Host} */ (onexWire).client({ targetNode: 'echo', operation: 'bench.echo', wire: true }),
+          }),
+          timing,
+        )
+      : await measureIsolated(/** @type {const} */ (['bus-compute', 'bus-wire', 'moleculer']), { concurrency, ...timing });
+    rows.push(row('1+2 bus round trip', concurrency, `host → ComputeNode echo, envelope object (${HOW})`, r['bus-compute'], PEER, r.moleculer, true));
+    rows.push(row('1+2 bus round trip (info)', concurrency, 'host → ComputeNode echo, JSON text both ways (parse + validate)', r['bus-wire'], PEER, r.moleculer, false));
   }
   return rows;
 }
@@ -96,8 +104,10 @@ export async function effectMeasures(timing) {
   /** @type {import('../lib/table.mjs').Row[]} */
   const rows = [];
   for (const concurrency of CONCURRENCIES) {
-    const r = await measureAgainstPeer(concurrency, [{}], ([onex]) => ({ effect: /** @type {Host} */ (onex).client({ targetNode: 'echo-effect', operation: 'local.echo' }) }), timing);
-    rows.push(row('1+2 bus round trip (info)', concurrency, 'host → EffectNode → local.echo (no-publish guard on)', r.effect, `${PEER}, same process`, r.moleculer, false));
+    const r = SHARED
+      ? await measureAgainstPeer(concurrency, [{}], ([onex]) => ({ 'bus-effect': /** @type {Host} */ (onex).client({ targetNode: 'echo-effect', operation: 'local.echo' }) }), timing)
+      : await measureIsolated(/** @type {const} */ (['bus-effect', 'moleculer']), { concurrency, ...timing });
+    rows.push(row('1+2 bus round trip (info)', concurrency, 'host → EffectNode → local.echo (no-publish guard on)', r['bus-effect'], PEER, r.moleculer, false));
   }
   return rows;
 }
