@@ -9,6 +9,7 @@ import type { JsonValue } from '@onex/core';
 import { z } from 'zod';
 import { unexpectedVaultResponse } from './vault-errors.js';
 import type { VaultCallContext, VaultSession } from './vault-session.js';
+import { hasControlCharacter } from '../text/control-characters.js';
 
 /** Longest secret path accepted. */
 export const MAX_VAULT_PATH_LENGTH = 512;
@@ -22,8 +23,7 @@ const SEGMENT_RE = /^[A-Za-z0-9_.@=+,:~-]+$/;
 export function vaultPathProblem(path: string): string | undefined {
   if (path.length === 0) return 'must not be empty';
   if (path.length > MAX_VAULT_PATH_LENGTH) return `must be at most ${MAX_VAULT_PATH_LENGTH} characters`;
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
-  if (/[\u0000-\u001f\u007f]/.test(path)) return 'must not contain control characters';
+  if (hasControlCharacter(path)) return 'must not contain control characters';
   if (path.startsWith('/')) return 'must not start with "/" (paths are relative to the mount)';
   if (path.endsWith('/')) return 'must not end with "/"';
   const segments = path.split('/');

@@ -6,6 +6,7 @@
 import { EnvelopeValidationError, type ErrorContext, type JsonValue } from '@onex/core';
 import { z } from 'zod';
 import { describeIssues } from '../http/http-issues.js';
+import { hasControlCharacter } from '../../text/control-characters.js';
 
 /** Every operation ConsulHandler accepts. */
 export const CONSUL_OPERATIONS = [
@@ -68,8 +69,7 @@ const kvKeySchema = z
   .max(512)
   .refine((k) => !k.startsWith('/'), 'must not start with "/"')
   .refine((k) => k.split('/').every((s, i, all) => (s !== '' || i === all.length - 1) && s !== '.' && s !== '..'), 'must not contain empty, "." or ".." segments')
-  // eslint-disable-next-line no-control-regex
-  .refine((k) => !/[\u0000-\u001f\u007f]/.test(k), 'must not contain control characters');
+  .refine((k) => !hasControlCharacter(k), 'must not contain control characters');
 export const kvGetPayloadSchema = z.strictObject({ key: kvKeySchema });
 export const kvPutPayloadSchema = z.strictObject({
   key: kvKeySchema,

@@ -6,6 +6,7 @@
 import { RUNTIME_HOST_DEFAULTS, SecretString } from '@onex/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { consulUnit } from '../../../src/handlers/consul/consul-unit.js';
+import { kvGetPayloadSchema } from '../../../src/handlers/consul/consul-payload.js';
 import { ConsulHandler, sanitizeConsulKey, type ConsulHandlerConfig } from '../../../src/handlers/consul/index.js';
 import { fakeAgent, memoryLogger, rejection, send } from './consul-test-kit.js';
 
@@ -102,6 +103,11 @@ describe('consul error mapping', () => {
     const health = await handler.healthCheck();
     expect(health).toMatchObject({ healthy: false, handler_type: 'consul' });
     expect(JSON.stringify(health)).not.toContain(TOKEN);
+  });
+
+  it('refuses KV keys with control characters, traversal or a leading slash', () => {
+    for (const key of ['app/a\nb', 'app/\u0000', 'app/\u007f', 'app/../other', '/app/x']) expect(kvGetPayloadSchema.safeParse({ key }).success).toBe(false);
+    expect(kvGetPayloadSchema.safeParse({ key: 'app/config' }).success).toBe(true);
   });
 
   it('shows only the first segment of a KV key', () => {
