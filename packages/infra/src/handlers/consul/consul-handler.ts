@@ -25,10 +25,9 @@
  * InfraTimeoutError; after shutdown → SHUTTING_DOWN.
  */
 import {
-  HandlerConfigurationError,
   HandlerExecutionError,
   InvalidOperationError,
-  ShuttingDownError,
+  type ShuttingDownError,
   type ErrorContext,
   type HandlerInvocationContext,
   type JsonValue,
@@ -63,6 +62,7 @@ import {
   type ServiceInstance,
 } from './consul-payload.js';
 import { checkAccess, checkHttpCheckHost, checkKvKey, checkServiceName, type ConsulScope } from './consul-scope.js';
+import { handlerShutDownError, initializeAgainError } from '../handler-state-errors.js';
 
 export const CONSUL_HANDLER_VERSION = '0.1.0';
 /** Longest check output a response carries. */
@@ -103,10 +103,7 @@ export class ConsulHandler implements ProtocolHandler<ConsulHandlerConfig> {
    */
   async initialize(config: ConsulHandlerConfig): Promise<void> {
     if (this.#state !== 'created' && this.#state !== 'failed') {
-      throw new HandlerConfigurationError(`ConsulHandler.initialize() called while ${this.#state}`, {
-        handlerType: 'consul',
-        hint: 'Initialize a handler once; create a new ConsulHandler for another agent.',
-      });
+      throw initializeAgainError('ConsulHandler', 'consul', this.#state, 'another agent');
     }
     const resolved = parseConsulHandlerConfig(config);
     // The schema checked that it parses.
@@ -295,12 +292,7 @@ function isAborted(signal: { readonly aborted: boolean } | undefined): boolean {
   return signal?.aborted === true;
 }
 
-function shuttingDown(context: ErrorContext): ShuttingDownError {
-  return new ShuttingDownError('ConsulHandler is shut down and accepts no more envelopes', {
-    ...context,
-    hint: 'The runtime host is stopping; send the envelope to a running instance.',
-  });
-}
+const shuttingDown = (context: ErrorContext): ShuttingDownError => handlerShutDownError('ConsulHandler', context);
 
 const STATUS_RANK: Readonly<Record<string, number>> = { passing: 0, warning: 1, critical: 2 };
 

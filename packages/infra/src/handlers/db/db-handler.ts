@@ -23,7 +23,7 @@
  * (see pg-error-map.ts); after shutdown → `SHUTTING_DOWN`.
  */
 import {
-  ShuttingDownError,
+  type ShuttingDownError,
   HandlerConfigurationError,
   HandlerExecutionError,
   InvalidOperationError,
@@ -50,6 +50,7 @@ import {
   STATEMENT_MODE,
   type StatementMode,
 } from './sql-guard.js';
+import { handlerShutDownError, initializeAgainError } from '../handler-state-errors.js';
 
 /** Every operation DbHandler accepts. */
 export const DB_OPERATIONS = ['db.query', 'db.execute', 'db.transaction'] as const;
@@ -105,10 +106,7 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
    */
   async initialize(config: DbHandlerConfig): Promise<void> {
     if (this.#state !== 'created' && this.#state !== 'failed') {
-      throw new HandlerConfigurationError(`DbHandler.initialize() called while ${this.#state}`, {
-        handlerType: 'db',
-        hint: 'Initialize a handler once; create a new DbHandler for another database.',
-      });
+      throw initializeAgainError('DbHandler', 'db', this.#state, 'another database');
     }
     const resolved = parseDbHandlerConfig(config);
     const target = resolveDbTarget(resolved.url.reveal());
@@ -323,10 +321,7 @@ export class DbHandler implements ProtocolHandler<DbHandlerConfig> {
   }
 
   #shuttingDown(context: ErrorContext): ShuttingDownError {
-    return new ShuttingDownError('DbHandler is shut down and accepts no more envelopes', {
-      ...context,
-      hint: 'The runtime host is stopping; send the envelope to a running instance.',
-    });
+    return handlerShutDownError('DbHandler', context);
   }
 
   async #close(): Promise<void> {

@@ -1,5 +1,5 @@
 import {
-  ShuttingDownError,
+  type ShuttingDownError,
   EnvelopeValidationError,
   HandlerExecutionError,
   InfraConnectionError,
@@ -12,6 +12,7 @@ import {
 } from '@onex/core';
 import { DestinationRefusedError } from './http-connector.js';
 import type { HttpMethod } from './http-payload.js';
+import { handlerShutDownError } from '../handler-state-errors.js';
 
 /** What every error of one request carries. `target` is an origin: never userinfo, path or query. */
 export interface HttpCallContext {
@@ -191,12 +192,7 @@ export function responseTooLargeError(ctx: HttpCallContext, size: { contentLengt
 
 /** execute() after shutdown() began. Retryable: another runtime instance may serve it. */
 export function shuttingDownError(context: ErrorContext): ShuttingDownError {
-  return new ShuttingDownError('The http handler is shut down and accepts no more requests', {
-    handlerType: 'http',
-    operation: context.operation,
-    correlationId: context.correlationId,
-    hint: 'The runtime host is stopping; send the envelope again to a running instance.',
-  });
+  return handlerShutDownError('HttpHandler', { handlerType: 'http', operation: context.operation, correlationId: context.correlationId });
 }
 
 /** execute() before initialize(). */

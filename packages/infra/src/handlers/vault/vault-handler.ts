@@ -26,10 +26,9 @@
  * after shutdown → SHUTTING_DOWN.
  */
 import {
-  HandlerConfigurationError,
   HandlerExecutionError,
   InvalidOperationError,
-  ShuttingDownError,
+  type ShuttingDownError,
   type ErrorContext,
   type HandlerInvocationContext,
   type JsonValue,
@@ -57,6 +56,7 @@ import {
   type VaultRenewTokenResponse,
   type VaultSetSecretResponse,
 } from './vault-payload.js';
+import { handlerShutDownError, initializeAgainError } from '../handler-state-errors.js';
 
 /** Every operation VaultHandler accepts. */
 export const VAULT_OPERATIONS = ['vault.get_secret', 'vault.set_secret', 'vault.delete_secret', 'vault.list_secrets', 'vault.renew_token'] as const;
@@ -103,10 +103,7 @@ export class VaultHandler implements ProtocolHandler<VaultHandlerConfig> {
    */
   async initialize(config: VaultHandlerConfig): Promise<void> {
     if (this.#state !== 'created' && this.#state !== 'failed') {
-      throw new HandlerConfigurationError(`VaultHandler.initialize() called while ${this.#state}`, {
-        handlerType: 'vault',
-        hint: 'Initialize a handler once; create a new VaultHandler for another Vault.',
-      });
+      throw initializeAgainError('VaultHandler', 'vault', this.#state, 'another Vault');
     }
     const resolved = parseVaultHandlerConfig(config);
     this.#state = 'initializing';
@@ -274,10 +271,7 @@ export class VaultHandler implements ProtocolHandler<VaultHandlerConfig> {
   }
 
   #shuttingDown(context: ErrorContext): ShuttingDownError {
-    return new ShuttingDownError('VaultHandler is shut down and accepts no more envelopes', {
-      ...context,
-      hint: 'The runtime host is stopping; send the envelope to a running instance.',
-    });
+    return handlerShutDownError('VaultHandler', context);
   }
 }
 

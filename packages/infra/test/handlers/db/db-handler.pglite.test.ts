@@ -228,13 +228,17 @@ describe('DbHandler lifecycle', () => {
     expect((await rejection(send(handler, 'db.query', { sql: 'select 1' }))).code).toBe('HANDLER_EXECUTION_ERROR');
     expect((await handler.healthCheck()).healthy).toBe(false);
     await handler.initialize({ url: 'pglite://memory' });
-    await expect(rejection(handler.initialize({ url: 'pglite://memory' }))).resolves.toBeInstanceOf(HandlerConfigurationError);
+    const again = await rejection(handler.initialize({ url: 'pglite://memory' }));
+    expect(again).toBeInstanceOf(HandlerConfigurationError);
+    expect(again.message).toBe('DbHandler.initialize() called while ready');
+    expect(again.hint).toBe('Initialize a handler once; create a new DbHandler for another database.');
     const first = handler.shutdown();
     expect(handler.shutdown()).toBe(first);
     await first;
     await handler.shutdown();
     const error = await rejection(send(handler, 'db.query', { sql: 'select 1' }));
     expect(error.code).toBe('SHUTTING_DOWN');
+    expect(error.message).toBe('DbHandler is shut down and accepts no more envelopes');
     expect(error.retryable).toBe(true);
     expect(await handler.healthCheck()).toMatchObject({ healthy: false, state: 'shutdown' });
   }, BOOT_TIMEOUT_MS);
