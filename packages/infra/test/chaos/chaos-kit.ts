@@ -4,8 +4,7 @@
  * port, envelopes over HTTP, a /metrics scrape, and a bounded wait for a condition.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -14,6 +13,7 @@ import parsePrometheusTextFormat, { type PrometheusMetricFamily } from 'parse-pr
 import { HANDLER_CATALOG } from '../../src/handlers/registry.js';
 import { createRuntimeHostFromContract } from '../../src/runtime/host-from-contract.js';
 import { startIngressServer, type IngressServer } from '../../src/runtime/ingress-server.js';
+import { dbHandlerContract, loopbackHttpHandlerContract, writeHandlerContractDir } from '../helpers/handler-contract-dir.js';
 import type { RuntimeHostProcess } from '../../src/runtime/runtime-host-process.js';
 
 export { eventually } from '../security/db-security-kit.js';
@@ -22,23 +22,8 @@ export { eventually } from '../security/db-security-kit.js';
 export const NODE = 'chaos';
 
 /** Handler contracts as a deployment ships them: db and http, the http one allowed 127.0.0.1. */
-async function writeHandlerContracts(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'onex-chaos-'));
-  const write = async (type: string, lines: string[]) => {
-    await mkdir(path.join(dir, 'handlers', type), { recursive: true });
-    await writeFile(path.join(dir, 'handlers', type, 'handler_contract.yaml'), `${lines.join('\n')}\n`);
-  };
-  await write('db', [
-    'handler_name: "handler_db"', 'handler_version: "1.0.0"', 'handler_type: "db"', 'handler_type_category: "effect"',
-    'capabilities: ["sql.parameterized"]', 'commands_accepted: ["db.query", "db.execute", "db.transaction"]',
-    'security: { secret_scopes: ["env://ONEX_CHAOS_*"] }',
-  ]);
-  await write('http', [
-    'handler_name: "handler_http"', 'handler_version: "1.0.0"', 'handler_type: "http"', 'handler_type_category: "effect"',
-    'capabilities: []', 'commands_accepted: ["http.get"]', 'security: { allowed_domains: ["127.0.0.1"] }',
-  ]);
-  return dir;
-}
+const writeHandlerContracts = (): Promise<string> =>
+  writeHandlerContractDir('onex-chaos-', { db: dbHandlerContract(['db.query', 'db.execute', 'db.transaction'], 'env://ONEX_CHAOS_*'), http: loopbackHttpHandlerContract });
 
 export interface ChaosHost {
   readonly host: RuntimeHostProcess;

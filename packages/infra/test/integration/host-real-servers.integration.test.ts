@@ -3,15 +3,14 @@
  * EffectNode → DbHandler on a real PostgreSQL / HttpHandler on a real local HTTP
  * server → response envelope. Includes a backend terminated mid-run.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EffectNode, parseRuntimeHostContract, type OnexEnvelope } from '@onex/core';
 import { HANDLER_CATALOG, createRuntimeHostFromContract, type RuntimeHostProcess } from '@onex/infra';
+import { dbHandlerContract, loopbackHttpHandlerContract, writeHandlerContractDir } from '../helpers/handler-contract-dir.js';
 import { PG_URL, pgServerAvailable } from '../helpers/require-server.js';
 
 const available = await pgServerAvailable();
@@ -25,23 +24,8 @@ describe.skipIf(!available)('runtime host on real PostgreSQL and HTTP', () => {
   let contractDir: string;
 
   /** Handler contracts as a deployment ships them; the db URL placeholder must sit inside its secret scopes. */
-  async function writeHandlerContracts(): Promise<string> {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'onex-host-it-'));
-    const write = async (type: string, lines: string[]) => {
-      await mkdir(path.join(dir, 'handlers', type), { recursive: true });
-      await writeFile(path.join(dir, 'handlers', type, 'handler_contract.yaml'), `${lines.join('\n')}\n`);
-    };
-    await write('db', [
-      'handler_name: "handler_db"', 'handler_version: "1.0.0"', 'handler_type: "db"', 'handler_type_category: "effect"',
-      'capabilities: ["sql.parameterized"]', 'commands_accepted: ["db.query", "db.execute", "db.transaction"]',
-      'security: { secret_scopes: ["env://ONEX_IT_*"] }',
-    ]);
-    await write('http', [
-      'handler_name: "handler_http"', 'handler_version: "1.0.0"', 'handler_type: "http"', 'handler_type_category: "effect"',
-      'capabilities: []', 'commands_accepted: ["http.get"]', 'security: { allowed_domains: ["127.0.0.1"] }',
-    ]);
-    return dir;
-  }
+  const writeHandlerContracts = (): Promise<string> =>
+    writeHandlerContractDir('onex-host-it-', { db: dbHandlerContract(['db.query', 'db.execute', 'db.transaction'], 'env://ONEX_IT_*'), http: loopbackHttpHandlerContract });
 
   beforeAll(async () => {
     contractDir = await writeHandlerContracts();

@@ -5,8 +5,7 @@
  * calls work again.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { EffectNode, SecretString, parseRuntimeHostContract } from '@onex/core';
@@ -16,6 +15,7 @@ import { HANDLER_CATALOG } from '../../src/handlers/registry.js';
 import { createRuntimeHostFromContract } from '../../src/runtime/host-from-contract.js';
 import type { RuntimeHostProcess } from '../../src/runtime/runtime-host-process.js';
 import { rejection } from '../handlers/db/db-test-kit.js';
+import { dbHandlerContract, writeHandlerContractDir } from '../helpers/handler-contract-dir.js';
 import { OPENBAO_TOKEN, openbaoServerAvailable } from '../helpers/require-server.js';
 import { bao, sendTo, waitFor } from './vault-kit.js';
 
@@ -41,19 +41,13 @@ describe.skipIf(!available)('vault handler when OpenBao is sealed, stopped and b
     await handler.initialize({ address: ADDR, allowedPaths: ['chaos/*'], auth: { method: 'token', token: SecretString.of(OPENBAO_TOKEN) }, timeoutMs: 3_000 });
     await sendTo(handler, 'vault.set_secret', { path: 'chaos/a', data: { v: 'before' } });
 
-    contractDir = await mkdtemp(path.join(os.tmpdir(), 'onex-vault-chaos-'));
-    const write = async (type: string, lines: string[]) => {
-      await mkdir(path.join(contractDir, 'handlers', type), { recursive: true });
-      await writeFile(path.join(contractDir, 'handlers', type, 'handler_contract.yaml'), `${lines.join('\n')}\n`);
-    };
-    await write('vault', [
-      'handler_name: "handler_vault"', 'handler_version: "1.0.0"', 'handler_type: "vault"', 'handler_type_category: "effect"',
-      'capabilities: ["secrets.kv_v2"]', 'commands_accepted: ["vault.get_secret"]', 'security: { secret_scopes: ["env://ONEX_CHAOS_*"] }',
-    ]);
-    await write('db', [
-      'handler_name: "handler_db"', 'handler_version: "1.0.0"', 'handler_type: "db"', 'handler_type_category: "effect"',
-      'capabilities: ["sql.parameterized"]', 'commands_accepted: ["db.query"]',
-    ]);
+    contractDir = await writeHandlerContractDir('onex-vault-chaos-', {
+      vault: [
+        'handler_name: "handler_vault"', 'handler_version: "1.0.0"', 'handler_type: "vault"', 'handler_type_category: "effect"',
+        'capabilities: ["secrets.kv_v2"]', 'commands_accepted: ["vault.get_secret"]', 'security: { secret_scopes: ["env://ONEX_CHAOS_*"] }',
+      ],
+      db: dbHandlerContract(['db.query']),
+    });
     const { contract } = parseRuntimeHostContract(
       [
         'runtime:', '  name: "vault-chaos"', '  version: "1.0.0"', '  event_bus: { kind: "inmemory" }', '  handlers:',
