@@ -73,6 +73,7 @@ export {
   HandlerNotFoundError,
   NodeNotFoundError,
   EnvelopeValidationError,
+  PayloadValidationError,
   HandlerConfigurationError,
   SecretResolutionError,
   type ArchitectureViolationOptions,
@@ -236,6 +237,7 @@ export {
   type VaultSecretsConfig,
   type VaultAuthConfig,
   type ObservabilityConfig,
+  type ModulesConfig,
   type MetricsConfig,
   type LoggingConfig,
   type LogLevel,
@@ -250,6 +252,7 @@ export {
   type NodeContractInput,
   type ModelSpec,
   type ModelField,
+  type ImplementationRef,
   type IoOperation,
   type ClassRef,
   type HandlerRoute,
@@ -258,6 +261,8 @@ export {
   type NodeDependency,
   type StateMachineSpec,
 } from './contracts/node-contract-schema.js';
+export { MODEL_FIELD_TYPES, modelJsonSchema } from './contracts/model-schema.js';
+export { type ModelViolation, type ModelCheck, type CompiledModel, compileModelSchema } from './contracts/model-validator.js';
 export {
   parseHandlerContract,
   validateHandlerContract,
@@ -324,5 +329,25 @@ export {
 export {
   type ComputeFunction,
   type NodeImplementations,
+  type NodeCode,
+  type NodeContractSource,
   createNodeFromContract,
 } from './runtime/node-factory.js';
+export {
+  NODE_DEFINITION,
+  NODE_DEFINITION_VERSION,
+  type NodeContext,
+  type NodeEvent,
+  type NodeSchema,
+  type ReduceResult,
+  type EmittedEventInit,
+  type OrchestrateResult,
+  type ComputeDefinition,
+  type ReducerDefinition,
+  type OrchestratorDefinition,
+  type NodeDefinition,
+  defineCompute,
+  defineReducer,
+  defineOrchestrator,
+  nodeDefinitionKind,
+} from './runtime/define-node.js';

@@ -119,7 +119,7 @@ describe('ComputeNode', () => {
     expect(b.payload).toEqual(a.payload);
   });
 
-  it('gets the operation and correlation id in its context, nothing that does I/O', async () => {
+  it('gets the operation, correlation and envelope ids in its context, nothing that does I/O', async () => {
     const { runtime } = setup();
     const seen: unknown[] = [];
     runtime.registerNode(
@@ -131,8 +131,9 @@ describe('ComputeNode', () => {
         },
       }),
     );
-    await runtime.routeEnvelope(req({ operation: 'calc.run', targetNode: 'spy' }));
-    expect(seen).toEqual([{ operation: 'calc.run', correlationId: CORRELATION_ID }]);
+    const request = req({ operation: 'calc.run', targetNode: 'spy' });
+    await runtime.routeEnvelope(request);
+    expect(seen).toEqual([{ operation: 'calc.run', correlationId: CORRELATION_ID, envelopeId: request.envelopeId, payloadType: undefined }]);
   });
 
   it('a compute that returns a Promise → ARCHITECTURE_VIOLATION, and still no handler call', async () => {

@@ -195,7 +195,18 @@ export function nodeContractRules(raw: unknown, locate: Locate, handlers: NodeHa
     });
   }
 
-  issues.push(...routingIssues(raw.handler_routing, locate));
+  if (nodeType === 'EFFECT' && raw.implementation !== undefined) {
+    issues.push({
+      ruleId: 'CONTRACT_INVALID_VALUE',
+      severity: 'error',
+      message: 'An EFFECT node names an implementation; effect nodes run no code of their own, their behaviour is their io_operations',
+      hint: 'Remove implementation, or make this a COMPUTE, REDUCER or ORCHESTRATOR node and move the I/O into an EFFECT node.',
+      path: ['implementation'],
+      target: 'key',
+    });
+  }
+
+  issues.push(...routingIssues(raw.handler_routing, locate, raw.implementation !== undefined));
   return issues;
 }
 
@@ -245,7 +256,7 @@ function handlerAvailabilityIssues(type: string, operations: readonly unknown[],
   return issues;
 }
 
-function routingIssues(routing: unknown, locate: Locate): DraftIssue[] {
+function routingIssues(routing: unknown, locate: Locate, nodeHasImplementation: boolean): DraftIssue[] {
   if (!isRecord(routing) || !Array.isArray(routing.handlers)) return [];
   const strategy = routing.routing_strategy;
   if (strategy !== 'operation_match' && strategy !== 'payload_type_match') return [];
@@ -279,6 +290,25 @@ function routingIssues(routing: unknown, locate: Locate): DraftIssue[] {
         message: `"${key}" is not used by ${strategy} routing`,
         hint: `Remove "${key}", or set routing_strategy to ${strategy === 'operation_match' ? 'payload_type_match' : 'operation_match'} if that is how this node routes.`,
         path: [...here, key],
+        target: 'key',
+      });
+    }
+    if (entry.handler !== undefined && entry.implementation !== undefined) {
+      issues.push({
+        ruleId: 'CONTRACT_INVALID_VALUE',
+        severity: 'error',
+        message: `handler_routing.handlers[${index}] names both a built-in handler and an implementation`,
+        hint: 'Keep one: handler: { name } for a function built into the host, or implementation: { module, export } for your own code.',
+        path: [...here, 'implementation'],
+        target: 'key',
+      });
+    } else if (entry.handler === undefined && entry.implementation === undefined && !nodeHasImplementation) {
+      issues.push({
+        ruleId: 'CONTRACT_MISSING_FIELD',
+        severity: 'error',
+        message: `handler_routing.handlers[${index}] names no code: it has neither handler nor implementation, and the node has no implementation`,
+        hint: 'Add implementation: { module: "./logic/<file>.js", export: "<name>" } to the route or to the node, or handler: { name } for a built-in function.',
+        path: here,
         target: 'key',
       });
     }

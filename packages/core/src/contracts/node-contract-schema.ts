@@ -9,6 +9,9 @@ import { NODE_TYPES, type NodeType } from '../enums/node-kind.js';
 import { OPERATION_RE } from '../envelope/envelope-schema.js';
 import { IO_ACCESS_LEVELS, type IoAccess } from '../runtime/handler-port.js';
 import { CURRENT_CONTRACT_SCHEMA_VERSION } from './schema-version.js';
+import type { JsonObject } from '../json.js';
+import { fieldTypeSchema, MODEL_FIELD_TYPES } from './model-schema.js';
+import { compileModelSchema } from './model-validator.js';
 import { addRuleIssue, handlerTypeSchema, matching, nonEmptyString, versionSchema, versionTriple } from './schema-helpers.js';
 
 /** Node names become module and log identifiers, so they are lower-case snake_case. */
@@ -35,13 +38,31 @@ export interface ModelField {
   readonly description?: string | undefined;
 }
 
-/** A named model a node reads or writes. */
+/**
+ * A named model a node reads or writes. With `fields` or `schema` the host checks every
+ * payload (input) or result (output) against it; with neither it only documents.
+ */
 export interface ModelSpec {
   readonly name: string;
   readonly module?: string | undefined;
   readonly description?: string | undefined;
   /** @default [] */
   readonly fields: readonly ModelField[];
+  /** A JSON Schema (draft 2020-12); excludes `fields`. */
+  readonly schema?: JsonObject | undefined;
+}
+
+/**
+ * The code behind a node or a route: an export of an ES module. The module path resolves
+ * from the node contract's directory (`./logic/pricing.js`), or names a package the
+ * runtime contract allows (`runtime.modules.allowed_packages`).
+ */
+export interface ImplementationRef {
+  readonly module: string;
+  /** @default 'default' */
+  readonly export: string;
+  /** Hex SHA-256 of the module file, checked before it is imported. */
+  readonly sha256?: string | undefined;
 }
 
 /** I/O a node performs through one handler type. */
@@ -64,18 +85,28 @@ export interface ClassRef {
   readonly module?: string | undefined;
 }
 
-/** One entry of `handler_routing.handlers`. */
+/**
+ * One entry of `handler_routing.handlers`: what it matches and the code it runs, either a
+ * function built into the host (`handler.name`) or a module export (`implementation`).
+ * With neither, the node's own `implementation` serves the route.
+ */
 export interface HandlerRoute {
   /** Set for `operation_match` routing. */
   readonly operation?: string | undefined;
   /** Set (or `payloadType`) for `payload_type_match` routing. */
   readonly eventModel?: ClassRef | undefined;
   readonly payloadType?: string | undefined;
-  readonly handler: ClassRef;
+  readonly handler?: ClassRef | undefined;
+  readonly implementation?: ImplementationRef | undefined;
 }
 
 export interface HandlerRouting {
   readonly routingStrategy: RoutingStrategy;
+  /**
+   * `payload_type_match`: the payload key whose string value is the payload's type.
+   * @default 'payload_type'
+   */
+  readonly payloadTypeField: string;
   readonly handlers: readonly HandlerRoute[];
 }
 
@@ -112,6 +143,8 @@ export interface NodeContract {
   /** @default [] */
   readonly ioOperations: readonly IoOperation[];
   readonly handlerRouting?: HandlerRouting | undefined;
+  /** The node's code (COMPUTE, REDUCER, ORCHESTRATOR); routes may name their own instead. */
+  readonly implementation?: ImplementationRef | undefined;
   /** @default [] */
   readonly dependencies: readonly NodeDependency[];
   /** REDUCER only. */
@@ -144,14 +177,52 @@ const modelFieldSchema = z
   .strictObject({ name: nonEmptyString, type: nonEmptyString, required: z.boolean().default(true), description: z.string().optional() })
   .transform((w): ModelField => ({ name: w.name, type: w.type, required: w.required, description: w.description }));
 
+const FIELD_TYPE_HINT = `Use one of ${Object.keys(MODEL_FIELD_TYPES).join(', ')}, list[<type>], or a capitalised model name (an object); for anything finer write the model as schema: (JSON Schema).`;
+
+const jsonSchemaObject = z.record(z.string(), z.unknown()).transform((v) => v as JsonObject);
+
 const modelSpecSchema = z
   .strictObject({
     name: nonEmptyString,
     module: nonEmptyString.optional(),
     description: z.string().optional(),
-    fields: z.array(modelFieldSchema).default([]),
+    fields: z.array(modelFieldSchema).optional(),
+    schema: jsonSchemaObject.optional(),
   })
-  .transform((w): ModelSpec => ({ name: w.name, module: w.module, description: w.description, fields: w.fields }));
+  .superRefine((w, ctx) => {
+    if (w.fields !== undefined && w.schema !== undefined) {
+      addRuleIssue(ctx, 'declares both fields and schema; a model is one or the other', {
+        ruleId: 'CONTRACT_INVALID_MODEL',
+        hint: 'Keep schema: (JSON Schema) and move the field list into its properties, or drop schema:.',
+        target: 'key',
+      }, ['schema']);
+    }
+    w.fields?.forEach((field, index) => {
+      if (fieldTypeSchema(field.type) !== undefined) return;
+      addRuleIssue(ctx, `has field "${field.name}" of type "${field.type}", which the host cannot check`, { ruleId: 'CONTRACT_INVALID_MODEL', hint: FIELD_TYPE_HINT }, ['fields', index, 'type']);
+    });
+    if (w.schema !== undefined) {
+      // Compiled now, so a broken schema fails validate, not the first envelope.
+      const compiled = compileModelSchema(w.schema);
+      if (!compiled.ok) {
+        addRuleIssue(ctx, `schema is not a usable JSON Schema (draft 2020-12): ${compiled.problem}`, {
+          ruleId: 'CONTRACT_INVALID_MODEL',
+          hint: 'Fix the schema; remote $refs are not fetched, so keep every definition under $defs in the schema itself.',
+        }, ['schema']);
+      }
+    }
+  })
+  .transform((w): ModelSpec => ({ name: w.name, module: w.module, description: w.description, fields: w.fields ?? [], schema: w.schema }));
+
+const SHA256_RE = /^[a-f0-9]{64}$/;
+
+const implementationSchema = z
+  .strictObject({
+    module: nonEmptyString,
+    export: nonEmptyString.default('default'),
+    sha256: matching(SHA256_RE, () => 'must be 64 lower-case hex digits', 'Write the hex SHA-256 of the module file, e.g. the first field of `sha256sum dist/pricing.js`.').optional(),
+  })
+  .transform((w): ImplementationRef => ({ module: w.module, export: w.export, sha256: w.sha256 }));
 
 const ioOperationSchema = z
   .strictObject({
@@ -167,13 +238,18 @@ const handlerRouteSchema = z
     operation: operationString.optional(),
     event_model: eventModelSchema.optional(),
     payload_type: nonEmptyString.optional(),
-    handler: classRefSchema,
+    handler: classRefSchema.optional(),
+    implementation: implementationSchema.optional(),
   })
-  .transform((w): HandlerRoute => ({ operation: w.operation, eventModel: w.event_model, payloadType: w.payload_type, handler: w.handler }));
+  .transform((w): HandlerRoute => ({ operation: w.operation, eventModel: w.event_model, payloadType: w.payload_type, handler: w.handler, implementation: w.implementation }));
 
 const handlerRoutingSchema = z
-  .strictObject({ routing_strategy: z.enum(ROUTING_STRATEGIES), handlers: z.array(handlerRouteSchema).min(1) })
-  .transform((w): HandlerRouting => ({ routingStrategy: w.routing_strategy, handlers: w.handlers }));
+  .strictObject({
+    routing_strategy: z.enum(ROUTING_STRATEGIES),
+    payload_type_field: nonEmptyString.default('payload_type'),
+    handlers: z.array(handlerRouteSchema).min(1),
+  })
+  .transform((w): HandlerRouting => ({ routingStrategy: w.routing_strategy, payloadTypeField: w.payload_type_field, handlers: w.handlers }));
 
 const dependencySchema = z.union(
   [
@@ -216,6 +292,7 @@ export const nodeContractSchema = z
     output_model: modelSpecSchema,
     io_operations: z.array(ioOperationSchema).default([]),
     handler_routing: handlerRoutingSchema.optional(),
+    implementation: implementationSchema.optional(),
     dependencies: z.array(dependencySchema).default([]),
     state_machine: stateMachineSchema.optional(),
   })
@@ -231,6 +308,7 @@ export const nodeContractSchema = z
       outputModel: w.output_model,
       ioOperations: w.io_operations,
       handlerRouting: w.handler_routing,
+      implementation: w.implementation,
       dependencies: w.dependencies,
       stateMachine: w.state_machine,
     }),

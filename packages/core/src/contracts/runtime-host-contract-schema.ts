@@ -81,6 +81,8 @@ export const RUNTIME_HOST_DEFAULTS = {
   serviceRegistration: SERVICE_REGISTRATION_DEFAULTS,
   /** `runtime.observability`: Prometheus metrics on the ingress's `GET /metrics`, and logging. */
   observability: { metrics: { enabled: true, defaultMetrics: true } },
+  /** `runtime.modules`: where node code may be imported from (see ModulesConfig). */
+  modules: { requireIntegrity: false },
 } as const;
 
 /** pino's levels, quietest last; `LOG_LEVEL` in the environment takes precedence over the contract. */
@@ -428,6 +430,8 @@ export interface RuntimeSettings {
   readonly serviceRegistration?: ServiceRegistrationConfig | undefined;
   /** Metrics and logging. @default metrics on with process metrics; log level from LOG_LEVEL, else info */
   readonly observability: ObservabilityConfig;
+  /** Where node code may be imported from. @default the contract's directory tree, no packages */
+  readonly modules: ModulesConfig;
 }
 
 /** `runtime.observability.metrics`: the host's Prometheus metrics. */
@@ -452,6 +456,23 @@ export interface LoggingConfig {
 export interface ObservabilityConfig {
   readonly metrics: MetricsConfig;
   readonly logging: LoggingConfig;
+}
+
+/**
+ * `runtime.modules`: where node code (`implementation: { module }` in node contracts) may
+ * come from. The contract's own directory tree is always allowed.
+ */
+export interface ModulesConfig {
+  /** More directories modules may live in, relative to the runtime contract's directory. @default [] */
+  readonly allowedRoots: readonly string[];
+  /** Package names (`@acme/pricing`) a node may name as its module. @default [] */
+  readonly allowedPackages: readonly string[];
+  /**
+   * Every module must carry a `sha256` when the host runs in production
+   * (`ENVIRONMENT=prod`); elsewhere a missing hash is a warning.
+   * @default false
+   */
+  readonly requireIntegrity: boolean;
 }
 
 /** A parsed runtime host contract: frozen, every default filled in. */
@@ -950,6 +971,23 @@ const vaultSecretsSchema = z
     return { address: w.address, mount: w.mount, pathPrefix: w.path_prefix, timeoutMs: w.timeout_ms, auth };
   });
 
+/** An npm package name, scoped or not: what `allowed_packages` lists. */
+const PACKAGE_NAME_RE = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
+
+const modulesSchema = z
+  .strictObject({
+    allowed_roots: z
+      .array(
+        nonEmptyString.superRefine((value, ctx) => {
+          if (value.startsWith('~')) addRuleIssue(ctx, 'must not start with "~": home-directory expansion is not supported', { hint: 'Write the directory relative to this contract file, or as an absolute path.' });
+        }),
+      )
+      .default([]),
+    allowed_packages: z.array(matching(PACKAGE_NAME_RE, (v) => `must be an npm package name like "@acme/pricing" (got "${v}")`, 'List package names only: no version, path or URL.')).default([]),
+    require_integrity: z.boolean().default(RUNTIME_HOST_DEFAULTS.modules.requireIntegrity),
+  })
+  .transform((w): ModulesConfig => ({ allowedRoots: w.allowed_roots, allowedPackages: w.allowed_packages, requireIntegrity: w.require_integrity }));
+
 const secretsSchema = z
   .strictObject({
     cache_ttl_ms: nonNegativeInt.default(SECRETS.cacheTtlMs),
@@ -993,6 +1031,7 @@ const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
     secrets: secretsSchema.prefault({}),
     service_registration: serviceRegistrationSchema.optional(),
     observability: observabilitySchema.prefault({}),
+    modules: modulesSchema.prefault({}),
   })
   .superRefine((w, ctx) => checkServiceRegistration(w.service_registration, w.ingress, ctx))
   .superRefine((w, ctx) => {
@@ -1054,6 +1093,7 @@ const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
       secrets: w.secrets,
       serviceRegistration: w.service_registration === undefined ? undefined : { ...w.service_registration, serviceName: w.service_registration.serviceName ?? w.name },
       observability: w.observability,
+      modules: w.modules,
     };
   });
 

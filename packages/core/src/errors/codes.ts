@@ -13,6 +13,7 @@ export const ONEX_ERROR_CODES = {
   HANDLER_NOT_FOUND: { retryable: false },
   NODE_NOT_FOUND: { retryable: false },
   ENVELOPE_VALIDATION_ERROR: { retryable: false },
+  PAYLOAD_VALIDATION_ERROR: { retryable: false },
   HANDLER_CONFIGURATION_ERROR: { retryable: false },
   SECRET_RESOLUTION_ERROR: { retryable: false },
   ARCHITECTURE_VIOLATION: { retryable: false },

@@ -17,6 +17,7 @@ import type { OnexError } from './onex-error.js';
 import {
   ArchitectureViolationError,
   EnvelopeValidationError,
+  PayloadValidationError,
   EventBusError,
   EnvelopeExpiredError,
   ExecutionInterruptedError,
@@ -56,6 +57,7 @@ export const ONEX_ERROR_CLASSES = {
   HANDLER_NOT_FOUND: HandlerNotFoundError,
   NODE_NOT_FOUND: NodeNotFoundError,
   ENVELOPE_VALIDATION_ERROR: EnvelopeValidationError,
+  PAYLOAD_VALIDATION_ERROR: PayloadValidationError,
   HANDLER_CONFIGURATION_ERROR: HandlerConfigurationError,
   SECRET_RESOLUTION_ERROR: SecretResolutionError,
   ARCHITECTURE_VIOLATION: ArchitectureViolationError,

@@ -41,6 +41,13 @@ export class NodeNotFoundError extends RuntimeHostError {
 export class EnvelopeValidationError extends RuntimeHostError {
   static override readonly defaultCode: OnexErrorCode = 'ENVELOPE_VALIDATION_ERROR';
 }
+/**
+ * A payload breaks the input model its node declares (the contract's `input_model`, or
+ * the `input` schema of the node's definition). The node never ran.
+ */
+export class PayloadValidationError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'PAYLOAD_VALIDATION_ERROR';
+}
 /** A handler's configuration is invalid (duplicate type, bad option, ...). */
 export class HandlerConfigurationError extends RuntimeHostError {
   static override readonly defaultCode: OnexErrorCode = 'HANDLER_CONFIGURATION_ERROR';

@@ -4,6 +4,7 @@ import { ArchitectureViolationError, InvalidOperationError } from '../errors/run
 import type { JsonObject, JsonValue } from '../json.js';
 import { intentToWire, type Intent } from './intent.js';
 import type { IoAccess } from './handler-port.js';
+import type { NodeContext } from './define-node.js';
 import { NodeInstance, type NodeCallScope, type NodeDescription, type NodeExecutionPort } from './node-instance.js';
 
 /**
@@ -80,10 +81,7 @@ export class EffectNode extends NodeInstance {
 }
 
 /** Context a pure compute function may read. No handler, no bus, no clock. */
-export interface ComputeContext {
-  readonly operation: string;
-  readonly correlationId: string | undefined;
-}
+export type ComputeContext = NodeContext;
 
 export interface ComputeNodeOptions {
   readonly slug: string;
@@ -108,6 +106,8 @@ export class ComputeNode extends NodeInstance {
     const result: unknown = this.#options.compute(envelope.payload, {
       operation: envelope.operation,
       correlationId: envelope.correlationId,
+      envelopeId: envelope.envelopeId,
+      payloadType: undefined,
     });
     if (isPromiseLike(result)) {
       throw new ArchitectureViolationError(`Compute node "${this.slug}" returned a Promise; compute functions must be pure and synchronous`, {

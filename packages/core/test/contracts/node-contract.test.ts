@@ -79,6 +79,7 @@ describe('parseNodeContract', () => {
     ).contract;
     expect(byOperation.handlerRouting).toEqual({
       routingStrategy: 'operation_match',
+      payloadTypeField: 'payload_type',
       handlers: [{ operation: 'register_node', handler: { name: 'HandlerConsulRegister', module: 'app.handlers.handler_consul_register' } }],
     });
 

@@ -49,6 +49,7 @@ describe('parseRuntimeHostContract', () => {
         handlerSource: { mode: 'contract', contractPaths: ['handlers'], allowBootstrapOverride: false, bootstrapExpiresAt: undefined },
         secrets: { cacheTtlMs: 300_000, env: true, filesDir: undefined, vault: undefined },
         observability: { metrics: { enabled: true, defaultMetrics: true }, logging: { level: undefined } },
+        modules: { allowedRoots: [], allowedPackages: [], requireIntegrity: false },
       },
     });
     expect(DEFAULT_INPUT_TOPIC).toBe('onex.local.runtime.cmd.v1');
