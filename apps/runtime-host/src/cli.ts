@@ -14,7 +14,7 @@ import { EXIT, type ExitCode } from './exit-codes.js';
 const USAGE = `Usage:
   onex-runtime-host run CONTRACT.yaml [--dry-run]   start the host (production: refuses the local handler)
   onex-runtime-host dev CONTRACT.yaml [--dry-run]   start with the dev-only local handler allowed (refused when ENVIRONMENT=prod)
-  onex-runtime-host validate CONTRACT.yaml...       validate contracts; exit 0 if all valid, 1 otherwise
+  onex-runtime-host validate CONTRACT.yaml...       validate contracts and build their nodes (imports node modules: their top-level code runs); exit 0 if all valid, 1 otherwise
   onex-runtime-host describe CONTRACT.yaml [--json] print the wiring: bus, handlers with operations, payload fields and responses, nodes
   onex-runtime-host schema                          print the JSON Schema of runtime host contracts (every registered handler's config)
 
@@ -46,10 +46,10 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
   switch (command) {
     case 'validate':
       if (files.length === 0) break;
-      return validateCommand(files, { dev: parsed.values.dev }, io);
+      return validateCommand(files, { dev: parsed.values.dev, production: config.isProduction }, io);
     case 'describe':
       if (files.length !== 1) break;
-      return describeCommand(files[0] as string, { dev: parsed.values.dev, json: parsed.values.json }, io);
+      return describeCommand(files[0] as string, { dev: parsed.values.dev, json: parsed.values.json, production: config.isProduction }, io);
     case 'schema':
       if (files.length !== 0) break;
       return schemaCommand(io);

@@ -59,7 +59,7 @@ function bin(args: readonly string[], untilReady = false): Promise<Outcome> {
 
 /** The rule ids of the errors printed, sorted and without repeats. */
 function errorRuleIds(text: string): string[] {
-  return [...new Set([...text.matchAll(/ error ((?:CONTRACT|HANDLER)_[A-Z_]+)/g)].map((m) => m[1] as string))].sort();
+  return [...new Set([...text.matchAll(/ error ((?:CONTRACT|HANDLER)_[A-Z0-9_]+)/g)].map((m) => m[1] as string))].sort();
 }
 
 /** The verdict a run shows: `valid`, or the rule ids of its errors. */

@@ -1,16 +1,13 @@
 import { formatIssue, type EventBusConfig } from '@onex/core';
 import { fieldsOf, findHandlerUnit, type HandlerUnit } from '@onex/infra';
-import { BUILTIN_IMPLEMENTATIONS } from '../builtin-nodes.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { buildNodes, loadRuntime } from '../load-runtime.js';
+import { loadRuntime } from '../load-runtime.js';
 import type { Output } from './validate.js';
 
 /** The wiring a contract produces: bus and topics, handlers with their operations, nodes. */
-export async function describeWiring(file: string, options: { dev: boolean }) {
-  const loaded = await loadRuntime(file, { allowDevHandlers: options.dev });
+export async function describeWiring(file: string, options: { dev: boolean; production?: boolean }) {
+  const loaded = await loadRuntime(file, { allowDevHandlers: options.dev, production: options.production ?? false });
   if (!loaded.ok) return { ok: false as const, issues: loaded.issues };
-  const built = buildNodes(loaded.nodes, BUILTIN_IMPLEMENTATIONS);
-  if (built.issues.length > 0) return { ok: false as const, issues: built.issues };
   const descriptors = await loaded.handlerSource.discoverHandlers();
   const r = loaded.contract.runtime;
   return {
@@ -31,9 +28,10 @@ export async function describeWiring(file: string, options: { dev: boolean }) {
         const accepted = d === undefined ? undefined : new Set(d.commandsAccepted);
         return [{ ...wiring, handler: d?.handlerName ?? null, handler_contract: d?.source ?? null, operations: accepted ? wiring.operations.filter((op) => accepted.has(op.name)) : wiring.operations }];
       }),
-      nodes: built.nodes.map((n) => {
+      nodes: loaded.nodes.map((n) => {
         const d = n.describe();
-        return { slug: d.slug, kind: d.kind, operations: [...d.allowedOperations], description: d.description ?? null };
+        const code = loaded.modules.filter((m) => m.node === d.slug).map((m) => ({ at: m.at, module: m.module, file: m.file, export: m.export, sha256: m.sha256, pinned: m.pinned }));
+        return { slug: d.slug, kind: d.kind, operations: [...d.allowedOperations], description: d.description ?? null, code };
       }),
     },
   };
@@ -82,7 +80,7 @@ function eventBusWiring(bus: EventBusConfig) {
   };
 }
 
-export async function describeCommand(file: string, options: { dev: boolean; json: boolean }, io: Output): Promise<ExitCode> {
+export async function describeCommand(file: string, options: { dev: boolean; json: boolean; production?: boolean }, io: Output): Promise<ExitCode> {
   const result = await describeWiring(file, options);
   if (!result.ok) {
     for (const issue of result.issues) io.err(formatIssue(issue));
@@ -112,6 +110,9 @@ export async function describeCommand(file: string, options: { dev: boolean; jso
     }
   }
   io.out('nodes:');
-  for (const n of w.nodes) io.out(`  - ${n.slug} [${n.kind}]${n.operations.length ? `: ${n.operations.join(', ')}` : ''}`);
+  for (const n of w.nodes) {
+    io.out(`  - ${n.slug} [${n.kind}]${n.operations.length ? `: ${n.operations.join(', ')}` : ''}`);
+    for (const c of n.code) io.out(`      code: ${c.file}#${c.export}  sha256 ${c.sha256}${c.pinned ? ' (pinned)' : ' (not pinned)'}${c.at === 'implementation' ? '' : `  for ${c.at}`}`);
+  }
   return EXIT.OK;
 }

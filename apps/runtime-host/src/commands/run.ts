@@ -13,9 +13,8 @@ import {
   type ServiceRegistration,
 } from '@onex/infra';
 import type { AppConfig } from '../app-config.js';
-import { BUILTIN_IMPLEMENTATIONS } from '../builtin-nodes.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { buildNodes, loadRuntime } from '../load-runtime.js';
+import { loadRuntime } from '../load-runtime.js';
 import type { Output } from './validate.js';
 
 /**
@@ -44,22 +43,19 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
     }
     logger.warn({ environment: config.environment }, 'dev mode: the local handler is allowed; never use this in production');
   }
-  const loaded = await loadRuntime(file, { allowDevHandlers: options.dev, logger });
+  const loaded = await loadRuntime(file, { allowDevHandlers: options.dev, production: config.isProduction, logger });
   if (!loaded.ok) {
     for (const issue of loaded.issues) io.err(formatIssue(issue));
     io.err(`✗ ${file}: contract invalid; nothing started`);
     return EXIT.CONTRACT_INVALID;
   }
   for (const w of loaded.warnings) logger.warn({ rule_id: w.ruleId, file: w.file, line: w.line }, w.message);
-  const built = buildNodes(loaded.nodes, BUILTIN_IMPLEMENTATIONS);
-  if (built.issues.length > 0) {
-    for (const issue of built.issues) io.err(formatIssue(issue));
-    return EXIT.CONTRACT_INVALID;
-  }
   const r = loaded.contract.runtime;
   // LOG_LEVEL wins; otherwise the contract may set the level, now that it is read.
   if (config.logLevel === undefined && r.observability.logging.level !== undefined) logger.level = r.observability.logging.level;
-  logger.info({ contract: file, runtime: r.name, version: r.version, event_bus: r.eventBus.kind, nodes: built.nodes.map((n) => n.slug) }, 'contract loaded');
+  logger.info({ contract: file, runtime: r.name, version: r.version, event_bus: r.eventBus.kind, nodes: loaded.nodes.map((n) => n.slug) }, 'contract loaded');
+  // What code runs in this process, and exactly which bytes: the first thing to check after an incident.
+  for (const m of loaded.modules) logger.info({ node: m.node, at: m.at, module: m.module, file: m.file, export: m.export, sha256: m.sha256, pinned: m.pinned }, 'node code loaded');
 
   let host;
   // The binary's one secret resolver (runtime.secrets over the process environment):
@@ -69,7 +65,7 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
     secrets = await createSecretsFromContract(r.secrets, { env: config.env, logger });
     host = await createRuntimeHostFromContract({
       contract: loaded.contract,
-      nodes: built.nodes,
+      nodes: loaded.nodes,
       secretResolver: secrets.resolver,
       contractDir: loaded.contractDir,
       contractFile: loaded.contractFile,
@@ -93,7 +89,7 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
   const hostSecrets = secrets;
   if (options.dryRun) {
     await hostSecrets.close();
-    io.out(`✓ ${file}: valid and wired (${host.settings.handlers.length} handler(s), ${built.nodes.length} node(s)); --dry-run, not starting`);
+    io.out(`✓ ${file}: valid and wired (${host.settings.handlers.length} handler(s), ${loaded.nodes.length} node(s)); --dry-run, not starting`);
     return EXIT.OK;
   }
 
@@ -144,7 +140,7 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
     signals.once('SIGINT', () => resolve('SIGINT'));
     signals.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  const example = exampleEnvelope(built.nodes.map((n) => n.describe()));
+  const example = exampleEnvelope(loaded.nodes.map((n) => n.describe()));
   logger.info(
     {
       runtime: r.name,

@@ -14,7 +14,7 @@ export interface Output {
  * reference) and standalone node contracts. Prints every problem with file:line,
  * rule id and hint; exit 0 when all are valid, 1 otherwise.
  */
-export async function validateCommand(files: readonly string[], options: { dev: boolean }, io: Output): Promise<ExitCode> {
+export async function validateCommand(files: readonly string[], options: { dev: boolean; production?: boolean }, io: Output): Promise<ExitCode> {
   let failed = 0;
   for (const file of files) {
     let issues: readonly ContractIssue[];
@@ -25,7 +25,8 @@ export async function validateCommand(files: readonly string[], options: { dev: 
       text = undefined;
     }
     if (text === undefined || looksLikeRuntimeContract(text)) {
-      const result = await loadRuntime(file, { allowDevHandlers: options.dev });
+      // Builds the nodes as run does: their modules are imported, so their top-level code runs.
+      const result = await loadRuntime(file, { allowDevHandlers: options.dev, production: options.production ?? false });
       issues = result.ok ? result.warnings : result.issues;
     } else {
       // Through the registry: the size cap and the handler catalog apply to node files too.

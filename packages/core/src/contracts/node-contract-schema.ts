@@ -191,7 +191,7 @@ const modelSpecSchema = z
   })
   .superRefine((w, ctx) => {
     if (w.fields !== undefined && w.schema !== undefined) {
-      addRuleIssue(ctx, 'declares both fields and schema; a model is one or the other', {
+      addRuleIssue(ctx, 'cannot be combined with fields: a model is written one way or the other', {
         ruleId: 'CONTRACT_INVALID_MODEL',
         hint: 'Keep schema: (JSON Schema) and move the field list into its properties, or drop schema:.',
         target: 'key',
@@ -199,13 +199,13 @@ const modelSpecSchema = z
     }
     w.fields?.forEach((field, index) => {
       if (fieldTypeSchema(field.type) !== undefined) return;
-      addRuleIssue(ctx, `has field "${field.name}" of type "${field.type}", which the host cannot check`, { ruleId: 'CONTRACT_INVALID_MODEL', hint: FIELD_TYPE_HINT }, ['fields', index, 'type']);
+      addRuleIssue(ctx, `is "${field.type}" (field "${field.name}"), a type the host cannot check`, { ruleId: 'CONTRACT_INVALID_MODEL', hint: FIELD_TYPE_HINT }, ['fields', index, 'type']);
     });
     if (w.schema !== undefined) {
       // Compiled now, so a broken schema fails validate, not the first envelope.
       const compiled = compileModelSchema(w.schema);
       if (!compiled.ok) {
-        addRuleIssue(ctx, `schema is not a usable JSON Schema (draft 2020-12): ${compiled.problem}`, {
+        addRuleIssue(ctx, `is not a usable JSON Schema (draft 2020-12): ${compiled.problem}`, {
           ruleId: 'CONTRACT_INVALID_MODEL',
           hint: 'Fix the schema; remote $refs are not fetched, so keep every definition under $defs in the schema itself.',
         }, ['schema']);

@@ -51,9 +51,13 @@ function schemaPath(issue: StandardSchemaV1.Issue): string {
  * Validates with a Standard Schema. Returns the (possibly transformed) value, or the
  * first issue; an async schema is refused because nodes are synchronous.
  */
-function validateWith<T>(schema: NodeSchema<T>, value: unknown): { ok: true; value: T } | { ok: false; path: string; message: string } {
+function validateWith<T>(schema: NodeSchema<T>, value: unknown): { ok: true; value: T } | { ok: false; path: string; message: string; async?: true } {
   const result = schema['~standard'].validate(value);
-  if (isPromiseLike(result)) return { ok: false, path: '<root>', message: 'the schema validates asynchronously; node schemas must be synchronous' };
+  if (isPromiseLike(result)) {
+    // Nobody awaits it: a rejection must not become an unhandled rejection in the host process.
+    Promise.resolve(result).catch(() => undefined);
+    return { ok: false, path: '<root>', message: 'the schema validates asynchronously; node schemas must be synchronous', async: true };
+  }
   const settled = result as StandardSchemaV1.Result<T>;
   if (settled.issues === undefined) return { ok: true, value: settled.value };
   const first = settled.issues[0];
@@ -71,9 +75,17 @@ function checkInput<T>(schema: NodeSchema<T> | undefined, payload: JsonValue, or
   if (schema === undefined) return payload as T;
   const checked = validateWith(schema, payload);
   if (checked.ok) return checked.value;
+  // An asynchronous schema is the node author's mistake, not the caller's: whatever the payload, it cannot be checked.
+  if (checked.async === true) {
+    throw new InternalError(`Node "${origin.node}" cannot check its payload: the input schema of ${origin.code} validates asynchronously; node schemas must be synchronous`, {
+      operation,
+      details: { node: origin.node, implementation: origin.code },
+      hint: `Make the input schema of ${origin.code} synchronous (no async refinements or transforms).`,
+    });
+  }
   throw new PayloadValidationError(`Payload for node "${origin.node}" breaks the input schema of ${origin.code} at ${checked.path}: ${checked.message}`, {
     operation,
-    details: { node: origin.node, code: origin.code, field: checked.path },
+    details: { node: origin.node, implementation: origin.code, field: checked.path },
     hint: `Send a payload matching the node's input schema (field ${checked.path}).`,
   });
 }
@@ -85,7 +97,7 @@ function checkOutput<T>(schema: NodeSchema<T> | undefined, value: T, what: strin
   // The node's own code broke its promise: a bug on the server side, never the caller's.
   throw new InternalError(`Node "${origin.node}" produced ${what} that breaks the schema of ${origin.code} at ${checked.path}: ${checked.message}`, {
     operation,
-    details: { node: origin.node, code: origin.code, field: checked.path },
+    details: { node: origin.node, implementation: origin.code, field: checked.path },
     hint: `Fix ${origin.code} so its ${what} matches its schema, or correct the schema.`,
   });
 }

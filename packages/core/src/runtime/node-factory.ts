@@ -89,7 +89,7 @@ function resolveRoutes<Step>(
       issues.push(
         issueAt(
           'HANDLER_LOADER_006',
-          `Export "${ref.export}" of ${ref.module} ${error.message}`,
+          `Node "${slug}": export "${ref.export}" of ${ref.module} ${error.message}`,
           `A ${contract.nodeType} node needs ${kind === 'compute' ? 'a function (input, context) => output or defineCompute(...)' : `define${kind === 'reducer' ? 'Reducer' : 'Orchestrator'}(...)`} from @onex/core; export one, or point implementation.export at the right export.`,
           where,
           [...path, 'export'],
