@@ -118,6 +118,13 @@ describe('validate, run --dry-run and run agree on every corpus contract', () =>
     } else {
       // An invalid contract is a contract error (exit 1), never a start-up failure (exit 3).
       expect([dryRun.code, run.code]).toEqual([1, 1]);
+      // Every error says how to fix it; a node's code and models are refused at the node contract's file:line.
+      const lines = run.stderr.split('\n');
+      lines.forEach((line, i) => {
+        if (!/ error (?:CONTRACT|HANDLER)_/.test(line)) return;
+        if (/ error (?:HANDLER_LOADER_|CONTRACT_INVALID_MODEL)/.test(line)) expect(line).toMatch(/^nodes\/\w+\.yaml:\d+(?::\d+)? error /);
+        expect(lines[i + 1]).toMatch(/^ {2}hint: \S.{10,}/);
+      });
     }
   });
 });
