@@ -43,6 +43,8 @@ export type LoadResult =
       readonly contract: RuntimeHostContract;
       /** The nodes, built: their modules imported, their models compiled. */
       readonly nodes: readonly NodeInstance[];
+      /** Each node's contract, by slug. */
+      readonly nodeContracts: ReadonlyMap<string, NodeContract>;
       /** Every implementation module imported, for the start-up log and `describe`. */
       readonly modules: readonly LoadedModule[];
       readonly warnings: readonly ContractIssue[];
@@ -100,6 +102,7 @@ export async function loadRuntime(contractPath: string, options: LoadOptions): P
     ok: true,
     contract: host.contract,
     nodes: built.nodes,
+    nodeContracts: new Map(nodes.map((n) => [n.slug, n.contract])),
     modules: code.loaded,
     warnings,
     handlerSource: handlers.source,

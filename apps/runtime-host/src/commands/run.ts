@@ -1,4 +1,4 @@
-import { formatIssue, toOnexError } from '@onex/core';
+import { formatIssue, toOnexError, type NodeContract } from '@onex/core';
 import {
   createLogger,
   createRuntimeHostFromContract,
@@ -140,7 +140,7 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
     signals.once('SIGINT', () => resolve('SIGINT'));
     signals.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  const example = exampleEnvelope(loaded.nodes.map((n) => n.describe()));
+  const example = exampleEnvelope(loaded.nodes.map((n) => n.describe()), loaded.nodeContracts);
   logger.info(
     {
       runtime: r.name,
@@ -209,13 +209,25 @@ export async function runCommand(file: string, options: RunOptions, config: AppC
 }
 
 /** A request the ready line can show that works against this contract as is. */
-function exampleEnvelope(nodes: readonly { slug: string; allowedOperations: readonly string[] }[]): object {
+function exampleEnvelope(nodes: readonly { slug: string; allowedOperations: readonly string[] }[], contracts: ReadonlyMap<string, NodeContract>): object {
   for (const n of nodes) {
     if (n.allowedOperations.includes('db.query')) return { target_node: n.slug, operation: 'db.query', payload: { sql: 'select $1::text as hello', parameters: ['world'] } };
   }
   for (const n of nodes) {
     const op = n.allowedOperations[0];
     if (op) return { target_node: n.slug, operation: op, payload: {} };
+  }
+  // A contract of your own nodes only: the first node's first route. An empty payload is
+  // answered with what its input model requires, which is the next thing to know.
+  const [first] = nodes;
+  const routing = first === undefined ? undefined : contracts.get(first.slug)?.handlerRouting;
+  if (first !== undefined) {
+    const route = routing?.handlers[0];
+    if (routing?.routingStrategy === 'payload_type_match') {
+      const type = route?.payloadType ?? route?.eventModel?.name ?? 'event';
+      return { target_node: first.slug, operation: `${first.slug.replace(/[^a-z0-9]/g, '')}.event`, payload: { [routing.payloadTypeField]: type } };
+    }
+    return { target_node: first.slug, operation: route?.operation ?? `${first.slug.replace(/[^a-z0-9]/g, '')}.run`, payload: {} };
   }
   return { operation: 'db.query', payload: { sql: 'select 1 as one' } };
 }

@@ -50,14 +50,15 @@ const LIST_RE = /^(?:list|array)\[(.+)\]$/;
  * can check (the contract is then invalid: an unchecked field would look enforced).
  */
 export function fieldTypeSchema(type: string): JsonObject | undefined {
-  const known = MODEL_FIELD_TYPES[type.trim()];
-  if (known !== undefined && Object.hasOwn(MODEL_FIELD_TYPES, type.trim())) return known;
-  const list = LIST_RE.exec(type.trim());
+  const name = type.trim();
+  // hasOwn: "constructor" and friends are not field types.
+  if (Object.hasOwn(MODEL_FIELD_TYPES, name)) return MODEL_FIELD_TYPES[name];
+  const list = LIST_RE.exec(name);
   if (list) {
     const items = fieldTypeSchema(list[1] as string);
     return items === undefined ? undefined : { type: 'array', items };
   }
-  return MODEL_NAME_RE.test(type.trim()) ? OBJECT : undefined;
+  return MODEL_NAME_RE.test(name) ? OBJECT : undefined;
 }
 
 /**
