@@ -262,7 +262,6 @@ export {
   type StateMachineSpec,
 } from './contracts/node-contract-schema.js';
 export { MODEL_FIELD_TYPES, modelJsonSchema } from './contracts/model-schema.js';
-export { type ModelViolation, type ModelCheck, type CompiledModel, compileModelSchema } from './contracts/model-validator.js';
 export {
   parseHandlerContract,
   validateHandlerContract,

@@ -55,6 +55,8 @@ const ENTRIES = [
       'parseNodeContract', 'parseRuntimeHostContract', 'parseSecretRef', 'randomIdProvider', 'resolveHandlerType', 'runtimeHostContractJsonSchema',
       'salvageIdentity', 'sanitizeMessage', 'serializeEnvelope', 'systemClock', 'toOnexError', 'toWireEnvelope', 'validateHandlerContract',
       'validateNodeContract', 'validateRuntimeHostContract', 'validateTopic', 'withCorrelationId', 'withTopicDirection',
+      'PayloadValidationError', 'MODEL_FIELD_TYPES', 'modelJsonSchema', 'NODE_DEFINITION', 'NODE_DEFINITION_VERSION', 'defineCompute', 'defineReducer',
+      'defineOrchestrator', 'nodeDefinitionKind',
     ],
     types: [
       'ArchitectureRuleId', 'ArchitectureViolationOptions', 'BackoffStrategy', 'CancellationSignal', 'ClassRef', 'Clock', 'ComputeContext',
@@ -73,6 +75,8 @@ const ENTRIES = [
       'SecretsConfig', 'VaultSecretsConfig', 'VaultAuthConfig', 'ObservabilityConfig', 'MetricsConfig', 'LoggingConfig', 'LogLevel',
       'StateMachineSpec', 'TopicDirection', 'TopicRejection', 'TopicValidation', 'TransportType', 'ValidateNodeContractOptions', 'ValidationResult',
       'WireEnvelope', 'WireEnvelopeInput', 'WireIntent',
+      'ImplementationRef', 'ModulesConfig', 'NodeCode', 'NodeContractSource', 'NodeContext', 'NodeEvent', 'NodeSchema', 'ReduceResult',
+      'EmittedEventInit', 'OrchestrateResult', 'ComputeDefinition', 'ReducerDefinition', 'OrchestratorDefinition', 'NodeDefinition',
     ],
   },
   {

@@ -333,12 +333,12 @@ function routeKey(entry: Record<string, unknown>, strategy: string): { key: stri
   if (strategy === 'operation_match') {
     return typeof entry.operation === 'string' ? { key: `op:${entry.operation}`, label: `Operation "${entry.operation}"`, field: 'operation' } : undefined;
   }
+  // At run time both are matched against the payload's one type field, payload_type first
+  // (node-factory's routeKeyOf): one key space, or a second route could never be reached.
+  if (typeof entry.payload_type === 'string') return { key: `type:${entry.payload_type}`, label: `Payload type "${entry.payload_type}"`, field: 'payload_type' };
   const model = entry.event_model;
   const modelName = typeof model === 'string' ? model : isRecord(model) && typeof model.name === 'string' ? model.name : undefined;
-  if (modelName !== undefined) return { key: `model:${modelName}`, label: `Event model "${modelName}"`, field: 'event_model' };
-  return typeof entry.payload_type === 'string'
-    ? { key: `payload:${entry.payload_type}`, label: `Payload type "${entry.payload_type}"`, field: 'payload_type' }
-    : undefined;
+  return modelName === undefined ? undefined : { key: `type:${modelName}`, label: `Event model "${modelName}"`, field: 'event_model' };
 }
 
 /** `runtime.handlers[0], line 7`: where the first of a duplicate pair is, for the message. */

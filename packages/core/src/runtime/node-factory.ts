@@ -5,7 +5,7 @@
  */
 import type { ContractPath } from '../contracts/draft-issue.js';
 import { modelJsonSchema } from '../contracts/model-schema.js';
-import { compileModelSchema, type ModelCheck } from '../contracts/model-validator.js';
+import { compileModelSchema, type ModelCheck, type ModelViolation } from '../contracts/model-validator.js';
 import type { HandlerRoute, ImplementationRef, ModelSpec, NodeContract } from '../contracts/node-contract-schema.js';
 import type { OnexEnvelope } from '../envelope/envelope.js';
 import { ContractValidationError, type ContractIssue } from '../errors/contract-validation-error.js';
@@ -213,10 +213,19 @@ function compileModel(model: ModelSpec, which: 'input_model' | 'output_model', w
 function resultOf(kind: NodeDescription['kind'], payload: JsonValue): { value: unknown; what: string } | undefined {
   const object = payload as JsonObject;
   if (kind === 'compute') return { value: object.result, what: 'result' };
-  if (kind === 'reducer') return { value: object.state, what: 'state' };
+  // A reducer's state is checked inside its reduce step, before the node keeps it.
   if (kind === 'effect') return { value: payload, what: 'handler result' };
   // An orchestrator answers with events and intents only; it has no result to check.
   return undefined;
+}
+
+/** The node's own answer is wrong: a server-side bug, answered as INTERNAL and never as a success. */
+function outputModelError(slug: string, output: CompiledModel, what: string, violation: ModelViolation, operation: string): InternalError {
+  return new InternalError(`Node "${slug}" produced a ${what} that breaks output_model "${output.name}" at ${violation.path}: ${violation.message}`, {
+    operation,
+    details: { node: slug, model: output.name, field: violation.path, contract: output.at },
+    hint: `Fix the node's code or its output_model (${output.at}).`,
+  });
 }
 
 /**
@@ -256,14 +265,7 @@ class ModelCheckedNode extends NodeInstance {
     const produced = output === undefined ? undefined : resultOf(this.kind, payload);
     if (output !== undefined && produced !== undefined) {
       const violation = output.check(produced.value);
-      if (violation !== undefined) {
-        // The node's own answer is wrong: a server-side bug, answered as INTERNAL and never as a success.
-        throw new InternalError(`Node "${this.slug}" produced a ${produced.what} that breaks output_model "${output.name}" at ${violation.path}: ${violation.message}`, {
-          operation: envelope.operation,
-          details: { node: this.slug, model: output.name, field: violation.path, contract: output.at },
-          hint: `Fix the node's code or its output_model (${output.at}).`,
-        });
-      }
+      if (violation !== undefined) throw outputModelError(this.slug, output, produced.what, violation, envelope.operation);
     }
     return payload;
   }
@@ -273,7 +275,7 @@ class ModelCheckedNode extends NodeInstance {
   }
 }
 
-function builtNode(slug: string, contract: NodeContract, code: NodeCode, where: NodeContractSource): NodeInstance {
+function builtNode(slug: string, contract: NodeContract, code: NodeCode, where: NodeContractSource, output: CompiledModel | undefined): NodeInstance {
   switch (contract.nodeType) {
     case 'EFFECT':
       return new EffectNode({
@@ -312,7 +314,11 @@ function builtNode(slug: string, contract: NodeContract, code: NodeCode, where: 
         initialState: initial.initialState,
         reduce: (state, envelope) => {
           const { step, payloadType } = route(envelope.operation, envelope.payload);
-          return step.reduce(state, envelope, contextOf(envelope, payloadType));
+          const next = step.reduce(state, envelope, contextOf(envelope, payloadType));
+          // Checked here, before ReducerNode keeps it: a refused state must not become the next event's state.
+          const violation = output !== undefined && typeof next === 'object' && next !== null && 'state' in next ? output.check(next.state) : undefined;
+          if (output !== undefined && violation !== undefined) throw outputModelError(slug, output, 'state', violation, envelope.operation);
+          return next;
         },
       });
     }
@@ -347,8 +353,8 @@ function builtNode(slug: string, contract: NodeContract, code: NodeCode, where: 
  */
 export function createNodeFromContract(slug: string, contract: NodeContract, code: NodeCode = {}, where: string | NodeContractSource = {}): NodeInstance {
   const source: NodeContractSource = typeof where === 'string' ? { file: where } : where;
-  const node = builtNode(slug, contract, code, source);
   const input = compileModel(contract.inputModel, 'input_model', source);
   const output = compileModel(contract.outputModel, 'output_model', source);
+  const node = builtNode(slug, contract, code, source, output);
   return input === undefined && output === undefined ? node : new ModelCheckedNode(node, input, output);
 }
