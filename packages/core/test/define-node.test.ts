@@ -157,6 +157,41 @@ describe('definitions from another copy of @onex/core', () => {
   });
 });
 
+describe('errors thrown by node code built against another copy of @onex/core', () => {
+  /** What an error class of the user's own copy looks like to the host: branded, not an instance of ours. */
+  class ForeignOnexError extends Error {
+    readonly retryable = false;
+    readonly details = { sku: 'mug' };
+    constructor(
+      readonly code: string,
+      message: string,
+      readonly hint?: string,
+    ) {
+      super(message);
+    }
+  }
+  Object.defineProperty(ForeignOnexError.prototype, Symbol.for('onex.error'), { value: true });
+
+  it('a business refusal keeps its code, message, hint and details', async () => {
+    const node = nodeOf('COMPUTE', () => {
+      throw new ForeignOnexError('INVALID_OPERATION', 'Cart c-1 is checked out', 'Start a new cart.');
+    });
+    const res = await serve(node)({});
+    expect(res.error).toMatchObject({ code: 'INVALID_OPERATION', message: 'Cart c-1 is checked out', hint: 'Start a new cart.', sku: 'mug', retryable: false });
+  });
+
+  it('a code node code may not raise (an infra error), or an unbranded error, is INTERNAL_ERROR', async () => {
+    for (const thrown of [new ForeignOnexError('INFRA_TIMEOUT', 'pretend timeout'), Object.assign(new Error('plain'), { code: 'INVALID_OPERATION' })]) {
+      const res = await serve(
+        nodeOf('COMPUTE', () => {
+          throw thrown;
+        }),
+      )({});
+      expect(res.error?.code).toBe('INTERNAL_ERROR');
+    }
+  });
+});
+
 describe('a COMPUTE node from a definition', () => {
   it('runs a plain exported function with the envelope context', async () => {
     const seen: NodeContext[] = [];

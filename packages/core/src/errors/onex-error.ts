@@ -111,6 +111,13 @@ function sanitizeJson(value: JsonValue): JsonValue {
   return value;
 }
 
+/**
+ * Marks OnexErrors across copies of `@onex/core`: node code a user's project builds
+ * throws errors of its own copy, which `instanceof` in the host does not recognise.
+ */
+export const ONEX_ERROR_BRAND = Symbol.for('onex.error');
+Object.defineProperty(OnexError.prototype, ONEX_ERROR_BRAND, { value: true });
+
 export function isOnexError(value: unknown): value is OnexError {
   return value instanceof OnexError;
 }
