@@ -8,7 +8,10 @@
 //   3. in clean folders that have only Node and npm, the commands of the root README's
 //      "Install" section run as written: `npm install @onex/core` imports; `npm install -g
 //      @onex/runtime-host` (into a temp prefix) gives a binary that validates the quick
-//      start, runs it with --dry-run, and then really serves an envelope;
+//      start, runs it with --dry-run, and then really serves an envelope; then
+//      examples/custom-node/README.md runs as written in a clean copy of that example: its
+//      own TypeScript nodes, built with npm against the released @onex/core, served by the
+//      installed binary over the ingress and over Kafka (custom-node-example.mjs);
 //   4. a breaking major of @onex/core is released; an install that forces it under the
 //      previous @onex/runtime-host (npm `overrides`) is refused at start with exit code 3,
 //      naming both versions and the range; the matching newer set starts;
@@ -23,6 +26,7 @@ import { delimiter, dirname, join } from 'node:path';
 import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
 import { repoRoot, resolvePnpm } from '../scripts/with-pnpm.mjs';
+import { customNodeExample } from './custom-node-example.mjs';
 import { startRegistry } from './registry.mjs';
 
 /** The published packages, bottom layer first, with their folders. */
@@ -142,6 +146,8 @@ function release(scratch, git, env, { label, expect }) {
   const before = versionsIn(scratch);
   const { summaries } = pendingBumps(scratch);
   changeset(scratch, env, 'version');
+  // What `pnpm version-packages` runs next: the examples outside the workspace follow the new versions.
+  run(process.execPath, [join(scratch, 'tooling', 'release', 'sync-example-ranges.mjs')], { cwd: scratch, env, label: `${label}: sync-example-ranges` });
   const after = versionsIn(scratch);
   for (const p of PACKAGES) {
     const wanted = expect(p.name, before[p.name]);
@@ -263,6 +269,7 @@ async function installAsAUser(work, registry, released) {
   const host = readJson(join(prefix, 'lib', 'node_modules', '@onex', 'runtime-host', 'package.json')).version;
   if (host !== released['@onex/runtime-host']) fail(`npm install -g installed @onex/runtime-host ${host}, not ${released['@onex/runtime-host']}`);
   pass(`the user's project imports @onex/core ${core} (parseEnvelope, NodeRuntime); the global binary is @onex/runtime-host ${host}`);
+  return { env, prefix };
 }
 
 /** Step 4: a forced mismatch is refused with exit code 3; the matching newer set starts. */
@@ -367,7 +374,9 @@ async function main() {
     // patch when a dependency it ranges on is bumped.
     const first = release(scratch, git, env, { label: 'release', expect: (name, before) => semver.inc(before, bumps[name] ?? 'patch') });
 
-    await installAsAUser(work, registry, first);
+    const user = await installAsAUser(work, registry, first);
+    // From the released scratch copy: its example carries the ranges the release gave it.
+    await customNodeExample({ work, tree: scratch, env: user.env, prefix: user.prefix, released: first, fail, pass });
 
     writeFileSync(join(scratch, '.changeset', 'release-test-major.md'), '---\n"@onex/core": major\n---\n\nRelease test: a breaking change of the envelope API.\n');
     const second = release(scratch, git, env, {

@@ -85,6 +85,10 @@ export async function loadRuntime(contractPath: string, options: LoadOptions): P
       nodes.push({ slug: ref.slug, source: FileRegistry.displayPath(node.file), file: node.file, contract: node.contract, lineOf: (at) => locate?.(at, 'key')?.line });
     }
   }
+  // "No handlers: your nodes cannot perform I/O" is no news to a runtime whose nodes perform none.
+  if (nodes.length > 0 && nodes.every((n) => n.contract.ioOperations.length === 0)) {
+    warnings.splice(0, warnings.length, ...warnings.filter((w) => w.ruleId !== 'CONTRACT_EMPTY_HANDLERS'));
+  }
   const contractText = await readFile(host.file, 'utf8').catch(() => undefined);
   const handlers = await loadHandlerSource(host.file, contractText, host.contract, options);
   if (!handlers.ok) issues.push(...handlers.failures);
