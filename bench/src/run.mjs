@@ -2,7 +2,8 @@
  * `pnpm bench`: runs every measure and prints ONE table, each ONEX figure next to its
  * baseline from this same run and the ratio between them, plus the machine it ran on.
  *
- *   node --expose-gc src/run.mjs [--only=direct,handlers,bus,effect,policies,rss,vault,consul,secrets,kafka] [--reps=3]
+ *   node --expose-gc src/run.mjs [--only=direct,handlers,bus,effect,policies,nodes,rss,vault,consul,secrets,kafka] [--reps=3]
+ *   node src/run.mjs --help
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -10,6 +11,7 @@ import { busMeasures, effectMeasures } from './measures/bus.mjs';
 import { directMeasures } from './measures/direct.mjs';
 import { PG_URL, handlerMeasures, pgTarget } from './measures/handlers.mjs';
 import { KAFKA_BROKERS, kafkaMeasures } from './measures/kafka.mjs';
+import { nodeMeasures } from './measures/nodes.mjs';
 import { policyMeasures } from './measures/policies.mjs';
 import { rssMeasures } from './measures/rss.mjs';
 import { consulMeasures, consulTarget, openbaoTarget, secretResolverMeasures, vaultMeasures } from './measures/secrets.mjs';
@@ -26,6 +28,37 @@ const only = args.get('only') ? new Set((args.get('only') ?? '').split(',')) : u
 const reps = Number(args.get('reps') || 3);
 const timing = { reps, warmupMs: 400, budgetMs: 700 };
 
+/** @type {[string, () => Promise<import('./lib/table.mjs').Row[]>][]} */
+const measures = [
+  // `effect` last: it is the only measure that runs a handler behind the no-publish guard.
+  ['direct', () => directMeasures(timing)],
+  ['handlers', () => handlerMeasures(timing)],
+  ['bus', () => busMeasures(timing)],
+  ['effect', () => effectMeasures(timing)],
+  // Issue 9: the same round trip with the policy and observability stack on and off.
+  ['policies', () => policyMeasures(timing)],
+  // Issue 16: a user node module against the same code built in; contract models enforced or not.
+  ['nodes', () => nodeMeasures(timing)],
+  ['rss', () => rssMeasures({ reps })],
+  // Real OpenBao and Consul servers (issue 8); rows say "skipped" without them.
+  ['vault', () => vaultMeasures(timing)],
+  ['consul', () => consulMeasures(timing)],
+  ['secrets', () => secretResolverMeasures(timing)],
+  // Last: it loads kafkajs and opens broker connections in this process; its subjects run in child processes.
+  ['kafka', () => kafkaMeasures({ reps })],
+];
+
+const names = measures.map(([name]) => name);
+if (args.has('help')) {
+  console.log(`usage: node --expose-gc src/run.mjs [--only=${names.join(',')}] [--reps=3]\n\nRuns the measures (all, or those --only names) and prints one table; bench/README.md says what each needs.`);
+  process.exit(0);
+}
+const unknown = [...(only ?? [])].filter((name) => !names.includes(name));
+if (unknown.length > 0) {
+  console.error(`unknown measure ${unknown.join(', ')}: choose from ${names.join(', ')}`);
+  process.exit(2);
+}
+
 const cpus = os.cpus();
 const machine = [
   `machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
@@ -36,24 +69,6 @@ const machine = [
 ];
 console.log(machine.join('\n'));
 console.log('');
-
-/** @type {[string, () => Promise<import('./lib/table.mjs').Row[]>][]} */
-const measures = [
-  // `effect` last: it is the only measure that runs a handler behind the no-publish guard.
-  ['direct', () => directMeasures(timing)],
-  ['handlers', () => handlerMeasures(timing)],
-  ['bus', () => busMeasures(timing)],
-  ['effect', () => effectMeasures(timing)],
-  // Issue 9: the same round trip with the policy and observability stack on and off.
-  ['policies', () => policyMeasures(timing)],
-  ['rss', () => rssMeasures({ reps })],
-  // Real OpenBao and Consul servers (issue 8); rows say "skipped" without them.
-  ['vault', () => vaultMeasures(timing)],
-  ['consul', () => consulMeasures(timing)],
-  ['secrets', () => secretResolverMeasures(timing)],
-  // Last: it loads kafkajs and opens broker connections in this process; its subjects run in child processes.
-  ['kafka', () => kafkaMeasures({ reps })],
-];
 
 const started = performance.now();
 /** @type {import('./lib/table.mjs').Row[]} */

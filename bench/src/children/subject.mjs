@@ -62,7 +62,8 @@ function devNullSink() {
 
 /**
  * The subjects: `policy-*` for the policy-stack measure (measures/policies.mjs says what each
- * is), `bus-*` and `moleculer` for the bus measures (measures/bus.mjs).
+ * is), `bus-*` and `moleculer` for the bus measures (measures/bus.mjs), and the nodes built
+ * from contracts of measures/nodes.mjs (`node-*`, `model-*`: lib/contract-nodes.mjs).
  * @param {string} subject @param {number} concurrency @param {{ write(line: string): void }} sink
  * @returns {Promise<{ call: (i: number) => Promise<unknown>, assertHealthy: () => void, stop: () => Promise<void> }>}
  */
@@ -104,8 +105,13 @@ async function build(subject, concurrency, sink) {
       const pair = await startRemotePair();
       return { call: pair.call, assertHealthy: () => undefined, stop: pair.stop };
     }
-    default:
-      throw new Error(`unknown subject ${subject}`);
+    default: {
+      // Loaded only for its own subjects, so the other subjects' processes hold what they did before.
+      const { NODE_SUBJECTS, startNodeSubject } = await import('../lib/contract-nodes.mjs');
+      if (!Object.hasOwn(NODE_SUBJECTS, subject)) throw new Error(`unknown subject ${subject}`);
+      const { host, call } = await startNodeSubject(subject, concurrency);
+      return hosted(host, call);
+    }
   }
 }
 
