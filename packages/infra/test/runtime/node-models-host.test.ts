@@ -12,8 +12,8 @@ import type { BusMessage } from '@onex/spi';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryEventBus } from '../../src/event-bus/in-memory-event-bus.js';
 import { HANDLER_CATALOG } from '../../src/handlers/registry.js';
-import { createLogger } from '../../src/logging/logger.js';
 import { createRuntimeHostFromContract } from '../../src/runtime/host-from-contract.js';
+import { memoryLogger } from '../handlers/db/db-test-kit.js';
 import { Cleanup, collect, envelopes, eventually, requestFactory } from './fakes.js';
 
 const INPUT = 'onex.models.runtime.cmd.v1';
@@ -68,18 +68,6 @@ handler_routing:
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-/** JSON log lines, kept in memory. */
-function memoryLog() {
-  const chunks: string[] = [];
-  const logger = createLogger({ level: 'debug', destination: { write: (chunk: string) => void chunks.push(chunk) } });
-  const lines = () =>
-    chunks
-      .join('')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  return { logger, lines };
-}
 
 /** The node's two exports, each counting its calls; `refund` answers `refundAnswer`. */
 function pricingCode(refundAnswer: JsonValue = null) {
@@ -109,7 +97,7 @@ async function startHost(exports: Record<string, unknown>) {
   const node = createNodeFromContract(NODE, nodeContract, { modules }, { file: NODE_FILE, lineOf: (path) => locate?.(path, 'key')?.line });
 
   const { contract } = parseRuntimeHostContract(RUNTIME_CONTRACT, { source: 'runtime.yaml', catalog: HANDLER_CATALOG });
-  const log = memoryLog();
+  const log = memoryLogger();
   const host = await createRuntimeHostFromContract({ contract, nodes: [node], providers: deterministicProviders(), logger: log.logger });
   cleanup.add(() => host.stop(), host);
   expect(host.bus).toBeInstanceOf(InMemoryEventBus);
