@@ -433,6 +433,22 @@ describe('ingress exposure', () => {
   }, 30_000);
 });
 
+describe('ingress start-up failures', () => {
+  it('a port already in use exits 3 naming the address and the settings to change, not "unexpected failure"', async () => {
+    const holder = http.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+    const { port } = holder.address() as AddressInfo;
+    const file = await contractFile('port-taken.yaml', ['runtime:', '  name: "port-taken"', '  version: "1.0.0"', '  event_bus:', '    kind: "inmemory"', '  handlers:', '    - type: "http"', '  nodes: []', '  ingress:', '    port: 0', ''].join('\n'));
+    const r = await runBin(['run', file], { ONEX_INGRESS_PORT: String(port) });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`✗ The ingress cannot listen on 127.0.0.1:${port}: the port is already in use`);
+    expect(r.stderr).toMatch(/hint: .*runtime\.ingress\.port.*runtime\.ingress\.host.*ONEX_INGRESS_PORT/);
+    expect(r.stderr + r.stdout).not.toMatch(/Unexpected failure|This is a bug/);
+    expect(r.stdout).not.toContain('ready:');
+  });
+});
+
 describe('the quick start demo', () => {
   it('runs every step of examples/quickstart/demo.mjs against the built binary and exits 0', async () => {
     // The README's `npm run demo` without the install and build (the test run has built);

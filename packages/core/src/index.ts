@@ -88,6 +88,8 @@ export {
   IngressUnsupportedMediaTypeError,
   IngressLoopDetectedError,
   IngressInsecureConfigurationError,
+  IngressBodyTooLargeError,
+  IngressListenFailedError,
 } from './errors/runtime-errors.js';
 export {
   type InfraErrorOptions,

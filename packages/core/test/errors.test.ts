@@ -35,6 +35,8 @@ import {
   IngressUnsupportedMediaTypeError,
   IngressLoopDetectedError,
   IngressInsecureConfigurationError,
+  IngressBodyTooLargeError,
+  IngressListenFailedError,
   toOnexError,
   type OnexErrorCode,
   type OnexErrorOptions,
@@ -65,6 +67,8 @@ const RUNTIME_ERRORS: ReadonlyArray<readonly [PlainErrorClass, OnexErrorCode, bo
   [IngressUnsupportedMediaTypeError, 'INGRESS_UNSUPPORTED_MEDIA_TYPE', false],
   [IngressLoopDetectedError, 'INGRESS_LOOP_DETECTED', false],
   [IngressInsecureConfigurationError, 'INGRESS_INSECURE_CONFIGURATION', false],
+  [IngressBodyTooLargeError, 'INGRESS_BODY_TOO_LARGE', false],
+  [IngressListenFailedError, 'INGRESS_LISTEN_FAILED', false],
 ];
 
 type InfraErrorClass = new (message: string, options: ConstructorParameters<typeof InfraConnectionError>[1]) => InfraError;
@@ -115,9 +119,12 @@ describe('error classes', () => {
     ]);
   });
 
-  it('every code in the map has a retryable flag, and isOnexErrorCode knows exactly those codes', () => {
+  it('every code in the map has a retryable flag and an HTTP error status, and isOnexErrorCode knows exactly those codes', () => {
     for (const [code, info] of Object.entries(ONEX_ERROR_CODES)) {
       expect(typeof info.retryable).toBe('boolean');
+      // An error answer is never a success: 4xx for the caller's mistakes, 5xx for the rest.
+      expect(info.httpStatus, code).toBeGreaterThanOrEqual(400);
+      expect(info.httpStatus, code).toBeLessThan(600);
       expect(isOnexErrorCode(code)).toBe(true);
     }
     expect(isOnexErrorCode('NOPE')).toBe(false);

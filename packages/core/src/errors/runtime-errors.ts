@@ -109,6 +109,10 @@ export class IngressRouteNotFoundError extends RuntimeHostError {
 export class IngressMethodNotAllowedError extends RuntimeHostError {
   static override readonly defaultCode: OnexErrorCode = 'INGRESS_METHOD_NOT_ALLOWED';
 }
+/** The request body is larger than the ingress accepts (`maxBodyBytes`; HTTP 413). It was not read. */
+export class IngressBodyTooLargeError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'INGRESS_BODY_TOO_LARGE';
+}
 /** The ingress only takes `application/json` bodies (HTTP 415). */
 export class IngressUnsupportedMediaTypeError extends RuntimeHostError {
   static override readonly defaultCode: OnexErrorCode = 'INGRESS_UNSUPPORTED_MEDIA_TYPE';
@@ -120,4 +124,13 @@ export class IngressLoopDetectedError extends RuntimeHostError {
 /** The ingress configuration would expose the host unsafely (e.g. a public address without tokens); refused at start. */
 export class IngressInsecureConfigurationError extends RuntimeHostError {
   static override readonly defaultCode: OnexErrorCode = 'INGRESS_INSECURE_CONFIGURATION';
+}
+/**
+ * The ingress could not listen on its address: the port is taken (`EADDRINUSE`), needs
+ * privileges (`EACCES`), or the host is not an address of this machine (`EADDRNOTAVAIL`).
+ * A start-up failure of the environment, not a bug: the message names the address and the
+ * hint the setting to change. `details.reason` holds the system's error code.
+ */
+export class IngressListenFailedError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'INGRESS_LISTEN_FAILED';
 }

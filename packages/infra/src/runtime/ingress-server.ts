@@ -8,7 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import {
-  EnvelopeValidationError,
+  IngressBodyTooLargeError,
   IngressForbiddenError,
   IngressInsecureConfigurationError,
   IngressLoopDetectedError,
@@ -16,6 +16,8 @@ import {
   IngressRouteNotFoundError,
   IngressUnauthenticatedError,
   IngressUnsupportedMediaTypeError,
+  isOnexErrorCode,
+  ONEX_ERROR_CODES,
   RUNTIME_HOST_DEFAULTS,
   serializeEnvelope,
   toOnexError,
@@ -27,6 +29,7 @@ import {
 import { withRuntimeId, type Logger } from '../logging/logger.js';
 import { WarningLimiter } from '../logging/warning-limiter.js';
 import type { TraceHeaders } from '../tracing/trace-context.js';
+import { ingressListenError } from './ingress-listen-error.js';
 import { IngressRateLimiter, ingressClientKey, ingressRateLimitedError } from './ingress-rate-limiter.js';
 import type { RuntimeHostProcess } from './runtime-host-process.js';
 import { systemScheduler, type Scheduler } from './scheduler.js';
@@ -95,7 +98,14 @@ export interface IngressServer {
   close(): Promise<void>;
 }
 
-const STATUS_BY_RESULT = { ok: 200, invalid: 400, timeout: 504, unavailable: 503 } as const;
+/**
+ * The HTTP status of an error answer: its code's `httpStatus` in `ONEX_ERROR_CODES`, the one
+ * place statuses are chosen. A code this host does not know (a response from a newer one)
+ * is answered as an internal error.
+ */
+function statusOf(code: string | undefined): number {
+  return ONEX_ERROR_CODES[isOnexErrorCode(code) ? code : 'INTERNAL_ERROR'].httpStatus;
+}
 const ROUTES: Readonly<Record<string, string>> = {
   '/v1/envelopes': 'POST',
   '/health/live': 'GET',
@@ -111,9 +121,8 @@ const ROUTE_LIST = 'POST /v1/envelopes, GET /health/live, /health/ready, /health
  */
 const OPEN_ROUTES = new Set(['/health/live', '/health/ready']);
 
-/** A refusal: its status, the error, and the reason logged (rate-limited) when it is worth a warning. */
+/** A refusal: the error (whose code sets the status), and the reason logged (rate-limited) when it is worth a warning. */
 interface Refusal {
-  readonly status: number;
   readonly error: OnexError;
   readonly headers?: Readonly<Record<string, string>>;
   readonly warn?: string;
@@ -171,15 +180,18 @@ function isJson(contentType: string | undefined): boolean {
  * The host's one small HTTP server: how people and tests reach a host.
  *
  * - `POST /v1/envelopes` (`application/json`): an envelope (or a plain request object) in,
- *   its response envelope out (200; 400 invalid, 401 no valid token, 403 cross-site, 413 too
- *   large, 415 not JSON, 429 over the client's rate limit, 503 not running, 504 no response in time, 508 this host calling itself).
+ *   its response envelope out with 200, whatever the response says. Refused or unanswered
+ *   (invalid, no valid token, cross-site, too large, not JSON, over the rate limit, not
+ *   running, no response in time, this host calling itself): an error envelope whose HTTP
+ *   status is its code's `httpStatus` in `ONEX_ERROR_CODES` (docs/envelope.md lists them).
  * - `GET /health/live` (503 once the event loop runs later than the liveness limit),
  *   `GET /health/ready` (200 only while running and not stopping, the bus is connected and
  *   making progress, and no required handler failed its last health check or has an open
  *   breaker), `GET /health/handlers` (per handler its lifecycle state, circuit, in-flight
  *   calls and last error, plus a `bus` section; 503 when not ready).
  * - `GET /metrics` (Prometheus text; the bearer token like /health/handlers; 404 when metrics are off).
- * - Anything else: 404, or 405 for a known path with another method. Every error is an envelope.
+ * - Anything else: INGRESS_ROUTE_NOT_FOUND, or INGRESS_METHOD_NOT_ALLOWED for a known path
+ *   with another method. Every error is an envelope, its status from the code table.
  */
 export async function startIngressServer(host: RuntimeHostProcess, options: IngressOptions = {}): Promise<IngressServer> {
   const defaults = RUNTIME_HOST_DEFAULTS.ingress;
@@ -214,13 +226,15 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
     res.end(body);
   };
   const sendEnvelope = (res: http.ServerResponse, status: number, envelope: OnexEnvelope, headers?: Readonly<Record<string, string>>): void => send(res, status, serializeEnvelope(envelope), headers);
+  /** An error envelope, with the status its code has in the table. */
+  const sendError = (res: http.ServerResponse, envelope: OnexEnvelope, headers?: Readonly<Record<string, string>>): void => sendEnvelope(res, statusOf(envelope.error?.code), envelope, headers);
   const refuse = (req: http.IncomingMessage, res: http.ServerResponse, route: string, refusal: Refusal): void => {
     const envelope = host.refusal(refusal.error);
     // The correlation id the caller got back finds this line (unless it was one of the suppressed).
-    if (refusal.warn !== undefined) warnings.warn({ route, reason: refusal.warn }, `ingress refused a request (${refusal.status})`, { remote: req.socket.remoteAddress, correlation_id: envelope.correlationId });
+    if (refusal.warn !== undefined) warnings.warn({ route, reason: refusal.warn }, `ingress refused a request (${statusOf(refusal.error.code)})`, { remote: req.socket.remoteAddress, correlation_id: envelope.correlationId });
     // A refused body is not read; closing keeps the connection from carrying it into the next request.
     const headers = req.method === 'POST' ? { ...refusal.headers, connection: 'close' } : refusal.headers;
-    sendEnvelope(res, refusal.status, envelope, headers);
+    sendError(res, envelope, headers);
   };
 
   /** Why this request is refused before any work, or undefined to serve it; the client when authenticated. */
@@ -229,7 +243,6 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
     const allowed = ROUTES[path];
     if (req.headers[ONEX_ORIGIN_HOST_HEADER] === host.hostId) {
       return {
-        status: 508,
         error: new IngressLoopDetectedError('This request came from this host itself (its own x-onex-origin-host); refused to avoid a loop', {
           hint: 'A node of this host called its own ingress through an http handler. Route the operation to the node directly instead.',
         }),
@@ -239,16 +252,15 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
     const site = crossSite(req);
     if (site !== undefined) {
       return {
-        status: 403,
         error: new IngressForbiddenError('Cross-site browser requests are refused', { details: { reason: site.split(':')[0] ?? site }, hint: 'Call the ingress from a server or a command line, not from a web page.' }),
         warn: 'cross_site',
       };
     }
     if (allowed === undefined) {
-      return { status: 404, error: new IngressRouteNotFoundError(`No route ${method} ${path}`, { hint: `Routes: ${ROUTE_LIST}` }) };
+      return { error: new IngressRouteNotFoundError(`No route ${method} ${path}`, { hint: `Routes: ${ROUTE_LIST}` }) };
     }
     if (allowed !== method) {
-      return { status: 405, error: new IngressMethodNotAllowedError(`${method} is not allowed on ${path}; use ${allowed}`, { hint: `Routes: ${ROUTE_LIST}` }), headers: { allow: allowed } };
+      return { error: new IngressMethodNotAllowedError(`${method} is not allowed on ${path}; use ${allowed}`, { hint: `Routes: ${ROUTE_LIST}` }), headers: { allow: allowed } };
     }
     if (!authOn || OPEN_ROUTES.has(path)) return { client: undefined };
     const authorization = req.headers.authorization;
@@ -256,7 +268,6 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
     if (client === undefined) {
       const missing = authorization === undefined;
       return {
-        status: 401,
         error: new IngressUnauthenticatedError(missing ? 'This ingress needs a bearer token' : 'The bearer token is not valid', {
           hint: 'Send "Authorization: Bearer <token>" with a token listed in ingress.auth_tokens.',
         }),
@@ -270,7 +281,6 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
   const postEnvelope = (req: http.IncomingMessage, res: http.ServerResponse, route: string, client: string | undefined): void => {
     if (!isJson(req.headers['content-type'])) {
       refuse(req, res, route, {
-        status: 415,
         error: new IngressUnsupportedMediaTypeError('Request bodies must be application/json', { hint: 'Send the envelope with "Content-Type: application/json".' }),
         warn: 'not_json',
       });
@@ -287,8 +297,7 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
     req.on('end', () => {
       if (tooLarge) {
         refuse(req, res, route, {
-          status: 413,
-          error: new EnvelopeValidationError(`Request body exceeds ${maxBody} bytes`, { hint: 'Send smaller envelopes; large data belongs in a store, referenced from the payload.' }),
+          error: new IngressBodyTooLargeError(`Request body exceeds ${maxBody} bytes`, { hint: 'Send smaller envelopes; large data belongs in a store, referenced from the payload.' }),
           warn: 'too_large',
         });
         return;
@@ -296,13 +305,18 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
       host
         .submit(Buffer.concat(chunks).toString('utf8'), timeoutMs, { ...(client === undefined ? {} : { client }), traceHeaders: traceHeadersOf(req) })
         .then(({ status, envelope }) => {
-          if (status === 'invalid') warnings.warn({ route, reason: 'invalid_envelope', client }, 'ingress refused a request (400)', { remote: req.socket.remoteAddress, error_code: envelope.error?.code });
-          sendEnvelope(res, STATUS_BY_RESULT[status], envelope);
+          if (status === 'ok') {
+            // The exchange worked, whatever the response envelope says (a handler's failure included).
+            sendEnvelope(res, 200, envelope);
+            return;
+          }
+          if (status === 'invalid') warnings.warn({ route, reason: 'invalid_envelope', client }, `ingress refused a request (${statusOf(envelope.error?.code)})`, { remote: req.socket.remoteAddress, error_code: envelope.error?.code });
+          sendError(res, envelope);
         })
         .catch((error: unknown) => {
           const e = toOnexError(error);
           logger.error({ err: e.toLogFields() }, 'ingress submit failed');
-          sendEnvelope(res, 500, host.refusal(e));
+          sendError(res, host.refusal(e));
         });
     });
   };
@@ -312,7 +326,7 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
       .scrape()
       .then((scraped) => {
         if (scraped === undefined) {
-          refuse(req, res, route, { status: 404, error: new IngressRouteNotFoundError('Metrics are off for this host', { hint: 'Set runtime.observability.metrics.enabled: true in the runtime host contract.' }) });
+          refuse(req, res, route, { error: new IngressRouteNotFoundError('Metrics are off for this host', { hint: 'Set runtime.observability.metrics.enabled: true in the runtime host contract.' }) });
           return;
         }
         if (res.headersSent) return;
@@ -322,7 +336,7 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
       .catch((error: unknown) => {
         const e = toOnexError(error);
         logger.error({ err: e.toLogFields() }, 'metrics scrape failed');
-        sendEnvelope(res, 500, host.refusal(e));
+        sendError(res, host.refusal(e));
       });
   };
 
@@ -333,7 +347,7 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = `${req.method ?? 'GET'} ${path}`;
     const verdict = check(req, path);
-    if ('status' in verdict) {
+    if ('error' in verdict) {
       refuse(req, res, route, verdict);
       req.resume();
       return;
@@ -342,7 +356,7 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
       const admission = rateLimiter?.admit(ingressClientKey(verdict.client, req.socket.remoteAddress));
       if (admission?.admitted === false) {
         host.metrics.ingressRateLimited(verdict.client ?? 'anonymous');
-        refuse(req, res, route, { status: 429, ...ingressRateLimitedError(admission.retryAfterMs, verdict.client), warn: 'rate_limited' });
+        refuse(req, res, route, { ...ingressRateLimitedError(admission.retryAfterMs, verdict.client), warn: 'rate_limited' });
         req.resume();
         return;
       }
@@ -370,7 +384,7 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
         // The bus section: for Kafka the group, assigned partitions, lag and paused state.
         send(res, h.ready ? 200 : 503, JSON.stringify({ state: h.state, ready: h.ready, ...(h.not_ready_reason === undefined ? {} : { not_ready_reason: h.not_ready_reason }), handlers, bus }));
       })
-      .catch((error: unknown) => sendEnvelope(res, 500, host.refusal(toOnexError(error))));
+      .catch((error: unknown) => sendError(res, host.refusal(toOnexError(error))));
   });
   server.maxConnections = options.maxConnections ?? defaults.maxConnections;
   server.headersTimeout = headersMs;
@@ -402,10 +416,12 @@ export async function startIngressServer(host: RuntimeHostProcess, options: Ingr
   });
   server.on('drop', dropConnection);
 
+  const port = options.port ?? defaults.port;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? defaults.port, listenHost, () => {
-      server.off('error', reject);
+    const failed = (error: unknown): void => reject(ingressListenError(error, listenHost, port) ?? error);
+    server.once('error', failed);
+    server.listen(port, listenHost, () => {
+      server.off('error', failed);
       resolve();
     });
   });

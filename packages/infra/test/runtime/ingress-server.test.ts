@@ -99,11 +99,11 @@ describe('ingress: POST /v1/envelopes', () => {
     expect(invalid.json).toMatchObject({ correlation_id: CORRELATION, success: false, error: { code: 'ENVELOPE_VALIDATION_ERROR', issues: [{ path: 'operation', message: 'is required' }] } });
   });
 
-  it('answers a body over maxBodyBytes with 413 and an ENVELOPE_VALIDATION_ERROR envelope', async () => {
+  it('answers a body over maxBodyBytes with 413 and an INGRESS_BODY_TOO_LARGE envelope', async () => {
     const { url, host } = await serve({ maxBodyBytes: 256 });
     const { status, json } = await post(url, JSON.stringify({ operation: 'local.echo', payload: { blob: 'x'.repeat(1024) } }));
     expect(status).toBe(413);
-    expect(json).toMatchObject({ success: false, error: { code: 'ENVELOPE_VALIDATION_ERROR', message: 'Request body exceeds 256 bytes' } });
+    expect(json).toMatchObject({ success: false, error: { code: 'INGRESS_BODY_TOO_LARGE', message: 'Request body exceeds 256 bytes' } });
     expect(host.health().processed).toBe(0);
   });
 

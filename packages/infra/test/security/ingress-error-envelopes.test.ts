@@ -1,3 +1,4 @@
+import { isOnexErrorCode, ONEX_ERROR_CODES } from '@onex/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ONEX_ORIGIN_HOST_HEADER } from '../../src/runtime/ingress-server.js';
 import { Cleanup, FakeHandler, Gate } from '../runtime/fakes.js';
@@ -10,6 +11,8 @@ const CORRELATION = '0c0c0c0c-0000-4000-8000-00000000000c';
 
 function expectErrorEnvelope(res: RawResponse, status: number, code: string): void {
   expect(res.status).toBe(status);
+  // The status comes from the code table, the one place it is chosen.
+  expect(isOnexErrorCode(code) ? ONEX_ERROR_CODES[code].httpStatus : undefined, code).toBe(status);
   expect(res.headers['content-type']).toContain('application/json');
   expect(res.json).toMatchObject({ is_response: true, success: false, error: { code } });
   expect(res.json?.correlation_id).toMatch(UUID_RE);
@@ -25,7 +28,7 @@ describe('ingress: every error answer is an envelope with a correlation id', () 
     expectErrorEnvelope(await postJson(url, { operation: 'http.get' }, ALICE.token, { 'sec-fetch-site': 'cross-site' }), 403, 'INGRESS_FORBIDDEN');
     expectErrorEnvelope(await request(url, { method: 'GET', path: '/nope' }), 404, 'INGRESS_ROUTE_NOT_FOUND');
     expectErrorEnvelope(await request(url, { method: 'DELETE', path: '/v1/envelopes', headers: auth }), 405, 'INGRESS_METHOD_NOT_ALLOWED');
-    expectErrorEnvelope(await postJson(url, { operation: 'http.get', payload: { blob: 'x'.repeat(512) } }, ALICE.token), 413, 'ENVELOPE_VALIDATION_ERROR');
+    expectErrorEnvelope(await postJson(url, { operation: 'http.get', payload: { blob: 'x'.repeat(512) } }, ALICE.token), 413, 'INGRESS_BODY_TOO_LARGE');
     expectErrorEnvelope(await request(url, { headers: { 'content-type': 'text/plain', ...auth }, body: '{}' }), 415, 'INGRESS_UNSUPPORTED_MEDIA_TYPE');
     expectErrorEnvelope(await postJson(url, { operation: 'http.get' }, ALICE.token, { [ONEX_ORIGIN_HOST_HEADER]: 'self-1' }), 508, 'INGRESS_LOOP_DETECTED');
   });
