@@ -29,6 +29,8 @@ export interface DeadLetterReason {
   readonly message: string;
   /** How many times processing was attempted. */
   readonly attempts: number;
+  /** The correlation id of the error envelope that answered the message, so the dead letter links to it. */
+  readonly correlationId?: string;
 }
 
 /**

@@ -133,7 +133,7 @@ export class InMemoryEventBus implements ProtocolEventBus {
     if (settlement.kind === 'dead_letter') {
       this.#deadLetters += 1;
       this.#logger.warn(
-        { topic: message.topic, correlation_id: message.key, error_code: settlement.reason.code, error_message: settlement.reason.message, attempts: settlement.reason.attempts },
+        { topic: message.topic, correlation_id: settlement.reason.correlationId ?? message.key, error_code: settlement.reason.code, error_message: settlement.reason.message, attempts: settlement.reason.attempts },
         'dead letter (in-memory bus: logged, not stored)',
       );
     }

@@ -10,6 +10,7 @@ import {
   parseEnvelope,
   resolveHandlerType,
   serializeEnvelope,
+  isUuid,
   salvageIdentity,
   toOnexError,
   withCorrelationId,
@@ -717,7 +718,11 @@ export class RuntimeHostProcess {
     // Every failure is answered on the output topic and dead-lettered with the original bytes.
     const settlement: MessageSettlement =
       response.envelope.success === false
-        ? { kind: 'dead_letter', outputs, reason: { code: error?.code ?? 'INTERNAL_ERROR', message: error?.message ?? 'failed', attempts: response.attempts } }
+        ? {
+            kind: 'dead_letter',
+            outputs,
+            reason: { code: error?.code ?? 'INTERNAL_ERROR', message: error?.message ?? 'failed', attempts: response.attempts, ...(response.envelope.correlationId === undefined ? {} : { correlationId: response.envelope.correlationId }) },
+          }
         : { kind: 'processed', outputs };
     const settled = message.settle(settlement).catch((err: unknown) => {
       this.#logger.error(
@@ -741,7 +746,7 @@ export class RuntimeHostProcess {
       envelope = typeof value === 'string' || value instanceof Uint8Array ? parseEnvelope(decode(value), this.#providers) : value;
     } catch (error) {
       this.#metrics.invalid.received();
-      return { envelope: this.#invalidResponse(message.value, error), attempts: 1, series: this.#metrics.invalid };
+      return { envelope: this.#invalidResponse(message.value, error, message.headers), attempts: 1, series: this.#metrics.invalid };
     }
     const series = this.#metrics.envelope(envelope);
     series.received();
@@ -790,10 +795,8 @@ export class RuntimeHostProcess {
     if (headerEnvelopeId !== undefined && headerEnvelopeId.toLowerCase() !== envelope.envelopeId) {
       this.#logger.warn({ envelope_id: envelope.envelopeId, header_envelope_id: headerEnvelopeId, correlation_id: envelope.correlationId, topic: message.topic, ...message.position }, 'envelope_id header disagrees with the envelope body; the body wins');
     }
-    if (envelope.correlationId === undefined && headerCorrelation !== undefined && UUID_RE.test(headerCorrelation)) {
-      return withCorrelationId(envelope, headerCorrelation.toLowerCase());
-    }
-    return envelope;
+    const fromHeader = envelope.correlationId === undefined ? headerCorrelationId(headers) : undefined;
+    return fromHeader === undefined ? envelope : withCorrelationId(envelope, fromHeader);
   }
 
   /**
@@ -947,11 +950,16 @@ export class RuntimeHostProcess {
     return this.#invalidResponse(raw, error);
   }
 
-  #invalidResponse(raw: unknown, error: unknown): OnexEnvelope {
+  /**
+   * The ENVELOPE_VALIDATION_ERROR answer to `raw`. Its correlation id is, in order: the
+   * body's (when valid), the transport's `correlation_id` header (when a UUID, as in
+   * `#reconcileHeaders`), else a fresh one.
+   */
+  #invalidResponse(raw: unknown, error: unknown, headers?: Readonly<Record<string, string>>): OnexEnvelope {
     const parsedRaw = typeof raw === 'string' ? safeJson(raw) : raw instanceof Uint8Array ? safeJson(decode(raw)) : raw;
     const salvaged = salvageIdentity(parsedRaw);
     return createInvalidEnvelopeResponse(
-      { ...salvaged, correlationId: salvaged.correlationId ?? this.#providers.ids.nextId() },
+      { ...salvaged, correlationId: salvaged.correlationId ?? headerCorrelationId(headers) ?? this.#providers.ids.nextId() },
       error instanceof OnexError ? error : toOnexError(error),
       this.#providers,
     );
@@ -993,7 +1001,11 @@ function timeoutError(timeoutMs: number | undefined, mayHaveRun: boolean): Infra
   );
 }
 const NOTHING_TO_PUBLISH: MessageSettlement = { kind: 'processed', outputs: [] };
-const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** The `correlation_id` transport header, lower-cased, when it is a UUID (the envelope's rule); else undefined. */
+function headerCorrelationId(headers: Readonly<Record<string, string>> | undefined): string | undefined {
+  const value = headers?.correlation_id;
+  return isUuid(value) ? value.toLowerCase() : undefined;
+}
 
 function decode(value: string | Uint8Array): string {
   return typeof value === 'string' ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');

@@ -35,14 +35,23 @@ export class KafkaKit {
     this.kafka = new Kafka({ clientId: 'onex-test-client', brokers: this.brokers, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200 } });
   }
 
-  /** Fresh input/output/dead-letter topics and a group name for one test. */
-  async topics(partitions = 1, label = 'it'): Promise<TopicSet> {
+  /**
+   * Fresh input/output/dead-letter topics and a group name for one test. `inputConfig` sets
+   * topic configs of the input topic only (e.g. `max.message.bytes`); the others keep the defaults.
+   */
+  async topics(partitions = 1, label = 'it', inputConfig: Readonly<Record<string, string>> = {}): Promise<TopicSet> {
     const id = `${label}${randomUUID().slice(0, 8)}`;
     const set: TopicSet = { input: `onex.test.${id}.cmd.v1`, output: `onex.test.${id}.evt.v1`, deadLetter: `onex.test.${id}.error.v1`, group: `onex-test-${id}` };
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      await admin.createTopics({ waitForLeaders: true, topics: [set.input, set.output, set.deadLetter].map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+      await admin.createTopics({ waitForLeaders: true, topics: [set.input, set.output, set.deadLetter].map((topic) => ({
+          topic,
+          numPartitions: partitions,
+          replicationFactor: 1,
+          ...(topic === set.input ? { configEntries: Object.entries(inputConfig).map(([name, value]) => ({ name, value })) } : {}),
+        })),
+      });
     } finally {
       await admin.disconnect();
     }

@@ -3,6 +3,7 @@
  * RuntimeHostProcess built from a contract. Producers and readers are plain kafkajs
  * clients, acting as systems nobody wrote for this project.
  */
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InfraConnectionError, InvalidOperationError, parseRuntimeHostContract, type OnexEnvelope } from '@onex/core';
 import { HANDLER_CATALOG, createRuntimeHostFromContract, type RuntimeHostProcess } from '@onex/infra';
@@ -141,6 +142,53 @@ describe.skipIf(!available)('KafkaEventBus on a real broker', { timeout: 120_000
     expect(answers.filter((a) => a.success === false && (a.error as { code: string }).code === 'ENVELOPE_VALIDATION_ERROR')).toHaveLength(1);
     const high = await kit.highWatermarks(t.input);
     await waitFor(async () => expect(await kit.committed(t.group, t.input)).toEqual(high));
+  });
+
+  it('dead-letters a 2 MB unparseable record the dead-letter topic cannot take whole: truncated, linked to its answer, and the partition moves on', async () => {
+    // The input topic takes 5 MB records; the dead-letter topic keeps the default max.message.bytes (1 MiB).
+    const t = await kit.topics(1, 'big', { 'max.message.bytes': String(5 * 1024 * 1024) });
+    await startHost(t, new FakeHandler('http'));
+    const out = await kit.reader(t.output);
+    const dlq = await kit.reader(t.deadLetter);
+    const producer = await kit.producer();
+    const poisonCorrelation = '0000000d-0000-4000-8000-0000000000D1';
+    const raw = Buffer.from(`{"operation": "http.fake", "payload": "${'x'.repeat(2 * 1024 * 1024)}`);
+    // Behind it on the same partition: one record in the poison record's lane (same key), one in another.
+    const sameKey = wireEnvelope({ operation: 'http.fake', payload: { n: 1 } });
+    const otherKey = wireEnvelope({ operation: 'http.fake', payload: { n: 2 } });
+    await producer.send({ topic: t.input, messages: [{ key: 'poison', value: raw, headers: { correlation_id: poisonCorrelation, source: 'test' } }] });
+    await producer.send({ topic: t.input, messages: [{ key: 'poison', value: sameKey.text }, { key: otherKey.correlation, value: otherKey.text }] });
+
+    await waitFor(() => expect(out).toHaveLength(3));
+    await waitFor(() => expect(dlq).toHaveLength(1));
+    const answers = out.map(parse);
+    // The answer takes the header's correlation id (lower-cased), and the dead letter repeats it.
+    const invalid = answers.find((a) => a.success === false);
+    expect(invalid).toMatchObject({ correlation_id: poisonCorrelation.toLowerCase(), error: { code: 'ENVELOPE_VALIDATION_ERROR' } });
+    expect(answers.find((a) => a.causation_id === sameKey.id)).toMatchObject({ success: true });
+    expect(answers.find((a) => a.causation_id === otherKey.id)).toMatchObject({ success: true });
+    const dead = dlq[0] as ReadRecord;
+    expect(Buffer.byteLength(dead.value)).toBeLessThan(1024 * 1024);
+    const body = parse(dead);
+    expect(body).toMatchObject({
+      original_topic: t.input,
+      partition: 0,
+      offset: '0',
+      correlation_id: poisonCorrelation.toLowerCase(),
+      key: 'poison',
+      headers: { correlation_id: poisonCorrelation, source: 'test' },
+      truncated: true,
+      raw_size: raw.byteLength,
+      raw_sha256: createHash('sha256').update(raw).digest('hex'),
+      raw_value_encoding: 'utf8',
+      error: { code: 'ENVELOPE_VALIDATION_ERROR' },
+      attempts: 1,
+    });
+    expect(raw.toString('utf8').startsWith(body.raw_value as string)).toBe(true);
+    expect((body.raw_value as string).length).toBeGreaterThan(0);
+    expect(dead.headers).toMatchObject({ 'onex-dead-letter-code': 'ENVELOPE_VALIDATION_ERROR' });
+    // The group's committed offset moves past the poison record, to the end of the partition.
+    await waitFor(async () => expect(await kit.committed(t.group, t.input)).toEqual(new Map([[0, 3]])));
   });
 
   it('a key that keeps failing retryably does not hold other keys of its partition, then goes to the dead-letter topic with its attempts', async () => {

@@ -820,4 +820,43 @@ describe('KafkaEventBus: outputs the broker refuses for good', () => {
     await t.scheduler.advance(100);
     expect(t.client.committedOffsets()).toEqual(['1']);
   });
+
+  it('dead-letters a record larger than the dead-letter topic takes in its truncated form, linked to its answer, and commits past it', async () => {
+    const t = await startBus();
+    const raw = `{"operation": "orders.create", "payload": "${'x'.repeat(2 * 1024 * 1024)}`;
+    t.client.deliver([{ offset: 0, key: 'poison-key', value: raw, headers: { source: 'legacy-erp' } }]);
+    await flush();
+    const { providers, request } = envelopes();
+    const errorEnvelope = createErrorResponse(request, new InvalidOperationError('refused', { hint: 'fix it' }), providers);
+    await t.message(0).settle({
+      kind: 'dead_letter',
+      outputs: [{ topic: OUTPUT, envelope: errorEnvelope }],
+      reason: { code: 'ENVELOPE_VALIDATION_ERROR', message: 'Unexpected end of JSON input', attempts: 1, correlationId: request.correlationId },
+    });
+    const [dead] = t.client.sentTo(DLQ);
+    // Well under a default topic's max.message.bytes (1 MiB).
+    expect(Buffer.byteLength(dead?.value ?? '')).toBeLessThan(256 * 1024);
+    expect(JSON.parse(dead?.value ?? '{}')).toMatchObject({
+      offset: '0',
+      correlation_id: request.correlationId,
+      key: 'poison-key',
+      headers: { source: 'legacy-erp' },
+      truncated: true,
+      raw_size: Buffer.byteLength(raw),
+      raw_value: raw.slice(0, 16 * 1024),
+    });
+    await t.scheduler.advance(100);
+    expect(t.client.committedOffsets()).toEqual(['1']);
+  });
+
+  it('links the fallback dead letter to the refused answer by its correlation id', async () => {
+    const t = await startBus();
+    t.client.deliver(distinct([0]));
+    await flush();
+    t.client.sendErrors.push(Object.assign(new Error('Message was too large'), { name: 'KafkaJSProtocolError', type: 'MESSAGE_TOO_LARGE', retriable: false }));
+    const { providers, request } = envelopes();
+    await t.message(0).settle({ kind: 'processed', outputs: [{ topic: OUTPUT, envelope: createSuccessResponse(request, { huge: true }, providers) }] });
+    const [dead] = t.client.sentTo(DLQ);
+    expect(JSON.parse(dead?.value ?? '{}')).toMatchObject({ offset: '0', correlation_id: request.correlationId });
+  });
 });

@@ -5,6 +5,7 @@
  * contract's policy, and transport headers never override the body.
  */
 import { InfraConnectionError, type OnexEnvelope } from '@onex/core';
+import type { MessageSettlement } from '@onex/spi';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryIdempotencyStore } from '../../src/idempotency/in-memory-idempotency-store.js';
 import type { Logger } from '../../src/logging/logger.js';
@@ -15,6 +16,15 @@ import { COMPATIBLE_VERSION_FACTS, Cleanup, FakeHandler, FakeHandlerSource, INPU
 /** The in-memory bus, declaring itself at-least-once like Kafka: every message is checked against the store. */
 class RedeliveringBus extends RecordingBus {
   override readonly redelivers = true;
+}
+
+/** Also keeps every settlement, to see what a dead letter would carry on any bus. */
+class SettlementRecordingBus extends RedeliveringBus {
+  readonly settlements: MessageSettlement[] = [];
+  override settleMessage(...args: Parameters<RecordingBus['settleMessage']>): Promise<void> {
+    this.settlements.push(args[1]);
+    return super.settleMessage(...args);
+  }
 }
 
 const cleanup = new Cleanup();
@@ -40,8 +50,8 @@ function recordingLogger(): { logger: Logger; warnings: Array<{ fields: Record<s
   return { logger, warnings };
 }
 
-async function startHost(handler: FakeHandler, options: { settings?: Partial<RuntimeHostSettings>; store?: InMemoryIdempotencyStore; logger?: Logger; scheduler?: Scheduler; redelivers?: boolean } = {}) {
-  const bus = options.redelivers === false ? new RecordingBus() : new RedeliveringBus();
+async function startHost(handler: FakeHandler, options: { settings?: Partial<RuntimeHostSettings>; store?: InMemoryIdempotencyStore; logger?: Logger; scheduler?: Scheduler; redelivers?: boolean; bus?: RecordingBus } = {}) {
+  const bus = options.bus ?? (options.redelivers === false ? new RecordingBus() : new RedeliveringBus());
   const host = new RuntimeHostProcess({
     directHandlerCalls: true,
     settings: testSettings(options.settings),
@@ -204,6 +214,35 @@ describe('host: transport headers', () => {
     await bus.publish({ topic: INPUT_TOPIC, value: bare, headers: { correlation_id: '00000000-0000-4000-8000-0000000000d2' } });
     await eventually(() => expect(outputs()).toHaveLength(2));
     expect(outputs()[1]?.correlationId).toBe('00000000-0000-4000-8000-0000000000d2');
+  });
+});
+
+describe('host: the answer to an unparseable message', () => {
+  const HEADER_ID = '00000000-0000-4000-8000-0000000000F4';
+
+  it('takes its correlation id from a valid correlation_id header, and the dead letter carries it', async () => {
+    const bus = new SettlementRecordingBus();
+    const { outputs } = await startHost(new FakeHandler('http'), { bus });
+    await bus.publish({ topic: INPUT_TOPIC, value: '{"operation": "http.get", ', headers: { correlation_id: HEADER_ID } });
+    await eventually(() => expect(outputs()).toHaveLength(1));
+    expect(outputs()[0]).toMatchObject({ correlationId: HEADER_ID.toLowerCase(), success: false, error: { code: 'ENVELOPE_VALIDATION_ERROR' } });
+    expect(bus.settlements[0]).toMatchObject({ kind: 'dead_letter', reason: { code: 'ENVELOPE_VALIDATION_ERROR', correlationId: HEADER_ID.toLowerCase() } });
+  });
+
+  it('ignores a header that is not a UUID (a fresh id), and lets a valid body id win over the header', async () => {
+    const bus = new SettlementRecordingBus();
+    const { outputs } = await startHost(new FakeHandler('http'), { bus });
+    await bus.publish({ topic: INPUT_TOPIC, value: 'not json', headers: { correlation_id: 'order-17' } });
+    await eventually(() => expect(outputs()).toHaveLength(1));
+    const fresh = outputs()[0]?.correlationId;
+    expect(fresh).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(bus.settlements[0]).toMatchObject({ kind: 'dead_letter', reason: { correlationId: fresh } });
+
+    const bodyId = '00000000-0000-4000-8000-0000000000b5';
+    await bus.publish({ topic: INPUT_TOPIC, value: JSON.stringify({ correlation_id: bodyId, operation: 'HTTP GET', payload: {} }), headers: { correlation_id: HEADER_ID } });
+    await eventually(() => expect(outputs()).toHaveLength(2));
+    expect(outputs()[1]?.correlationId).toBe(bodyId);
+    expect(bus.settlements[1]).toMatchObject({ kind: 'dead_letter', reason: { correlationId: bodyId } });
   });
 });
 

@@ -346,7 +346,8 @@ export class KafkaEventBus implements ProtocolEventBus {
         const refused = this.#mapError(error, 'publish outputs');
         if (this.#shutdown !== undefined || refused.retryable) throw error;
         this.#logger.error({ partition: entry.record.partition, offset: entry.record.offset, err: refused.toLogFields() }, 'the broker refused the outputs of a record; dead-lettering the record instead');
-        const reason = { code: refused.code, message: `its outputs were refused by the broker: ${refused.message}`, attempts: 1 };
+        const correlationId = settlement.kind === 'dead_letter' ? settlement.reason.correlationId : settlement.outputs[0]?.envelope.correlationId;
+        const reason = { code: refused.code, message: `its outputs were refused by the broker: ${refused.message}`, attempts: 1, ...(correlationId === undefined ? {} : { correlationId }) };
         await this.#sendDurably([deadLetterRecord(entry.record, reason, this.#settings.deadLetterTopic, this.#settings.hostId, new Date(this.#scheduler.now()))], entry);
       }
     } catch (error) {
