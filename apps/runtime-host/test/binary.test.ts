@@ -199,6 +199,7 @@ describe('onex-runtime-host describe', () => {
       connection_timeout_ms: 3_000,
       request_timeout_ms: 30_000,
       auto_offset_reset: 'earliest',
+      output_key: 'input',
     });
     expect(wiring.idempotency).toMatchObject({ store: 'memory', on_interrupted: 'reexecute' });
     expect((await runBin(['validate', file])).code).toBe(0);
@@ -253,9 +254,10 @@ describe('production safety', () => {
   it('schema prints the JSON Schema of runtime contracts', async () => {
     const r = await runBin(['schema']);
     expect(r.code).toBe(0);
-    const schema = JSON.parse(r.stdout) as { $schema: string; title: string };
+    const schema = JSON.parse(r.stdout) as { $schema: string; title: string; properties: { runtime: { properties: { event_bus: { properties: { config: { properties: Record<string, unknown> } } } } } } };
     expect(schema.$schema).toContain('2020-12');
     expect(schema.title).toBe('ONEX runtime host contract');
+    expect(schema.properties.runtime.properties.event_bus.properties.config.properties.output_key).toEqual({ type: 'string', enum: ['input', 'correlation_id'] });
   });
 
   it('bad usage exits 2 with the usage text', async () => {

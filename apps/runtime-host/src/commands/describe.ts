@@ -77,6 +77,7 @@ function eventBusWiring(bus: EventBusConfig) {
     connection_timeout_ms: k.connectionTimeoutMs,
     request_timeout_ms: k.requestTimeoutMs,
     auto_offset_reset: k.autoOffsetReset,
+    output_key: k.outputKey,
   };
 }
 
@@ -97,7 +98,7 @@ export async function describeCommand(file: string, options: { dev: boolean; jso
     const b = w.event_bus;
     io.out(`  dead letters: ${b.dead_letter_topic}  brokers: ${b.bootstrap_servers.join(',')}  group: ${b.consumer_group}  client: ${b.client_id}`);
     io.out(`  delivery: ${b.delivery}  max_inflight_envelopes: ${b.max_inflight_envelopes}  pause at: ${b.pause_consumption_threshold}  commit every: ${b.commit_interval_ms} ms`);
-    io.out(`  session: ${b.session_timeout_ms} ms  heartbeat: ${b.heartbeat_interval_ms} ms  stall: ${b.stall_timeout_ms} ms  offset reset: ${b.auto_offset_reset}`);
+    io.out(`  session: ${b.session_timeout_ms} ms  heartbeat: ${b.heartbeat_interval_ms} ms  stall: ${b.stall_timeout_ms} ms  offset reset: ${b.auto_offset_reset}  output key: ${b.output_key}`);
   }
   io.out(`idempotency: ${w.idempotency.store} (ttl ${w.idempotency.ttl_ms} ms, lease ${w.idempotency.lease_ms} ms, on_interrupted ${w.idempotency.on_interrupted})`);
   io.out(`ingress: ${w.ingress ? w.ingress.url : 'disabled'}`);

@@ -73,6 +73,7 @@ export const RUNTIME_HOST_DEFAULTS = {
     connectionTimeoutMs: 3_000,
     requestTimeoutMs: 30_000,
     autoOffsetReset: 'earliest',
+    outputKey: 'input',
   },
   idempotency: { store: 'memory', ttlMs: 3_600_000, maxEntries: 10_000, leaseMs: 30_000, onInterrupted: 'reexecute' },
   /** Where the host's secrets come from (`runtime.secrets`); see SecretsConfig. */
@@ -261,6 +262,15 @@ export interface KafkaBusTuning {
   readonly requestTimeoutMs: number;
   /** Where a consumer group without a committed offset starts. @default 'earliest' */
   readonly autoOffsetReset: 'earliest' | 'latest';
+  /**
+   * The key of each answer on the output topic. `input`: the key of the record it answers,
+   * so one key's answers land on one partition in order (a record without a key, and an
+   * envelope published without an input record, fall back to the correlation id).
+   * `correlation_id`: the answer's correlation id, spreading one key's answers over partitions.
+   * Dead-letter records always keep the original key.
+   * @default 'input'
+   */
+  readonly outputKey: 'input' | 'correlation_id';
 }
 
 export interface EventBusConfig {
@@ -543,6 +553,7 @@ const KAFKA_ONLY_FIELDS = [
   'connection_timeout_ms',
   'request_timeout_ms',
   'auto_offset_reset',
+  'output_key',
 ] as const;
 
 /** `host:port`, or a `${NAME}` placeholder the composition root expands (to a comma-separated list). */
@@ -574,6 +585,7 @@ const eventBusWireSchema = z
         connection_timeout_ms: positiveInt.optional(),
         request_timeout_ms: positiveInt.optional(),
         auto_offset_reset: z.enum(['earliest', 'latest']).optional(),
+        output_key: z.enum(['input', 'correlation_id']).optional(),
       })
       .prefault({}),
   })
@@ -1081,6 +1093,7 @@ const runtimeSchema = (handlers: z.ZodType<HandlerBinding, unknown>) => z
           connectionTimeoutMs: bus.connection_timeout_ms ?? KAFKA.connectionTimeoutMs,
           requestTimeoutMs: bus.request_timeout_ms ?? KAFKA.requestTimeoutMs,
           autoOffsetReset: bus.auto_offset_reset ?? KAFKA.autoOffsetReset,
+          outputKey: bus.output_key ?? KAFKA.outputKey,
         },
       },
       handlers: w.handlers,

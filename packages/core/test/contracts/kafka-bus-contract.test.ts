@@ -35,6 +35,7 @@ describe('kafka event bus contract', () => {
         'connection_timeout_ms: 1000',
         'request_timeout_ms: 5000',
         'auto_offset_reset: latest',
+        'output_key: correlation_id',
         'topics:',
         '  dead_letter: "onex.acme.orders.error.v1"',
       ),
@@ -55,6 +56,7 @@ describe('kafka event bus contract', () => {
       connectionTimeoutMs: 1_000,
       requestTimeoutMs: 5_000,
       autoOffsetReset: 'latest',
+      outputKey: 'correlation_id',
     });
   });
 

@@ -121,6 +121,8 @@ describe('parseRuntimeHostContract', () => {
         connectionTimeoutMs: 3_000,
         requestTimeoutMs: 30_000,
         autoOffsetReset: 'earliest',
+        // Answers keep the input record's key, so per-key order survives downstream.
+        outputKey: 'input',
       },
     });
     expect(handler(contract, 'http').policies.retryPolicy).toEqual({ maxRetries: 3, backoffStrategy: 'exponential', baseDelayMs: 100, maxDelayMs: 5000 });

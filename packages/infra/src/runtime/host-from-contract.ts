@@ -306,6 +306,7 @@ export function createEventBus(
     logger,
     settings: {
       delivery: k.delivery,
+      outputKey: k.outputKey,
       inputTopic: bus.topics.input,
       deadLetterTopic: bus.topics.deadLetter,
       consumerGroup: bus.consumerGroup,

@@ -28,8 +28,8 @@ export function connectionError(message = 'Connection error: connect ECONNREFUSE
 export interface RecordInit {
   readonly partition?: number;
   readonly offset: number | string;
-  /** Text key; `null` for a record without one. @default null */
-  readonly key?: string | null;
+  /** Text (UTF-8) or raw bytes; `null` for a record without one. @default null */
+  readonly key?: string | Uint8Array | null;
   /** Text (UTF-8) or raw bytes. @default "{}" */
   readonly value?: string | Uint8Array | null;
   readonly headers?: Record<string, string>;
@@ -199,7 +199,7 @@ export class FakeKafkaClient implements KafkaClient {
       topic: this.#consumer().topic,
       partition: init.partition ?? 0,
       offset: String(init.offset),
-      key: init.key === undefined || init.key === null ? null : encoder.encode(init.key),
+      key: init.key === undefined || init.key === null ? null : typeof init.key === 'string' ? encoder.encode(init.key) : init.key,
       value: value === null ? null : typeof value === 'string' ? encoder.encode(value) : value,
       headers: init.headers ?? {},
     };

@@ -238,8 +238,8 @@ describe.skipIf(!available)('KafkaEventBus on a real broker', { timeout: 120_000
     await waitFor(async () => expect(await kit.committed(t.group, t.input)).toEqual(high));
   });
 
-  it('keeps the per-key order of 1,000 envelopes on 10 keys with random handler delays', async () => {
-    const t = await kit.topics(2);
+  it('keeps the per-key order of 1,000 envelopes on 10 keys with random handler delays, each key\'s answers on one output partition under that key', async () => {
+    const t = await kit.topics(4);
     const handler = new FakeHandler('http', {
       behaviour: async (envelope: OnexEnvelope) => {
         await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 4)));
@@ -249,22 +249,29 @@ describe.skipIf(!available)('KafkaEventBus on a real broker', { timeout: 120_000
     await startHost(t, handler, { maxInFlight: 32 });
     const out = await kit.reader(t.output);
     const producer = await kit.producer();
-    const keys = Array.from({ length: 10 }, (_, k) => `0000000${k}-0000-4000-8000-000000000000`);
+    // Business keys, and a correlation id of its own for every envelope: keyed by correlation
+    // id (output_key: correlation_id), one key's answers would spread over the 4 partitions.
+    const keys = Array.from({ length: 10 }, (_, k) => `customer-${k}`);
     const sent: { key: string; seq: number }[] = [];
     for (let batch = 0; batch < 10; batch += 1) {
       const messages = Array.from({ length: 100 }, (_, i) => {
         const seq = batch * 100 + i;
         const key = keys[seq % 10] as string;
         sent.push({ key, seq });
-        return { key, value: wireEnvelope({ operation: 'http.fake', payload: { seq }, correlation_id: key }).text };
+        return { key, value: wireEnvelope({ operation: 'http.fake', payload: { seq } }).text };
       });
       await producer.send({ topic: t.input, messages });
     }
     await waitFor(() => expect(out).toHaveLength(1000), 60_000);
+    // The default output_key (input): a reader of the output topic sees each key's answers in
+    // order on one partition, under the key.
+    const seqOf = (r: ReadRecord) => (parse(r).payload as { seq: number }).seq;
     for (const key of keys) {
       const produced = sent.filter((s) => s.key === key).map((s) => s.seq);
-      const answered = out.filter((r) => r.key === key).map((r) => (parse(r).payload as { seq: number }).seq);
-      expect(answered).toEqual(produced);
+      const answers = out.filter((r) => produced.includes(seqOf(r)));
+      expect(answers.map((r) => r.key)).toEqual(produced.map(() => key));
+      expect(new Set(answers.map((r) => r.partition)).size).toBe(1);
+      expect(answers.map(seqOf)).toEqual(produced);
     }
     // Different keys did run in parallel.
     expect(handler.maxActive).toBeGreaterThan(1);

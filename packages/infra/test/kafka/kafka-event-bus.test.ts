@@ -32,6 +32,7 @@ const DLQ = 'onex.test.orders.error.v1';
 const SETTINGS: KafkaEventBusSettings = {
   inputTopic: INPUT,
   deadLetterTopic: DLQ,
+  outputKey: 'input',
   consumerGroup: 'orders-group',
   hostId: 'host-7',
   maxInflightEnvelopes: 10,
@@ -196,10 +197,10 @@ describe('KafkaEventBus: per-key lanes', () => {
 });
 
 describe('KafkaEventBus: settlement', () => {
-  it('processed: sends each output keyed by its correlation id with correlation_id, envelope_id and content-type headers', async () => {
+  it('processed: sends each output keyed by the input key with correlation_id, envelope_id and content-type headers', async () => {
     const t = await startBus();
     const { providers, request } = envelopes();
-    t.client.deliver([{ offset: 0, key: request.correlationId, value: serializeEnvelope(request) }]);
+    t.client.deliver([{ offset: 0, key: 'customer-42', value: serializeEnvelope(request) }]);
     await flush();
     const response = createSuccessResponse(request, { accepted: true }, providers);
     await t.message(0).settle({ kind: 'processed', outputs: [{ topic: OUTPUT, envelope: response }] });
@@ -208,7 +209,7 @@ describe('KafkaEventBus: settlement', () => {
       [
         {
           topic: OUTPUT,
-          key: request.correlationId,
+          key: new TextEncoder().encode('customer-42'),
           value: serializeEnvelope(response),
           headers: { correlation_id: request.correlationId, envelope_id: response.envelopeId, 'content-type': 'application/json' },
         },
@@ -341,6 +342,75 @@ describe('KafkaEventBus: settlement', () => {
     expect(t.client.sendAttempts).toBe(1);
     expect(t.delivered()).toEqual(['0@0', '0@1']);
     expect((await t.bus.healthCheck()).in_processing).toBe(1);
+  });
+});
+
+describe('KafkaEventBus: output key', () => {
+  const text = (key: string | Uint8Array | null | undefined): string | null | undefined => (key instanceof Uint8Array ? new TextDecoder().decode(key) : key);
+
+  /** Answers three records (two of key customer-42, one of customer-7; the last one fails), each with its own correlation id. */
+  async function answerThree(settings: Partial<KafkaEventBusSettings>) {
+    const t = await startBus({ settings });
+    const providers = deterministicProviders(11, '2026-01-15T09:30:00.000Z');
+    const request = (n: number) => createRequestEnvelope({ operation: 'orders.create', payload: { n }, correlationId: `0000000${n}-0000-4000-8000-00000000000a` }, providers);
+    const requests = [request(0), request(1), request(2)] as const;
+    t.client.deliver(['customer-42', 'customer-42', 'customer-7'].map((key, offset) => ({ offset, key, value: serializeEnvelope(requests[offset as 0 | 1 | 2]) })));
+    await flush();
+    await t.message(0).settle({ kind: 'processed', outputs: [{ topic: OUTPUT, envelope: createSuccessResponse(requests[0], { n: 0 }, providers) }] });
+    await t.message(1).settle({ kind: 'processed', outputs: [{ topic: OUTPUT, envelope: createSuccessResponse(requests[1], { n: 1 }, providers) }] });
+    await t.message(2).settle({
+      kind: 'dead_letter',
+      outputs: [{ topic: OUTPUT, envelope: createErrorResponse(requests[2], new InvalidOperationError('refused', { hint: 'fix it' }), providers) }],
+      reason: { code: 'INVALID_OPERATION', message: 'refused', attempts: 1 },
+    });
+    return { t, correlationIds: requests.map((r) => r.correlationId) };
+  }
+
+  it('input: every answer, the error answer too, carries the key of the record it answers; the dead letter keeps its own', async () => {
+    const { t } = await answerThree({ outputKey: 'input' });
+    expect(t.client.sentTo(OUTPUT).map((r) => text(r.key))).toEqual(['customer-42', 'customer-42', 'customer-7']);
+    expect(t.client.sentTo(DLQ).map((r) => r.key)).toEqual(['customer-7']);
+  });
+
+  it('correlation_id: every answer is keyed by its correlation id; the dead letter still keeps the original key', async () => {
+    const { t, correlationIds } = await answerThree({ outputKey: 'correlation_id' });
+    expect(t.client.sentTo(OUTPUT).map((r) => r.key)).toEqual(correlationIds);
+    expect(t.client.sentTo(DLQ).map((r) => r.key)).toEqual(['customer-7']);
+  });
+
+  it('input: the exact key bytes go out, even when they are not UTF-8', async () => {
+    const t = await startBus();
+    const { providers, request } = envelopes();
+    const binary = Uint8Array.from([0xff, 0x00, 0xc3, 0x28]);
+    t.client.deliver([{ offset: 0, key: binary, value: serializeEnvelope(request) }]);
+    await flush();
+    await t.message(0).settle({ kind: 'processed', outputs: [{ topic: OUTPUT, envelope: createSuccessResponse(request, {}, providers) }] });
+    expect(t.client.sentTo(OUTPUT)[0]?.key).toEqual(binary);
+  });
+
+  it('input: a record without a key (null or empty) is answered keyed by its correlation id, as is an envelope published on its own', async () => {
+    const t = await startBus();
+    const { providers, request } = envelopes();
+    t.client.deliver([
+      { offset: 0, key: null, value: serializeEnvelope(request) },
+      { offset: 1, key: '', value: serializeEnvelope(request) },
+    ]);
+    await flush();
+    const response = createSuccessResponse(request, {}, providers);
+    await Promise.all([0, 1].map((o) => t.message(o).settle({ kind: 'processed', outputs: [{ topic: OUTPUT, envelope: response }] })));
+    await t.bus.publishEnvelope(response, OUTPUT);
+    expect(t.client.sentTo(OUTPUT).map((r) => r.key)).toEqual([request.correlationId, request.correlationId, request.correlationId]);
+  });
+
+  it('input, exactly_once: the transaction carries the answers under their input keys', async () => {
+    const t = await startBus({ settings: { delivery: 'exactly_once' } });
+    const { providers, request } = envelopes();
+    t.client.deliver([{ offset: 0, key: 'customer-42', value: serializeEnvelope(request) }]);
+    await flush();
+    const settled = t.message(0).settle({ kind: 'processed', outputs: [{ topic: OUTPUT, envelope: createSuccessResponse(request, {}, providers) }] });
+    await t.scheduler.advance(100);
+    await settled;
+    expect(t.client.transactions.flatMap((tx) => tx.records).map((r) => text(r.key))).toEqual(['customer-42']);
   });
 });
 

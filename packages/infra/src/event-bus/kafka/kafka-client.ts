@@ -58,7 +58,8 @@ export interface ConsumerEvents {
 /** One record to produce. */
 export interface OutboundRecord {
   readonly topic: string;
-  readonly key: string | null;
+  /** Text, or the exact bytes of an input record's key (passed through, never re-encoded). */
+  readonly key: string | Uint8Array | null;
   readonly value: string;
   readonly headers: Readonly<Record<string, string>>;
 }

@@ -13,7 +13,7 @@
  *   are released for their new owner, in-flight ones finish, their offsets are committed
  *   while the old generation still may, and stale commits are dropped.
  */
-import { InternalError, EventBusError, serializeEnvelope, toOnexError, type OnexEnvelope, type OnexError } from '@onex/core';
+import { InternalError, EventBusError, serializeEnvelope, toOnexError, type KafkaBusTuning, type OnexEnvelope, type OnexError } from '@onex/core';
 import type { BusSubscriber, BusSubscription, EventBusHealth, EventBusReadiness, InboundMessage, MessageSettlement, ProtocolEventBus } from '@onex/spi';
 import { silentLogger, type Logger } from '../../logging/logger.js';
 import { systemScheduler, type Scheduler, type TimerHandle } from '../../runtime/scheduler.js';
@@ -30,6 +30,8 @@ export interface KafkaEventBusSettings {
    * @default 'at_least_once'
    */
   readonly delivery?: 'at_least_once' | 'exactly_once';
+  /** The key of the answers to an input record: its own key, or their correlation id (`runtime.event_bus.config.output_key`). */
+  readonly outputKey: KafkaBusTuning['outputKey'];
   readonly inputTopic: string;
   readonly deadLetterTopic: string;
   readonly consumerGroup: string;
@@ -71,11 +73,12 @@ interface Entry {
 }
 
 /**
- * The `correlation_id` of an envelope travels as the record key and as a header; its W3C
- * trace context (`metadata.traceparent`/`tracestate`) as headers too, for tools that read
- * Kafka headers without parsing the body.
+ * The `correlation_id` of an envelope travels as a header, and as the record key unless
+ * `key` names another (the key of the input record it answers); its W3C trace context
+ * (`metadata.traceparent`/`tracestate`) as headers too, for tools that read Kafka headers
+ * without parsing the body.
  */
-export function envelopeRecord(envelope: OnexEnvelope, topic: string): OutboundRecord {
+export function envelopeRecord(envelope: OnexEnvelope, topic: string, key?: Uint8Array): OutboundRecord {
   const headers: Record<string, string> = { envelope_id: envelope.envelopeId, 'content-type': 'application/json' };
   if (envelope.correlationId !== undefined) headers.correlation_id = envelope.correlationId;
   const traceparent = envelope.metadata[TRACEPARENT_KEY];
@@ -84,7 +87,16 @@ export function envelopeRecord(envelope: OnexEnvelope, topic: string): OutboundR
     const tracestate = envelope.metadata[TRACESTATE_KEY];
     if (typeof tracestate === 'string' && tracestate.length > 0) headers[TRACESTATE_KEY] = tracestate;
   }
-  return { topic, key: envelope.correlationId ?? null, value: serializeEnvelope(envelope), headers };
+  return { topic, key: key ?? envelope.correlationId ?? null, value: serializeEnvelope(envelope), headers };
+}
+
+/**
+ * The key an input record's answers carry with `output_key: input`: its own bytes, so they
+ * land on one output partition in the key's order. A record without a key has no order to
+ * keep: its answers fall back to their correlation id (undefined here).
+ */
+function answerKey(record: KafkaRecord, outputKey: KafkaBusTuning['outputKey']): Uint8Array | undefined {
+  return outputKey === 'input' && record.key !== null && record.key.length > 0 ? record.key : undefined;
 }
 
 const decoder = new TextDecoder();
@@ -331,7 +343,8 @@ export class KafkaEventBus implements ProtocolEventBus {
     // flight would send them twice and advance the key's lane twice.
     if (entry.settling) throw new InternalError(`Record ${entry.record.partition}@${entry.record.offset} was settled twice`);
     entry.settling = true;
-    const records = settlement.outputs.map((o) => envelopeRecord(o.envelope, o.topic));
+    const key = answerKey(entry.record, this.#settings.outputKey);
+    const records = settlement.outputs.map((o) => envelopeRecord(o.envelope, o.topic, key));
     if (settlement.kind === 'dead_letter') {
       records.push(deadLetterRecord(entry.record, settlement.reason, this.#settings.deadLetterTopic, this.#settings.hostId, new Date(this.#scheduler.now())));
     }

@@ -45,12 +45,13 @@ function headerText(headers: IHeaders | undefined): Record<string, string> {
 }
 
 /** Records grouped by topic, as kafkajs's sendBatch takes them. */
-function topicMessages(records: readonly OutboundRecord[]): { topic: string; messages: { key: string | null; value: string; headers: Record<string, string> }[] }[] {
-  const byTopic = new Map<string, { key: string | null; value: string; headers: Record<string, string> }[]>();
+function topicMessages(records: readonly OutboundRecord[]): { topic: string; messages: { key: string | Buffer | null; value: string; headers: Record<string, string> }[] }[] {
+  const byTopic = new Map<string, { key: string | Buffer | null; value: string; headers: Record<string, string> }[]>();
   for (const r of records) {
     let list = byTopic.get(r.topic);
     if (!list) byTopic.set(r.topic, (list = []));
-    list.push({ key: r.key, value: r.value, headers: { ...r.headers } });
+    const key = r.key instanceof Uint8Array ? Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength) : r.key;
+    list.push({ key, value: r.value, headers: { ...r.headers } });
   }
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
