@@ -81,6 +81,7 @@ export {
   VersionCompatibilityError,
   ExecutionInterruptedError,
   EnvelopeExpiredError,
+  IdempotencyKeyConflictError,
   IngressUnauthenticatedError,
   IngressForbiddenError,
   IngressRouteNotFoundError,

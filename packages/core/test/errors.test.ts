@@ -37,6 +37,7 @@ import {
   IngressInsecureConfigurationError,
   IngressBodyTooLargeError,
   IngressListenFailedError,
+  IdempotencyKeyConflictError,
   toOnexError,
   type OnexErrorCode,
   type OnexErrorOptions,
@@ -69,6 +70,7 @@ const RUNTIME_ERRORS: ReadonlyArray<readonly [PlainErrorClass, OnexErrorCode, bo
   [IngressInsecureConfigurationError, 'INGRESS_INSECURE_CONFIGURATION', false],
   [IngressBodyTooLargeError, 'INGRESS_BODY_TOO_LARGE', false],
   [IngressListenFailedError, 'INGRESS_LISTEN_FAILED', false],
+  [IdempotencyKeyConflictError, 'IDEMPOTENCY_KEY_CONFLICT', false],
 ];
 
 type InfraErrorClass = new (message: string, options: ConstructorParameters<typeof InfraConnectionError>[1]) => InfraError;

@@ -37,7 +37,7 @@ const ENTRIES = [
     values: [
       'ARCHITECTURE_RULES', 'ArchitectureViolationError', 'BACKOFF_STRATEGIES', 'backoffCapMs', 'CONTRACT_RULES', 'CURRENT_CONTRACT_SCHEMA_VERSION',
       'CURRENT_ENVELOPE_VERSION', 'ComputeNode', 'ContractValidationError', 'DATA_CLASSIFICATIONS', 'DEFAULT_INPUT_TOPIC', 'DEFAULT_OUTPUT_TOPIC',
-      'EVENT_BUS_KINDS', 'EffectNode', 'EnvelopeValidationError', 'EventBusError', 'ExecutionInterruptedError', 'EnvelopeExpiredError', 'DEADLINE_METADATA_KEY', 'envelopeDeadlineMs', 'expiredError', 'worstCaseMs', 'HANDLER_CATEGORIES',
+      'EVENT_BUS_KINDS', 'EffectNode', 'EnvelopeValidationError', 'EventBusError', 'ExecutionInterruptedError', 'EnvelopeExpiredError', 'IdempotencyKeyConflictError', 'DEADLINE_METADATA_KEY', 'envelopeDeadlineMs', 'expiredError', 'worstCaseMs', 'HANDLER_CATEGORIES',
       'HANDLER_CONTRACT_FILE_NAME', 'HANDLER_CONTRACT_FORBIDDEN_FIELDS', 'HANDLER_POLICY_FIELDS', 'LOG_LEVELS', 'HANDLER_SOURCE_DEFAULTS', 'HANDLER_SOURCE_TYPES',
       'HANDLER_TYPES', 'HandlerConfigurationError', 'HandlerExecutionError', 'HandlerNotFoundError', 'HandlerValidationError', 'IDEMPOTENCY_STORES',
       'INTERRUPTED_POLICIES', 'INVALID_ENVELOPE_OPERATION', 'IO_ACCESS_LEVELS', 'InfraAuthenticationError', 'InfraConnectionError', 'InfraError',

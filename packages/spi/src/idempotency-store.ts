@@ -21,7 +21,12 @@ export type IdempotencyClaim =
    * `leaseExpiresAtMs` is epoch milliseconds on the store's clock (the database's, for
    * a shared store), so compare it with care across hosts.
    */
-  | { readonly status: 'in_progress'; readonly owner: string; readonly leaseExpiresAtMs: number };
+  | { readonly status: 'in_progress'; readonly owner: string; readonly leaseExpiresAtMs: number }
+  /**
+   * The id is held or completed for a different request (another digest): the caller must
+   * not execute it, and must not complete or release it. The record is left as it was.
+   */
+  | { readonly status: 'conflict' };
 
 /**
  * A value, or a promise of one. Stores that can answer at once (in-memory) return plain
@@ -45,8 +50,15 @@ export interface ProtocolIdempotencyStore {
    * claims by different owners exactly one gets `claimed`. The same owner claiming again
    * while its own claim is pending gets `claimed` again, with a renewed lease. A
    * `completed` record older than the store's TTL counts as absent.
+   *
+   * `digest` identifies the request the id was used for (the host's is a SHA-256 of the
+   * envelope's operation, target, handler type and payload; see docs/envelope.md). It is
+   * stored with the claim and kept through `complete`; a later claim of the same id with
+   * another digest gets `conflict`, whoever holds it and whatever its state, until the
+   * record expires. Without a digest nothing is checked, and a record stored without
+   * one (by an earlier version) matches any digest. The runtime host always passes one.
    */
-  claim(envelopeId: string, owner: string, leaseMs: number): Awaitable<IdempotencyClaim>;
+  claim(envelopeId: string, owner: string, leaseMs: number, digest?: string): Awaitable<IdempotencyClaim>;
   /**
    * Records the finished response (wire JSON text), kept for the store's TTL. Only the
    * owner of the pending claim may complete; a completion by anyone else, or of an id

@@ -35,6 +35,8 @@ export const ONEX_ERROR_CODES = {
   SHUTTING_DOWN: { retryable: true, httpStatus: 503 },
   EXECUTION_INTERRUPTED: { retryable: false, httpStatus: 500 },
   EXPIRED: { retryable: false, httpStatus: 504 },
+  // The caller reused an envelope_id for a different request: its own mistake, a conflict with the first.
+  IDEMPOTENCY_KEY_CONFLICT: { retryable: false, httpStatus: 409 },
   INGRESS_UNAUTHENTICATED: { retryable: false, httpStatus: 401 },
   INGRESS_FORBIDDEN: { retryable: false, httpStatus: 403 },
   INGRESS_ROUTE_NOT_FOUND: { retryable: false, httpStatus: 404 },

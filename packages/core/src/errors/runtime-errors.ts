@@ -91,6 +91,15 @@ export class EnvelopeExpiredError extends RuntimeHostError {
   static override readonly defaultCode: OnexErrorCode = 'EXPIRED';
 }
 /**
+ * The envelope's `envelope_id` was already used for a different request (another
+ * operation, target, handler type or payload, compared by digest). It was not executed,
+ * and the first request's answer is left as it was. Not retryable: the same envelope is
+ * refused again; send it with a new `envelope_id`. HTTP 409 at the ingress.
+ */
+export class IdempotencyKeyConflictError extends RuntimeHostError {
+  static override readonly defaultCode: OnexErrorCode = 'IDEMPOTENCY_KEY_CONFLICT';
+}
+/**
  * The ingress needs a valid `Authorization: Bearer` token (HTTP 401). Not retryable: the
  * same request without the right token fails again.
  */

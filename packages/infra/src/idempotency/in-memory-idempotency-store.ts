@@ -40,17 +40,27 @@ export interface InMemoryIdempotencyStoreOptions {
 interface PendingEntry {
   owner: string;
   leaseExpiresAtMs: number;
+  /** The request the id was claimed for; undefined when claimed without a digest. */
+  digest: string | undefined;
 }
 
 interface CompletedEntry {
   readonly expiresAtMs: number;
   readonly bytes: number;
+  /** The digest of its claim, carried over at completion (undefined: matches any). */
+  readonly digest: string | undefined;
   /** Built once at completion, so a replay allocates nothing. */
   readonly claim: IdempotencyClaim;
 }
 
 /** Re-used for every fresh claim: the hot path allocates no result object. */
 const CLAIMED: IdempotencyClaim = Object.freeze({ status: 'claimed' });
+const CONFLICT: IdempotencyClaim = Object.freeze({ status: 'conflict' });
+
+/** Two digests disagree only when both are known: a record or claim without one matches any. */
+function conflicts(stored: string | undefined, digest: string | undefined): boolean {
+  return stored !== undefined && digest !== undefined && stored !== digest;
+}
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 1) {
@@ -121,21 +131,30 @@ export class InMemoryIdempotencyStore implements ProtocolIdempotencyStore {
     return this.#bytes;
   }
 
-  claim(envelopeId: string, owner: string, leaseMs: number): IdempotencyClaim {
+  claim(envelopeId: string, owner: string, leaseMs: number, digest?: string): IdempotencyClaim {
     const now = this.#now();
     this.#dropExpired(now);
     const completed = this.#completed.get(envelopeId);
     if (completed !== undefined) {
-      if (completed.expiresAtMs > now) return completed.claim;
+      if (completed.expiresAtMs > now) return conflicts(completed.digest, digest) ? CONFLICT : completed.claim;
       this.#deleteCompleted(envelopeId, completed);
     }
     const leaseExpiresAtMs = now + leaseMs;
     const pending = this.#pending.get(envelopeId);
     if (pending === undefined) {
-      this.#pending.set(envelopeId, { owner, leaseExpiresAtMs });
+      this.#pending.set(envelopeId, { owner, leaseExpiresAtMs, digest });
       this.#enforceBounds();
       return CLAIMED;
     }
+    // Like the PostgreSQL store: a claim for another request is refused, by any owner, live
+    // or not, until the claim is a TTL past its lease (then it counts as abandoned and absent).
+    if (conflicts(pending.digest, digest)) {
+      if (pending.leaseExpiresAtMs + this.#ttlMs > now) return CONFLICT;
+      this.#pending.delete(envelopeId);
+      this.#pending.set(envelopeId, { owner, leaseExpiresAtMs, digest });
+      return pending.owner === owner ? CLAIMED : { status: 'claimed', interruptedOwner: pending.owner };
+    }
+    pending.digest ??= digest;
     if (pending.owner === owner) {
       pending.leaseExpiresAtMs = leaseExpiresAtMs;
       return CLAIMED;
@@ -146,7 +165,7 @@ export class InMemoryIdempotencyStore implements ProtocolIdempotencyStore {
     const interruptedOwner = pending.owner;
     // Re-inserted, so the takeover counts as the newest claim for eviction.
     this.#pending.delete(envelopeId);
-    this.#pending.set(envelopeId, { owner, leaseExpiresAtMs });
+    this.#pending.set(envelopeId, { owner, leaseExpiresAtMs, digest: pending.digest });
     return { status: 'claimed', interruptedOwner };
   }
 
@@ -161,13 +180,14 @@ export class InMemoryIdempotencyStore implements ProtocolIdempotencyStore {
       this.#deleteCompleted(envelopeId, completed);
     }
     if (pending !== undefined) this.#pending.delete(envelopeId);
+    const digest = pending?.digest;
     const bytes = response.length * 2;
     if (bytes > this.#maxResponseBytes) return;
     // Without a pending entry (evicted under pressure) the response is still worth keeping:
     // it is the true result, and storing it prevents another execution.
     const expiresAtMs = now + this.#ttlMs;
     if (this.#completed.size === 0) this.#frontExpiresAtMs = expiresAtMs;
-    const entry: CompletedEntry = { expiresAtMs, bytes, claim: Object.freeze({ status: 'completed', response }) };
+    const entry: CompletedEntry = { expiresAtMs, bytes, digest, claim: Object.freeze({ status: 'completed', response }) };
     this.#completed.set(envelopeId, entry);
     this.#order.push({ envelopeId, entry });
     this.#bytes += bytes;

@@ -54,8 +54,8 @@ const MAX_TIMER_MS = 2_147_483_647;
  * duplicate object instead of the IF NOT EXISTS notice. Running the DDL again then
  * finds the winner's table.
  */
-const CONCURRENT_DDL_SQLSTATES = new Set(['23505', '42P07', '42710']);
-/** Each of the two DDL statements can lose such a race once; a little more is headroom. */
+const CONCURRENT_DDL_SQLSTATES = new Set(['23505', '42P07', '42710', '42701']);
+/** Each of the three DDL statements can lose such a race once; a little more is headroom. */
 const DDL_ATTEMPTS = 5;
 
 export interface PostgresIdempotencyStoreOptions {
@@ -117,9 +117,12 @@ interface ClaimRow {
   readonly lease_expires_at_ms: number | null;
   /** Whether the fallback row still counts: a live lease, or a completion within its TTL. */
   readonly live: boolean | null;
+  /** Whether the fallback row, not yet expired, was claimed for another request (digest). */
+  readonly conflict: boolean | null;
 }
 
 const CLAIMED: IdempotencyClaim = Object.freeze({ status: 'claimed' });
+const CONFLICT: IdempotencyClaim = Object.freeze({ status: 'conflict' });
 
 function configError(message: string, hint: string): HandlerConfigurationError {
   return new HandlerConfigurationError(message, { operation: 'idempotency_store', hint });
@@ -254,13 +257,15 @@ export class PostgresIdempotencyStore implements ProtocolIdempotencyStore {
     }
   }
 
-  async claim(envelopeId: string, owner: string, leaseMs: number): Promise<IdempotencyClaim> {
+  async claim(envelopeId: string, owner: string, leaseMs: number, digest?: string): Promise<IdempotencyClaim> {
     await this.#ensureReady('idempotency_claim');
     this.#maybeCleanup();
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
-      const rows = await this.#query<ClaimRow>('idempotency_claim', this.#sql.claim, [this.#namespace, envelopeId, owner, leaseMs, this.#ttlMs]);
+      const rows = await this.#query<ClaimRow>('idempotency_claim', this.#sql.claim, [this.#namespace, envelopeId, owner, leaseMs, this.#ttlMs, digest ?? null]);
       const row = rows[0];
       if (row !== undefined && row.status === 'claimed') return row.owner === null ? CLAIMED : { status: 'claimed', interruptedOwner: row.owner };
+      // Held or completed for another request: refused whatever its lease, until it expires.
+      if (row?.conflict === true) return CONFLICT;
       // The upsert took nothing, so the latest row is held or completed. The read sees
       // the statement's snapshot, which can be older than what the upsert saw (a row
       // inserted, released or expired in that instant): a missing or no longer live row
@@ -334,17 +339,24 @@ export class PostgresIdempotencyStore implements ProtocolIdempotencyStore {
     // wherever the search_path finds a table of that name: a role whose own schema comes
     // first (onex_app) would otherwise take another role's table in `public` for its own,
     // skip the DDL and fail every call with "permission denied".
-    const [existing] = await this.#query<{ has_table: boolean; has_index: boolean }>(
+    const [existing] = await this.#query<{ has_table: boolean; has_index: boolean; has_digest: boolean }>(
       'idempotency_init',
       `SELECT to_regclass(format('%I.%I', current_schema(), $1::text)) IS NOT NULL AS has_table,
-              to_regclass(format('%I.%I', current_schema(), $2::text)) IS NOT NULL AS has_index`,
+              to_regclass(format('%I.%I', current_schema(), $2::text)) IS NOT NULL AS has_index,
+              EXISTS (SELECT 1 FROM pg_attribute
+                      WHERE attrelid = to_regclass(format('%I.%I', current_schema(), $1::text))
+                        AND attname = 'request_digest' AND NOT attisdropped) AS has_digest`,
       [table, index],
     );
     // Skipping the DDL when all is there spares every later start CREATE INDEX's share lock.
-    if (existing?.has_table === true && existing.has_index) return;
+    if (existing?.has_table === true && existing.has_index && existing.has_digest) return;
     for (let attempt = 1; ; attempt += 1) {
       try {
         await this.#pool.query(createTableSql(table));
+        // A table created by an earlier version lacks the digest column. Added nullable and
+        // without a default, it is a catalog-only change (no rewrite); its rows keep NULL,
+        // which matches any digest, so they are answered exactly as before.
+        await this.#pool.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS request_digest text`);
         await this.#pool.query(`CREATE INDEX IF NOT EXISTS ${index} ON ${table} (expires_at)`);
         return;
       } catch (error) {
@@ -393,7 +405,7 @@ export class PostgresIdempotencyStore implements ProtocolIdempotencyStore {
       operation,
       details: mapped.details,
       retryable: mapped.retryable,
-      hint: `The idempotency table "${this.#table}" may be missing columns or privileges for this database user; see details.sqlstate.`,
+      hint: `The idempotency table "${this.#table}" may be missing columns or privileges for this database user; see details.sqlstate. A table created by an earlier version gets the column request_digest on first use, which needs its owner: otherwise run ALTER TABLE ${this.#table} ADD COLUMN IF NOT EXISTS request_digest text as the owner.`,
       cause: error,
     });
   }
@@ -418,6 +430,7 @@ function createTableSql(table: string): string {
   claimed_at timestamptz NOT NULL,
   completed_at timestamptz,
   expires_at timestamptz NOT NULL,
+  request_digest text,
   PRIMARY KEY (namespace, envelope_id)
 )`;
 }
@@ -428,12 +441,14 @@ function createTableSql(table: string): string {
  */
 function statements(table: string): { claim: string; complete: string; release: string; cleanup: string } {
   return {
-    // $4 lease ms, $5 ttl ms. A pending row is kept for a TTL past its lease, so
-    // cleanup never deletes a claim that could still be taken over and reported.
+    // $4 lease ms, $5 ttl ms, $6 request digest (NULL: none). A pending row is kept for a
+    // TTL past its lease, so cleanup never deletes a claim that could still be taken over
+    // and reported. A row of another digest (both known) is never taken over before it
+    // expires: the fallback read reports it as a conflict.
     claim: `WITH claimed AS (
-  INSERT INTO ${table} AS t (namespace, envelope_id, state, owner, lease_expires_at, claimed_at, expires_at)
+  INSERT INTO ${table} AS t (namespace, envelope_id, state, owner, lease_expires_at, claimed_at, expires_at, request_digest)
   VALUES ($1, $2, 'pending', $3, now() + $4::float8 * interval '1 millisecond', now(),
-          now() + ($4::float8 + $5::float8) * interval '1 millisecond')
+          now() + ($4::float8 + $5::float8) * interval '1 millisecond', $6::text)
   ON CONFLICT (namespace, envelope_id) DO UPDATE SET
     state = 'pending',
     interrupted_owner = CASE WHEN t.state = 'pending' AND t.owner <> excluded.owner THEN t.owner END,
@@ -442,17 +457,20 @@ function statements(table: string): { claim: string; complete: string; release: 
     response = NULL,
     claimed_at = excluded.claimed_at,
     completed_at = NULL,
-    expires_at = excluded.expires_at
-  WHERE (t.state = 'pending' AND (t.owner = excluded.owner OR t.lease_expires_at <= now()))
-     OR (t.state = 'completed' AND t.expires_at <= now())
+    expires_at = excluded.expires_at,
+    request_digest = COALESCE(excluded.request_digest, t.request_digest)
+  WHERE (t.state = 'pending' AND (t.owner = excluded.owner OR t.lease_expires_at <= now())
+         AND (t.request_digest IS NULL OR excluded.request_digest IS NULL OR t.request_digest = excluded.request_digest))
+     OR t.expires_at <= now()
   RETURNING t.interrupted_owner
 )
 SELECT 'claimed'::text AS status, interrupted_owner AS owner, NULL::text AS response,
-       NULL::float8 AS lease_expires_at_ms, true AS live
+       NULL::float8 AS lease_expires_at_ms, true AS live, false AS conflict
 FROM claimed
 UNION ALL
 SELECT t.state, t.owner, t.response, extract(epoch FROM t.lease_expires_at)::float8 * 1000,
-       CASE WHEN t.state = 'pending' THEN t.lease_expires_at > now() ELSE t.expires_at > now() END
+       CASE WHEN t.state = 'pending' THEN t.lease_expires_at > now() ELSE t.expires_at > now() END,
+       t.expires_at > now() AND t.request_digest IS NOT NULL AND $6::text IS NOT NULL AND t.request_digest <> $6::text
 FROM ${table} t
 WHERE t.namespace = $1 AND t.envelope_id = $2 AND NOT EXISTS (SELECT 1 FROM claimed)`,
     // $4 response, $5 ttl ms. Without a row (deleted by hand, or never claimed) the

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ExecutionInterruptedError,
+  IdempotencyKeyConflictError,
   InfraTimeoutError,
   NodeRuntime,
   createErrorResponse,
@@ -40,6 +41,7 @@ import type {
 } from '@onex/spi';
 import { InMemoryEventBus } from '../event-bus/in-memory-event-bus.js';
 import { InMemoryIdempotencyStore } from '../idempotency/in-memory-idempotency-store.js';
+import { envelopeDigest } from '../idempotency/envelope-digest.js';
 import { silentLogger, withRuntimeId, type Logger } from '../logging/logger.js';
 import { WarningLimiter } from '../logging/warning-limiter.js';
 import { backoffDelayMs } from './retry-backoff.js';
@@ -129,7 +131,11 @@ export interface StopOptions {
 }
 
 export interface SubmitResult {
-  readonly status: 'ok' | 'invalid' | 'timeout' | 'unavailable';
+  /**
+   * `conflict`: the envelope id was already used by this client for a different request
+   * (IDEMPOTENCY_KEY_CONFLICT, HTTP 409); it was not executed.
+   */
+  readonly status: 'ok' | 'invalid' | 'timeout' | 'unavailable' | 'conflict';
   readonly envelope: OnexEnvelope;
 }
 
@@ -139,8 +145,13 @@ export interface SubmitResult {
  */
 interface IngressTicket {
   readonly id: string;
-  /** Idempotency key: the envelope id scoped to the client. */
+  /**
+   * Idempotency key: the envelope id scoped to the client. Callers without a token (an
+   * ingress without `auth_tokens`) all share one client, hence one key space.
+   */
   readonly key: string;
+  /** The request's digest (`envelopeDigest`): a resend joining this ticket must match it. */
+  readonly digest: string;
   readonly controller: AbortController;
   /** Set just before the handler is called: after an abort, whether the work may have run. */
   started: boolean;
@@ -443,12 +454,18 @@ export class RuntimeHostProcess {
     if (this.#state !== 'running') {
       return { status: 'unavailable', envelope: this.#errorFor(envelope, new ShuttingDownError(`Runtime host is ${this.#state}; not accepting envelopes`, { hint: 'Retry against a running instance.' })) };
     }
+    // Unauthenticated callers have no client name: they all share ANONYMOUS_CLIENT's key space.
     const key = `ingress/${options.client ?? ANONYMOUS_CLIENT}/${envelope.envelopeId}`;
-    // A resend while the first attempt is still running waits for that attempt's answer.
+    const digest = envelopeDigest(envelope);
+    // A resend while the first attempt is still running waits for that attempt's answer;
+    // a different request under the same id is refused, as the store's claim would.
     const running = this.#ticketsByKey.get(key);
-    if (running) return this.#answer(envelope, running, this.#waiters.wait(running.id, timeoutMs), timeoutMs, false);
+    if (running) {
+      if (running.digest !== digest) return { status: 'conflict', envelope: this.#errorFor(envelope, this.#keyConflict(envelope)) };
+      return this.#answer(envelope, running, this.#waiters.wait(running.id, timeoutMs), timeoutMs, false);
+    }
 
-    const ticket: IngressTicket = { id: randomUUID(), key, controller: new AbortController(), started: false };
+    const ticket: IngressTicket = { id: randomUUID(), key, digest, controller: new AbortController(), started: false };
     this.#tickets.set(ticket.id, ticket);
     this.#ticketsByKey.set(key, ticket);
     const answer = this.#waiters.wait(ticket.id, timeoutMs);
@@ -484,6 +501,8 @@ export class RuntimeHostProcess {
   /** The caller's answer: the response, or why there is none (stopped; timed out and cancelled). */
   async #answer(envelope: OnexEnvelope, ticket: IngressTicket, answer: Promise<OnexEnvelope | undefined>, timeoutMs: number, owner: boolean): Promise<SubmitResult> {
     const response = await answer;
+    // Refused by the idempotency claim: a caller's error with its own status (409), not a handler's answer.
+    if (response?.success === false && response.error?.code === 'IDEMPOTENCY_KEY_CONFLICT') return { status: 'conflict', envelope: response };
     if (response) return { status: 'ok', envelope: response };
     // Only the request's own caller cancels it; a resend that joined it just stops waiting.
     if (owner) ticket.controller.abort(new InfraTimeoutError(`No response within ${timeoutMs} ms`, { transportType: 'runtime' }));
@@ -811,6 +830,8 @@ export class RuntimeHostProcess {
     const deadline = envelopeDeadlineMs(envelope);
     // Ingress requests are deduplicated per client; bus messages by their envelope id.
     const id = ticket?.key ?? envelope.envelopeId;
+    // Computed once per envelope, outside the retry loop; the ingress computed it already.
+    const digest = idempotent ? (ticket?.digest ?? envelopeDigest(envelope)) : '';
     const signal = ticket?.controller.signal;
     for (let attempt = 1; ; attempt += 1) {
       let response: OnexEnvelope;
@@ -820,7 +841,7 @@ export class RuntimeHostProcess {
           return { response: this.#errorFor(envelope, timeoutError(undefined, false)), attempts: 0 };
         }
         if (idempotent) {
-          const claim = await this.#claim(envelope, id);
+          const claim = await this.#claim(envelope, id, digest);
           if (claim === 'abandon') return undefined;
           if (claim !== 'claimed') return claim;
         }
@@ -885,10 +906,15 @@ export class RuntimeHostProcess {
    * Claims the envelope in the idempotency store: `claimed` to execute it now, a finished
    * answer to republish, or `abandon` when the host stops while another owner holds it.
    */
-  async #claim(envelope: OnexEnvelope, key: string): Promise<'claimed' | 'abandon' | { response: OnexEnvelope; attempts: number }> {
+  async #claim(envelope: OnexEnvelope, key: string, digest: string): Promise<'claimed' | 'abandon' | { response: OnexEnvelope; attempts: number }> {
     for (let wait = 20; ; wait = Math.min(wait * 2, 1_000)) {
-      const pending = this.#store.claim(key, this.#hostId, this.#leaseMs);
+      const pending = this.#store.claim(key, this.#hostId, this.#leaseMs, digest);
       const claim = pending instanceof Promise ? await pending : pending;
+      if (claim.status === 'conflict') {
+        // Neither completed nor released: the id belongs to the first request, whose record stays as it was.
+        this.#logger.warn({ correlation_id: envelope.correlationId, envelope_id: envelope.envelopeId, operation: envelope.operation }, 'envelope_id reused for a different request; refused (IDEMPOTENCY_KEY_CONFLICT)');
+        return { response: this.#errorFor(envelope, this.#keyConflict(envelope)), attempts: 1 };
+      }
       if (claim.status === 'completed') {
         this.#replayed += 1;
         this.#logger.info({ correlation_id: envelope.correlationId, envelope_id: envelope.envelopeId }, 'redelivered envelope already finished; republishing its stored response');
@@ -915,6 +941,13 @@ export class RuntimeHostProcess {
       if (this.#stopping.signal.aborted) return 'abandon';
       await this.#scheduler.sleep(Math.min(wait, Math.max(1, claim.leaseExpiresAtMs - this.#scheduler.now())), this.#stopping.signal);
     }
+  }
+
+  #keyConflict(envelope: OnexEnvelope): IdempotencyKeyConflictError {
+    return new IdempotencyKeyConflictError(
+      `envelope_id ${envelope.envelopeId} was already used for a different request (operation, target_node, handler_type or payload differ); this one was not executed`,
+      { operation: envelope.operation, hint: 'Give every distinct request its own envelope_id; resend an envelope unchanged only to retry it.' },
+    );
   }
 
   async #complete(id: string, response: OnexEnvelope): Promise<void> {
@@ -978,7 +1011,7 @@ const NO_ROUTE_OPTIONS: RouteOptions = Object.freeze({});
 function cancelledTicket(id: string): IngressTicket {
   const controller = new AbortController();
   controller.abort();
-  return { id, key: `ingress/cancelled/${id}`, controller, started: false };
+  return { id, key: `ingress/cancelled/${id}`, digest: '', controller, started: false };
 }
 
 /**

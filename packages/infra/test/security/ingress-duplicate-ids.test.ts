@@ -30,10 +30,14 @@ describe.each(['bus', 'direct'] as const)('ingress attack: two clients send the 
     expect(b.json).toMatchObject({ causation_id: SHARED_ID, success: true, payload: { echo: { from: 'bob' } } });
 
     // Dedup is per client: each resend replays that client's own answer, nothing runs again.
-    const againBob = await postJson(url, { envelope_id: SHARED_ID, operation: 'http.get', payload: { from: 'mallory' } }, BOB.token);
+    const againBob = await postJson(url, { envelope_id: SHARED_ID, operation: 'http.get', payload: { from: 'bob' } }, BOB.token);
     expect(againBob.json).toMatchObject({ payload: { echo: { from: 'bob' } } });
-    const againAlice = await postJson(url, { envelope_id: SHARED_ID, operation: 'http.get', payload: {} }, ALICE.token);
+    const againAlice = await postJson(url, { envelope_id: SHARED_ID, operation: 'http.get', payload: { from: 'alice' } }, ALICE.token);
     expect(againAlice.json).toMatchObject({ payload: { echo: { from: 'alice' } } });
+    // The id reused for another request is refused (409), never answered with the first answer.
+    const reused = await postJson(url, { envelope_id: SHARED_ID, operation: 'http.get', payload: { from: 'mallory' } }, BOB.token);
+    expect(reused.status).toBe(409);
+    expect(reused.json).toMatchObject({ success: false, error: { code: 'IDEMPOTENCY_KEY_CONFLICT' } });
     expect(handler.calls).toHaveLength(2);
   });
 });
