@@ -4,6 +4,7 @@
  * started every server.
  */
 import net from 'node:net';
+import pg from 'pg';
 
 export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
 
@@ -38,6 +39,17 @@ export const PG_URL = process.env.ONEX_PG_URL ?? 'postgres://postgres@127.0.0.1:
  * The least-privileged role `onex_app` (no superuser, no server-file roles, its own schema
  * first on its search_path) that tooling/services/postgres.sh creates.
  */
+/** A query as the PostgreSQL superuser of the tests, on a connection of its own: for setup, inspection and cleanup outside the code under test. */
+export async function adminQuery<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 export const PG_APP_URL = process.env.ONEX_PG_APP_URL ?? 'postgres://onex_app@127.0.0.1:5432/onex_test';
 export const pgServerAvailable = (): Promise<boolean> =>
   requireServer('PostgreSQL', '127.0.0.1', 5432, 'bash tooling/services/postgres.sh');

@@ -6,10 +6,9 @@
  * fails under CI=true. Each run uses its own namespace and tables and removes them.
  */
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresIdempotencyStore, type PostgresIdempotencyStoreOptions } from '../../src/idempotency/postgres-idempotency-store.js';
-import { PG_URL, pgServerAvailable } from '../helpers/require-server.js';
+import { adminQuery, PG_URL, pgServerAvailable } from '../helpers/require-server.js';
 
 const available = await pgServerAvailable();
 const runId = randomUUID().slice(0, 8);
@@ -20,16 +19,6 @@ const table = `onex_idem_dg_${runId}`;
 const legacyTable = `onex_idem_lg_${runId}`;
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
-
-async function adminQuery<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

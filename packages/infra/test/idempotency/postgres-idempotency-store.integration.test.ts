@@ -14,7 +14,7 @@ import {
   PostgresIdempotencyStore,
   type PostgresIdempotencyStoreOptions,
 } from '../../src/idempotency/postgres-idempotency-store.js';
-import { PG_APP_URL, PG_URL, pgServerAvailable } from '../helpers/require-server.js';
+import { adminQuery, PG_APP_URL, PG_URL, pgServerAvailable } from '../helpers/require-server.js';
 
 const available = await pgServerAvailable();
 const runId = randomUUID().slice(0, 8);
@@ -23,17 +23,6 @@ const namespace = `it-${runId}`;
 const freshTable = `onex_idem_it_${runId}`;
 /** A table another role owns in `public`, which the least-privileged role must not take for its own. */
 const shadowedTable = `onex_idem_sh_${runId}`;
-
-/** A raw client outside the store, for inspection and cleanup. */
-async function adminQuery<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

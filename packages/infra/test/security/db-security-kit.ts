@@ -3,9 +3,11 @@
  * `postgres` and the least-privileged `onex_app` from tooling/services/postgres.sh),
  * envelopes sent with a node's grant and signal, an admin connection, and a bounded wait.
  */
-import pg from 'pg';
 import { createDbHandler, type DbHandler, type DbHandlerConfig, type DbHandlerOptions } from '../../src/handlers/db/index.js';
-import { PG_APP_URL, PG_URL } from '../helpers/require-server.js';
+import { adminQuery, PG_APP_URL, PG_URL } from '../helpers/require-server.js';
+
+/** Re-exported: the security tests import it from their kit. */
+export { adminQuery };
 
 export { sendAs } from '../handlers/db/db-test-kit.js';
 
@@ -23,17 +25,6 @@ export const ROLES: readonly TestRole[] = [
 /** A handler for `role`; the superuser ones are allowed explicitly so they start. */
 export function handlerFor(role: TestRole, config: Partial<DbHandlerConfig> = {}, options: DbHandlerOptions = {}): Promise<DbHandler> {
   return createDbHandler({ url: role.url, privilegedRole: 'allow', ...config }, options);
-}
-
-/** A statement on a fresh superuser connection outside any handler. */
-export async function adminQuery<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
 }
 
 /** Polls `check` until it returns true; fails after `attempts` tries (a bound, not a timing assertion). */

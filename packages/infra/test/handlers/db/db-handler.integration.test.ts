@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { InfraConnectionError, InfraTimeoutError, InvalidOperationError, type OnexError } from '@onex/core';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDbHandler,
@@ -14,24 +13,13 @@ import {
   type DbQueryResponse,
   type DbTransactionResponse,
 } from '../../../src/handlers/db/index.js';
-import { PG_URL, pgServerAvailable } from '../../helpers/require-server.js';
+import { adminQuery, PG_URL, pgServerAvailable } from '../../helpers/require-server.js';
 import { rejection, send } from './db-test-kit.js';
 
 const available = await pgServerAvailable();
 const runId = randomUUID().slice(0, 8);
 const table = `onex_db_it_${runId}`;
 const appName = `onex-db-it-${runId}`;
-
-/** A raw client outside the handler, for setup, cleanup and pg_terminate_backend. */
-async function adminQuery<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 /** Polls pg_stat_activity until `predicate` holds for the connections named `applicationName`. */
 async function waitForBackends(applicationName: string, predicate: (states: string[]) => boolean): Promise<void> {
