@@ -14,7 +14,7 @@ import {
   type RequestEnvelopeInit,
 } from '@onex/core';
 import { DeterministicIdGenerator, DeterministicClock } from '@onex/core/testing';
-import type { BusMessage, HandlerDescriptor, HandlerHealth, ProtocolHandler, ProtocolHandlerSource } from '@onex/spi';
+import type { BusMessage, MessageSettlement, HandlerDescriptor, HandlerHealth, ProtocolHandler, ProtocolHandlerSource } from '@onex/spi';
 import { vi } from 'vitest';
 import { InMemoryEventBus, type InMemoryEventBusOptions } from '../../src/event-bus/in-memory-event-bus.js';
 import type { RuntimeHostProcessOptions, RuntimeHostSettings } from '../../src/runtime/runtime-host-process.js';
@@ -184,6 +184,20 @@ export class RecordingBus extends InMemoryEventBus {
       .filter((m) => m.topic === topic)
       .map((m) => m.value)
       .filter((v): v is OnexEnvelope => typeof v === 'object' && !(v instanceof Uint8Array));
+  }
+}
+
+/** The recording bus, declaring itself at-least-once like Kafka: every message is checked against the idempotency store. */
+export class RedeliveringBus extends RecordingBus {
+  override readonly redelivers = true;
+}
+
+/** Also keeps every settlement, to see what a dead letter would carry on any bus. */
+export class SettlementRecordingBus extends RedeliveringBus {
+  readonly settlements: MessageSettlement[] = [];
+  override settleMessage(...args: Parameters<RecordingBus['settleMessage']>): Promise<void> {
+    this.settlements.push(args[1]);
+    return super.settleMessage(...args);
   }
 }
 

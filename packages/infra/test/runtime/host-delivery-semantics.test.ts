@@ -5,27 +5,12 @@
  * contract's policy, and transport headers never override the body.
  */
 import { InfraConnectionError, type OnexEnvelope } from '@onex/core';
-import type { MessageSettlement } from '@onex/spi';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryIdempotencyStore } from '../../src/idempotency/in-memory-idempotency-store.js';
 import type { Logger } from '../../src/logging/logger.js';
 import { RuntimeHostProcess, type RuntimeHostSettings } from '../../src/runtime/runtime-host-process.js';
 import { systemScheduler, type Scheduler } from '../../src/runtime/scheduler.js';
-import { COMPATIBLE_VERSION_FACTS, Cleanup, FakeHandler, FakeHandlerSource, INPUT_TOPIC, OUTPUT_TOPIC, RecordingBus, eventually, requestFactory, testSettings } from './fakes.js';
-
-/** The in-memory bus, declaring itself at-least-once like Kafka: every message is checked against the store. */
-class RedeliveringBus extends RecordingBus {
-  override readonly redelivers = true;
-}
-
-/** Also keeps every settlement, to see what a dead letter would carry on any bus. */
-class SettlementRecordingBus extends RedeliveringBus {
-  readonly settlements: MessageSettlement[] = [];
-  override settleMessage(...args: Parameters<RecordingBus['settleMessage']>): Promise<void> {
-    this.settlements.push(args[1]);
-    return super.settleMessage(...args);
-  }
-}
+import { COMPATIBLE_VERSION_FACTS, Cleanup, FakeHandler, FakeHandlerSource, INPUT_TOPIC, OUTPUT_TOPIC, RecordingBus, RedeliveringBus, SettlementRecordingBus, eventually, requestFactory, testSettings } from './fakes.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());

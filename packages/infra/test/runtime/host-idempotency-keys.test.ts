@@ -6,22 +6,11 @@
  * the ingress, and never overwriting the first answer.
  */
 import type { OnexEnvelope, WireEnvelope } from '@onex/core';
-import type { MessageSettlement } from '@onex/spi';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryIdempotencyStore } from '../../src/idempotency/in-memory-idempotency-store.js';
 import { startIngressServer } from '../../src/runtime/ingress-server.js';
 import { RuntimeHostProcess } from '../../src/runtime/runtime-host-process.js';
-import { COMPATIBLE_VERSION_FACTS, Cleanup, FakeHandler, FakeHandlerSource, Gate, INPUT_TOPIC, OUTPUT_TOPIC, RecordingBus, eventually, requestFactory, testSettings } from './fakes.js';
-
-/** At-least-once like Kafka (every message checked against the store), keeping each settlement. */
-class SettlementRecordingBus extends RecordingBus {
-  override readonly redelivers = true;
-  readonly settlements: MessageSettlement[] = [];
-  override settleMessage(...args: Parameters<RecordingBus['settleMessage']>): Promise<void> {
-    this.settlements.push(args[1]);
-    return super.settleMessage(...args);
-  }
-}
+import { COMPATIBLE_VERSION_FACTS, Cleanup, FakeHandler, FakeHandlerSource, Gate, INPUT_TOPIC, OUTPUT_TOPIC, SettlementRecordingBus, eventually, requestFactory, testSettings } from './fakes.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
