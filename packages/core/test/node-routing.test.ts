@@ -278,6 +278,11 @@ describe('payload_type_match', () => {
     ['a payload without the field', { id: 1 }, 'Node "router" routes by payload type, and the payload has no string "payload_type"'],
     ['a type that is not a string', { payload_type: 7 }, 'Node "router" routes by payload type, and the payload has no string "payload_type"'],
     ['a payload that is not an object', ['order.placed'], 'Node "router" routes by payload type, and the payload has no string "payload_type"'],
+    // The route table is a Map: names of Object.prototype route nowhere.
+    ['"constructor" as the type', { payload_type: 'constructor' }, 'Node "router" has no route for payload type "constructor"'],
+    ['"__proto__" as the type', JSON.parse('{"payload_type":"__proto__"}') as JsonValue, 'Node "router" has no route for payload type "__proto__"'],
+    // The caller chooses the length of what is echoed back: cut at 64 characters.
+    ['a type of 100,000 characters', { payload_type: 'x'.repeat(100_000) }, `Node "router" has no route for payload type "${'x'.repeat(64)}… (100000 characters)"`],
   ])('%s → INVALID_OPERATION naming the routed types; no code runs', async (_label, payload, message) => {
     let calls = 0;
     const count = () => {

@@ -144,6 +144,11 @@ function resolveRoutes<Step>(
   return { routes, nodeStep };
 }
 
+/** A caller's value as echoed in a message: bounded, since the caller chooses its length. */
+function shown(value: string): string {
+  return value.length <= 64 ? value : `${value.slice(0, 64)}… (${value.length} characters)`;
+}
+
 /**
  * Picks the route of an envelope at run time: by operation (`operation_match`) or by the
  * payload's type (`payload_type_match`, read from `payload[payload_type_field]`). A node
@@ -167,7 +172,7 @@ function createRouter<Step>(slug: string, contract: NodeContract, routes: readon
       if (step !== undefined) return { step, payloadType: type as string };
       throw new InvalidOperationError(
         typeof type === 'string'
-          ? `Node "${slug}" has no route for payload type "${type}"`
+          ? `Node "${slug}" has no route for payload type "${shown(type)}"`
           : `Node "${slug}" routes by payload type, and the payload has no string "${field}"`,
         {
           operation,
