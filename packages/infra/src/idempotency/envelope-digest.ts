@@ -3,7 +3,7 @@
  * used for, so that the same id reused for a different request is refused instead of being
  * answered with the first request's response.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { resolveHandlerType, type JsonValue, type OnexEnvelope } from '@onex/core';
 
 /** Bumped when what the digest covers changes, so old and new digests never compare equal by accident. */
@@ -16,14 +16,22 @@ const DIGEST_VERSION = 'onex-request-digest/1';
  * `undefined` are left out, as `JSON.stringify` does.
  */
 export function canonicalJson(value: JsonValue | undefined): string {
+  // Runs on every idempotent envelope: loops and string concatenation rather than map/join.
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
-  const entries: string[] = [];
-  for (const key of Object.keys(value).sort()) {
-    const item = (value as Readonly<Record<string, JsonValue | undefined>>)[key];
-    if (item !== undefined) entries.push(`${JSON.stringify(key)}:${canonicalJson(item)}`);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i += 1) out += `${i > 0 ? ',' : ''}${canonicalJson(value[i] as JsonValue)}`;
+    return `${out}]`;
   }
-  return `{${entries.join(',')}}`;
+  const keys = Object.keys(value);
+  if (keys.length > 1) keys.sort();
+  let out = '{';
+  for (const key of keys) {
+    const item = (value as Readonly<Record<string, JsonValue | undefined>>)[key];
+    if (item === undefined) continue;
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(item)}`;
+  }
+  return `${out}}`;
 }
 
 /**
@@ -37,5 +45,6 @@ export function canonicalJson(value: JsonValue | undefined): string {
  */
 export function envelopeDigest(envelope: OnexEnvelope): string {
   const covered = canonicalJson([DIGEST_VERSION, envelope.operation, envelope.targetNode ?? null, resolveHandlerType(envelope), envelope.payload]);
-  return createHash('sha256').update(covered).digest('hex');
+  // crypto.hash: one call, no Hash object, for a small input (Node >= 20.12).
+  return hash('sha256', covered, 'hex');
 }
